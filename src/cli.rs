@@ -1,0 +1,151 @@
+//! The command-line shell: parse arguments, run the pipeline once, print its result.
+//!
+//! Exit status: 0 success; 1 a binding could not be resolved; 2 bad input or usage.
+//! On failure nothing is written to stdout (fail closed).
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::diagnostics::{render_load_error, render_problem};
+use crate::emit::{self, Emitted};
+use crate::load::load_paths;
+use crate::resolve::Options;
+
+pub const EXIT_UNRESOLVED: u8 = 1;
+pub const EXIT_BAD_INPUT: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(name = "bindery", version, about = "Resolve Kubernetes Service Bindings offline", long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the complete rendered manifest set as one multi-document YAML stream.
+    Render(RenderArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// Files, directories (recursive) or '-' for standard input.
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Namespace of resources that do not set one.
+    #[arg(short = 'n', long, default_value = "default")]
+    pub namespace: String,
+    /// Do not assume the runtime's cronjobs.batch ClusterWorkloadResourceMapping when the input
+    /// has none (CronJobs are then treated as PodSpec-able, as on a cluster without it).
+    #[arg(long)]
+    pub no_default_mappings: bool,
+}
+
+impl InputArgs {
+    fn options(&self) -> Options {
+        Options {
+            default_namespace: self.namespace.clone(),
+            builtin_mappings: !self.no_default_mappings,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Write files mirroring the input layout into this directory (or, for a path ending in
+    /// .yaml/.yml, the stream into that file) instead of printing to stdout.
+    #[arg(short = 'o', long = "output", value_name = "OUT")]
+    pub output: Option<PathBuf>,
+    /// Also emit the ServiceBinding documents (by default they are consumed, so an in-cluster
+    /// operator does not bind a second time).
+    #[arg(long)]
+    pub keep_bindings: bool,
+    /// Also consume ClusterWorkloadResourceMapping documents (by default they are emitted:
+    /// they are cluster configuration, and a GitOps tool would otherwise prune them).
+    #[arg(long)]
+    pub drop_mappings: bool,
+}
+
+/// Run bindery with the process arguments.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_BAD_INPUT } else { 0 });
+        }
+    };
+    match cli.command {
+        Command::Render(args) => render(&args),
+    }
+}
+
+fn eprint(text: &str) {
+    let _ = std::io::stderr().write_all(text.as_bytes());
+}
+
+fn render(args: &RenderArgs) -> ExitCode {
+    let loaded = match load_paths(&args.input.paths) {
+        Ok(l) => l,
+        Err(errors) => {
+            for e in &errors {
+                eprint(&render_load_error(e));
+            }
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
+    let rendered = crate::render(loaded, &args.input.options());
+    for p in rendered.problems() {
+        eprint(&render_problem(p, &rendered.loaded.documents));
+    }
+    let Some(values) = &rendered.output else {
+        let n = rendered.problems().iter().filter(|p| p.is_error()).count();
+        eprint(&format!("bindery: {n} error(s); nothing rendered\n"));
+        return ExitCode::from(EXIT_UNRESOLVED);
+    };
+    let docs: Vec<Emitted<'_>> = rendered
+        .loaded
+        .documents
+        .iter()
+        .enumerate()
+        .filter(|(id, _)| args.keep_bindings || !rendered.resolution.consumed.contains(id))
+        .filter(|(id, _)| !args.drop_mappings || !rendered.resolution.mappings.contains(id))
+        .map(|(id, d)| Emitted {
+            relative: &d.file.relative,
+            value: &values[id],
+        })
+        .collect();
+    match &args.output {
+        None => {
+            let text = emit::stream(&docs);
+            let mut out = std::io::stdout().lock();
+            if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+                if e.kind() != std::io::ErrorKind::BrokenPipe {
+                    eprint(&format!("bindery: cannot write to stdout: {e}\n"));
+                    return ExitCode::from(EXIT_BAD_INPUT);
+                }
+            }
+        }
+        Some(out) => {
+            let is_file = out.extension().is_some_and(|e| e == "yaml" || e == "yml") && !out.is_dir();
+            let result = if is_file {
+                out.parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .map_or(Ok(()), std::fs::create_dir_all)
+                    .and_then(|()| std::fs::write(out, emit::stream(&docs)))
+            } else {
+                emit::write_dir(out, &docs).map(|_| ())
+            };
+            if let Err(e) = result {
+                eprint(&format!("bindery: cannot write {}: {e}\n", out.display()));
+                return ExitCode::from(EXIT_BAD_INPUT);
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,54 @@
+//! Emit: write the rendered manifest set as one YAML stream, or as files mirroring the input
+//! layout. Output is a pure function of the rendered documents, so it is byte-identical for
+//! identical input.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+/// One output document and the input file it belongs to (relative path, for `-o DIR`).
+pub struct Emitted<'a> {
+    pub relative: &'a Path,
+    pub value: &'a Value,
+}
+
+/// Serialize one document as YAML (without the `---` separator).
+pub fn to_yaml(value: &Value) -> String {
+    serde_norway::to_string(value).unwrap_or_else(|e| format!("# bindery: cannot serialize document: {e}\n"))
+}
+
+/// The whole set as one multi-document stream.
+pub fn stream(docs: &[Emitted<'_>]) -> String {
+    let mut out = String::new();
+    for d in docs {
+        out.push_str("---\n");
+        out.push_str(&to_yaml(d.value));
+    }
+    out
+}
+
+/// Write each input file's documents to `dir/<relative path>`. Files are written completely or
+/// not at all: everything is serialized before the first write.
+pub fn write_dir(dir: &Path, docs: &[Emitted<'_>]) -> std::io::Result<Vec<PathBuf>> {
+    let mut files: BTreeMap<PathBuf, String> = BTreeMap::new();
+    for d in docs {
+        let mut rel = d.relative.to_path_buf();
+        if rel.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+            rel.set_extension("yaml");
+        }
+        let text = files.entry(rel).or_default();
+        text.push_str("---\n");
+        text.push_str(&to_yaml(d.value));
+    }
+    let mut written = Vec::new();
+    for (rel, text) in files {
+        let path = dir.join(&rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(&path, text)?;
+        written.push(path);
+    }
+    Ok(written)
+}

@@ -1,0 +1,75 @@
+//! bindery resolves Kubernetes Service Bindings offline.
+//!
+//! The pipeline, one module per stage:
+//!
+//! 1. [`load`]: files, directories and stdin → [`load::Document`]s that remember file and line;
+//! 2. [`index`]: documents by (group, kind, namespace, name) and by label;
+//! 3. [`binding`] + [`resolve`]: every binding → its service, binding Secret, workloads and
+//!    mapping, with every problem found, as one [`resolve::Resolution`];
+//! 4. [`project`]: the resolution written into workloads as the reference runtime would;
+//! 5. [`emit`]: the result as a YAML stream or a directory.
+//!
+//! The command-line shell ([`cli`]) only chooses inputs and prints.
+
+pub mod binding;
+pub mod cli;
+pub mod diagnostics;
+pub mod emit;
+pub mod index;
+pub mod jsonpath;
+pub mod k8s;
+pub mod load;
+pub mod mapping;
+pub mod problem;
+pub mod project;
+pub mod resolve;
+pub mod source_map;
+
+use serde_json::Value;
+
+use crate::load::Loaded;
+use crate::problem::Problem;
+use crate::resolve::{Options, Resolution};
+
+/// The inputs, their resolution, and (when resolution succeeded) the rendered documents.
+pub struct Rendered {
+    pub loaded: Loaded,
+    pub resolution: Resolution,
+    /// Rendered value of every input document (same indices as `loaded.documents`); `None`
+    /// when resolution or projection failed.
+    pub output: Option<Vec<Value>>,
+}
+
+impl Rendered {
+    pub fn problems(&self) -> &[Problem] {
+        &self.resolution.problems
+    }
+}
+
+/// Index, resolve and project loaded documents.
+pub fn render(loaded: Loaded, opts: &Options) -> Rendered {
+    let index = index::Index::build(&loaded.documents, &opts.default_namespace);
+    let mut resolution = resolve::resolve(&loaded.documents, &index, opts);
+    let mut output = None;
+    if !resolution.has_errors() {
+        let mut values: Vec<Value> = loaded.documents.iter().map(|d| d.value.clone()).collect();
+        match project::project_all(&mut values, &resolution) {
+            Ok(()) => output = Some(values),
+            Err(errors) => {
+                for (b, msg) in errors {
+                    let rb = &resolution.bindings[b];
+                    let doc = &loaded.documents[rb.doc];
+                    let p = Problem::error("ProjectionFailed", msg)
+                        .binding(&rb.binding.namespace, &rb.binding.name)
+                        .at(problem::Location::of(doc));
+                    resolution.problems.push(p);
+                }
+            }
+        }
+    }
+    Rendered {
+        loaded,
+        resolution,
+        output,
+    }
+}

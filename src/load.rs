@@ -1,0 +1,527 @@
+//! Load: turn paths (files, directories, `-` for stdin) into Kubernetes documents that remember
+//! the file and line they came from.
+//!
+//! Reading is deterministic (sorted paths, then document order), `.gitignore`-aware, and refuses
+//! what is not text: binary files, non-UTF-8 files and unparseable YAML are a [`LoadError`]
+//! naming the file and line. Documents without `apiVersion`/`kind` (kustomization files, Helm
+//! values, CI files) are skipped; `kind: List` documents are flattened into their items.
+
+use std::fmt;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+/// Files larger than this are refused rather than parsed (hostile or accidental input).
+pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
+
+/// One input file (or stdin) with its text, kept for diagnostics.
+#[derive(Debug)]
+pub struct SourceFile {
+    /// The path as the user can find it (relative to where bindery runs when given so).
+    pub path: PathBuf,
+    /// Path relative to the input root it was found under; mirrors the layout for `-o DIR`.
+    pub relative: PathBuf,
+    /// The text after BOM removal and CRLF normalisation.
+    pub text: String,
+    line_starts: Vec<usize>,
+}
+
+impl SourceFile {
+    pub fn new(path: PathBuf, relative: PathBuf, text: String) -> Self {
+        let mut line_starts = vec![0];
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        SourceFile {
+            path,
+            relative,
+            text,
+            line_starts,
+        }
+    }
+
+    /// Byte offset of the start of a 1-based line (clamped to the text).
+    pub fn offset_of_line(&self, line: usize) -> usize {
+        let idx = line.saturating_sub(1).min(self.line_starts.len() - 1);
+        self.line_starts[idx]
+    }
+
+    /// The text of a 1-based line, without its line break.
+    pub fn line_text(&self, line: usize) -> &str {
+        let start = self.offset_of_line(line);
+        let end = self.text[start..].find('\n').map_or(self.text.len(), |e| start + e);
+        &self.text[start..end]
+    }
+
+    pub fn display(&self) -> String {
+        self.path.display().to_string()
+    }
+}
+
+/// Index of a document in the loaded set; stable for one run.
+pub type DocId = usize;
+
+/// One Kubernetes resource from the input.
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub file: Arc<SourceFile>,
+    /// 1-based line of the document's first content line in `file`.
+    pub line: usize,
+    /// 1-based last line of the document's text in `file`.
+    pub end_line: usize,
+    pub value: Value,
+}
+
+impl Document {
+    pub fn api_version(&self) -> &str {
+        self.value.get("apiVersion").and_then(Value::as_str).unwrap_or("")
+    }
+    pub fn kind(&self) -> &str {
+        self.value.get("kind").and_then(Value::as_str).unwrap_or("")
+    }
+    pub fn name(&self) -> &str {
+        self.value.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("")
+    }
+    /// `metadata.namespace`, or `default_ns` when absent or empty.
+    pub fn namespace<'a>(&'a self, default_ns: &'a str) -> &'a str {
+        match self.value.pointer("/metadata/namespace").and_then(Value::as_str) {
+            Some(ns) if !ns.is_empty() => ns,
+            _ => default_ns,
+        }
+    }
+    /// "file:line" for messages.
+    pub fn location(&self) -> String {
+        format!("{}:{}", self.file.display(), self.line)
+    }
+}
+
+/// Input that cannot be read or parsed. Exit code 2.
+#[derive(Debug, Clone)]
+pub struct LoadError {
+    pub path: String,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub message: String,
+    pub file: Option<Arc<SourceFile>>,
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.line, self.column) {
+            (Some(l), Some(c)) => write!(f, "{}:{}:{}: {}", self.path, l, c, self.message),
+            (Some(l), None) => write!(f, "{}:{}: {}", self.path, l, self.message),
+            _ => write!(f, "{}: {}", self.path, self.message),
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+fn err(path: &Path, message: impl Into<String>) -> LoadError {
+    LoadError {
+        path: path.display().to_string(),
+        line: None,
+        column: None,
+        message: message.into(),
+        file: None,
+    }
+}
+
+/// Everything read from the inputs, in deterministic order.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub files: Vec<Arc<SourceFile>>,
+    pub documents: Vec<Document>,
+}
+
+/// Read every path. `-` reads standard input. Directories are walked recursively for
+/// `*.yaml`, `*.yml` and `*.json`, skipping `.git` and what `.gitignore` ignores.
+pub fn load_paths(paths: &[PathBuf]) -> Result<Loaded, Vec<LoadError>> {
+    let mut loaded = Loaded::default();
+    let mut errors = Vec::new();
+    for root in paths {
+        let files = if root.as_os_str() == "-" {
+            let mut bytes = Vec::new();
+            match std::io::stdin().take(MAX_FILE_BYTES as u64 + 1).read_to_end(&mut bytes) {
+                Ok(_) => vec![(PathBuf::from("<stdin>"), PathBuf::from("stdin.yaml"), Ok(bytes))],
+                Err(e) => {
+                    errors.push(err(Path::new("<stdin>"), format!("cannot read standard input: {e}")));
+                    continue;
+                }
+            }
+        } else {
+            match discover(root) {
+                Ok(found) => found
+                    .into_iter()
+                    .map(|(p, rel)| {
+                        let bytes = read_limited(&p);
+                        (p, rel, bytes)
+                    })
+                    .collect(),
+                Err(e) => {
+                    errors.push(e);
+                    continue;
+                }
+            }
+        };
+        for (path, rel, bytes) in files {
+            let bytes = match bytes {
+                Ok(b) => b,
+                Err(e) => {
+                    errors.push(err(&path, e));
+                    continue;
+                }
+            };
+            match parse_file(path, rel, bytes) {
+                Ok((file, docs)) => {
+                    loaded.files.push(file);
+                    loaded.documents.extend(docs);
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(loaded)
+    } else {
+        Err(errors)
+    }
+}
+
+fn read_limited(path: &Path) -> Result<Vec<u8>, String> {
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    Ok(bytes)
+}
+
+fn is_manifest_name(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref(),
+        Some("yaml" | "yml" | "json")
+    )
+}
+
+/// The files under one root, sorted by path, with their path relative to the root.
+fn discover(root: &Path) -> Result<Vec<(PathBuf, PathBuf)>, LoadError> {
+    let meta = std::fs::metadata(root).map_err(|e| err(root, format!("cannot read path: {e}")))?;
+    if meta.is_file() {
+        let rel = root.file_name().map(PathBuf::from).unwrap_or_else(|| root.to_path_buf());
+        return Ok(vec![(root.to_path_buf(), rel)]);
+    }
+    let mut found = Vec::new();
+    let walker = ignore::WalkBuilder::new(root)
+        .hidden(false)
+        .git_ignore(true)
+        .git_global(false)
+        .git_exclude(true)
+        .ignore(false)
+        .parents(true)
+        .require_git(false)
+        .follow_links(true)
+        .filter_entry(|e| e.file_name() != ".git")
+        .build();
+    for entry in walker {
+        let entry = entry.map_err(|e| {
+            let path = walk_error_path(&e).unwrap_or_else(|| root.to_path_buf());
+            err(&path, format!("cannot walk directory: {e}"))
+        })?;
+        let is_file = entry.file_type().is_some_and(|t| t.is_file());
+        if is_file && is_manifest_name(entry.path()) {
+            let rel = entry.path().strip_prefix(root).unwrap_or(entry.path()).to_path_buf();
+            found.push((entry.path().to_path_buf(), rel));
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+fn walk_error_path(e: &ignore::Error) -> Option<PathBuf> {
+    match e {
+        ignore::Error::WithPath { path, .. } => Some(path.clone()),
+        ignore::Error::Loop { child, .. } => Some(child.clone()),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => walk_error_path(err),
+        _ => None,
+    }
+}
+
+/// Decode, split and parse one file.
+pub fn parse_file(path: PathBuf, relative: PathBuf, bytes: Vec<u8>) -> Result<(Arc<SourceFile>, Vec<Document>), LoadError> {
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(err(&path, format!("file is larger than {} MiB", MAX_FILE_BYTES / (1024 * 1024))));
+    }
+    if bytes.contains(&0) {
+        return Err(err(&path, "binary file (contains NUL bytes), not YAML or JSON"));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        err(&path, format!("not UTF-8 text (invalid byte at offset {offset})"))
+    })?;
+    let text = text.strip_prefix('\u{feff}').map(str::to_owned).unwrap_or(text);
+    let text = if text.contains('\r') { text.replace("\r\n", "\n") } else { text };
+    let is_json = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let file = Arc::new(SourceFile::new(path, relative, text));
+    let mut docs = Vec::new();
+    if is_json {
+        let value: Value = serde_json::from_str(&file.text).map_err(|e| LoadError {
+            path: file.display(),
+            line: Some(e.line()),
+            column: Some(e.column()),
+            message: format!("invalid JSON: {e}"),
+            file: Some(file.clone()),
+        })?;
+        let end_line = file.line_starts.len();
+        push_resource(&file, 1, end_line, value, &mut docs);
+        return Ok((file, docs));
+    }
+    for chunk in split_documents(&file.text) {
+        let Some(value) = parse_chunk(&file, &chunk)? else { continue };
+        push_resource(&file, chunk.content_line, chunk.end_line, value, &mut docs);
+    }
+    Ok((file, docs))
+}
+
+fn push_resource(file: &Arc<SourceFile>, line: usize, end_line: usize, value: Value, out: &mut Vec<Document>) {
+    let Value::Object(map) = &value else { return };
+    if !is_resource(map) {
+        return;
+    }
+    if map.get("kind").and_then(Value::as_str) == Some("List") {
+        if let Some(Value::Array(items)) = map.get("items") {
+            for item in items {
+                push_resource(file, line, end_line, item.clone(), out);
+            }
+        }
+        return;
+    }
+    out.push(Document {
+        file: file.clone(),
+        line,
+        end_line,
+        value,
+    });
+}
+
+/// A Kubernetes resource has string `apiVersion` and `kind`.
+fn is_resource(map: &Map<String, Value>) -> bool {
+    let s = |k: &str| map.get(k).and_then(Value::as_str).is_some_and(|v| !v.is_empty());
+    s("apiVersion") && s("kind")
+}
+
+/// A document's text within a file.
+struct Chunk {
+    text: String,
+    /// 1-based line of the chunk's first line.
+    first_line: usize,
+    /// 1-based line of its first content line (not a comment, blank or marker).
+    content_line: usize,
+    end_line: usize,
+}
+
+fn is_marker(line: &str, marker: &str) -> bool {
+    line.strip_prefix(marker)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t']))
+}
+
+/// Split a YAML stream at `---` / `...` lines. A marker cannot occur inside a scalar at column 0
+/// (YAML forbids it), so this split agrees with a YAML parser; it lets each document carry its
+/// own line and be parsed and reported separately. Directives and comments before a `---`
+/// stay with the document that follows.
+fn split_documents(text: &str) -> Vec<Chunk> {
+    let mut chunks = Vec::new();
+    let mut cur = String::new();
+    let mut first_line = 1;
+    let mut content_line = 0;
+    let mut last_line = 0;
+    for (i, line) in text.split('\n').enumerate() {
+        let n = i + 1;
+        let start = is_marker(line, "---");
+        let end = is_marker(line, "...");
+        if start && content_line != 0 {
+            chunks.push(Chunk {
+                text: std::mem::take(&mut cur),
+                first_line,
+                content_line,
+                end_line: last_line,
+            });
+            first_line = n;
+            content_line = 0;
+        }
+        cur.push_str(line);
+        cur.push('\n');
+        let trimmed = line.trim_start();
+        let content = !(trimmed.is_empty() || trimmed.starts_with('#') || line.starts_with('%') || end);
+        if start {
+            let rest = line[3..].trim_start();
+            if !rest.is_empty() && !rest.starts_with('#') && content_line == 0 {
+                content_line = n;
+            }
+        } else if content {
+            if content_line == 0 {
+                content_line = n;
+            }
+            last_line = n;
+        }
+        if end && content_line != 0 {
+            chunks.push(Chunk {
+                text: std::mem::take(&mut cur),
+                first_line,
+                content_line,
+                end_line: last_line,
+            });
+            first_line = n + 1;
+            content_line = 0;
+        }
+    }
+    if content_line != 0 {
+        chunks.push(Chunk {
+            text: cur,
+            first_line,
+            content_line,
+            end_line: last_line,
+        });
+    }
+    chunks
+}
+
+fn parse_chunk(file: &Arc<SourceFile>, chunk: &Chunk) -> Result<Option<Value>, LoadError> {
+    let yaml_err = |e: serde_norway::Error| {
+        let (line, column) = match e.location() {
+            Some(l) => (Some(chunk.first_line + l.line() - 1), Some(l.column())),
+            None => (Some(chunk.content_line), None),
+        };
+        LoadError {
+            path: file.display(),
+            line,
+            column,
+            message: format!("invalid YAML: {}", strip_location(&e.to_string())),
+            file: Some(file.clone()),
+        }
+    };
+    let mut found = None;
+    for de in serde_norway::Deserializer::from_str(&chunk.text) {
+        let mut value = <serde_norway::Value as serde::Deserialize>::deserialize(de).map_err(yaml_err)?;
+        value.apply_merge().map_err(yaml_err)?;
+        if found.is_none() {
+            found = Some(value);
+        }
+    }
+    Ok(found.map(to_json))
+}
+
+/// serde_norway appends " at line L column C" to messages; we report the location ourselves,
+/// translated to the file's own line numbers.
+fn strip_location(msg: &str) -> String {
+    match msg.find(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+/// YAML value to the JSON data model used everywhere after loading. Tags are dropped, keys
+/// that are not strings are written as the scalar they were.
+pub fn to_json(v: serde_norway::Value) -> Value {
+    use serde_norway::Value as Y;
+    match v {
+        Y::Null => Value::Null,
+        Y::Bool(b) => Value::Bool(b),
+        Y::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                Value::from(i)
+            } else if let Some(u) = n.as_u64() {
+                Value::from(u)
+            } else {
+                let f = n.as_f64().unwrap_or(f64::NAN);
+                serde_json::Number::from_f64(f).map_or_else(|| Value::String(n.to_string()), Value::Number)
+            }
+        }
+        Y::String(s) => Value::String(s),
+        Y::Sequence(seq) => Value::Array(seq.into_iter().map(to_json).collect()),
+        Y::Mapping(m) => {
+            let mut out = Map::with_capacity(m.len());
+            for (k, v) in m {
+                let key = match k {
+                    Y::String(s) => s,
+                    Y::Null => "null".to_string(),
+                    Y::Bool(b) => b.to_string(),
+                    Y::Number(n) => n.to_string(),
+                    other => serde_json::to_string(&to_json(other)).unwrap_or_default(),
+                };
+                out.insert(key, to_json(v));
+            }
+            Value::Object(out)
+        }
+        Y::Tagged(t) => to_json(t.value),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn docs(text: &str) -> Vec<Document> {
+        parse_file("t.yaml".into(), "t.yaml".into(), text.as_bytes().to_vec()).unwrap().1
+    }
+
+    #[test]
+    fn splits_streams_and_remembers_lines() {
+        let d = docs("# license\n---\napiVersion: v1\nkind: A\n---   \n\n# c\napiVersion: v1\nkind: B\n...\n");
+        assert_eq!(d.len(), 2);
+        assert_eq!((d[0].kind(), d[0].line), ("A", 3));
+        assert_eq!((d[1].kind(), d[1].line), ("B", 8));
+    }
+
+    #[test]
+    fn skips_documents_without_kind_and_flattens_lists() {
+        let d = docs("resources: [a.yaml]\n---\napiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: X, metadata: {name: a}}\n- {apiVersion: v1, kind: Y}\n");
+        assert_eq!(d.iter().map(Document::kind).collect::<Vec<_>>(), ["X", "Y"]);
+    }
+
+    #[test]
+    fn bom_crlf_anchors_and_merge_keys() {
+        let d = docs("\u{feff}apiVersion: v1\r\nkind: ConfigMap\r\nbase: &b {x: 1}\r\ndata:\r\n  <<: *b\r\n  y: 2\r\n");
+        assert_eq!(d[0].value["data"], serde_json::json!({"x": 1, "y": 2}));
+    }
+
+    #[test]
+    fn json_files_are_one_document() {
+        let (_, d) = parse_file("x.json".into(), "x.json".into(), br#"{"apiVersion":"v1","kind":"Secret"}"#.to_vec()).unwrap();
+        assert_eq!(d[0].kind(), "Secret");
+    }
+
+    #[test]
+    fn parse_errors_name_the_file_line() {
+        let e = parse_file(
+            "bad.yaml".into(),
+            "bad.yaml".into(),
+            b"apiVersion: v1\nkind: A\n---\napiVersion: v1\nkind: [\n".to_vec(),
+        )
+        .unwrap_err();
+        assert_eq!(e.path, "bad.yaml");
+        assert!(e.line.unwrap() >= 5, "{e}");
+    }
+
+    #[test]
+    fn refuses_binary_and_non_utf8() {
+        assert!(parse_file("b".into(), "b".into(), b"a\0b".to_vec())
+            .unwrap_err()
+            .message
+            .contains("binary"));
+        assert!(parse_file("b".into(), "b".into(), vec![b'a', 0xff])
+            .unwrap_err()
+            .message
+            .contains("UTF-8"));
+    }
+
+    #[test]
+    fn octal_and_quoted_numbers_survive() {
+        let d = docs("apiVersion: v1\nkind: A\nmode: 0644\nport: \"5432\"\nyes: yes\n");
+        assert_eq!(d[0].value["port"], "5432");
+        assert_eq!(d[0].value["yes"], "yes");
+    }
+}

@@ -1,0 +1,310 @@
+//! Project: rewrite workloads as the servicebinding.io reference runtime does (spec-semantics
+//! §8): unproject any earlier projection of a binding, then project it again — a projected
+//! volume of the binding Secret (with downward-API `type`/`provider` overrides), read-only
+//! mounts under `$SERVICE_BINDING_ROOT`, and `secretKeyRef` env mappings.
+
+use serde_json::{json, Map, Value};
+
+use crate::binding::Binding;
+use crate::index::MAPPING_ANNOTATION_PREFIX;
+use crate::jsonpath::{get_fixed, remove_fixed, slot_fixed, ContainerPath};
+use crate::k8s::{path_join, version_of};
+use crate::mapping::{CompiledTemplate, MappingSpec};
+use crate::resolve::{Resolution, Step};
+
+pub const ANNOTATION_PREFIX: &str = "projector.servicebinding.io/";
+pub const SECRET_ANNOTATION_PREFIX: &str = "projector.servicebinding.io/secret-";
+pub const VOLUME_PREFIX: &str = "servicebinding-";
+pub const BINDING_ROOT_ENV: &str = "SERVICE_BINDING_ROOT";
+pub const DEFAULT_BINDING_ROOT: &str = "/bindings";
+
+/// The names a binding's projection uses, all derived from its stable UID.
+pub struct Names {
+    pub volume: String,
+    pub secret_annotation: String,
+    pub type_annotation: String,
+    pub provider_annotation: String,
+    pub mapping_annotation: String,
+}
+
+impl Names {
+    pub fn of(uid: &str) -> Self {
+        Names {
+            volume: format!("{VOLUME_PREFIX}{uid}"),
+            secret_annotation: format!("{SECRET_ANNOTATION_PREFIX}{uid}"),
+            type_annotation: format!("{ANNOTATION_PREFIX}type-{uid}"),
+            provider_annotation: format!("{ANNOTATION_PREFIX}provider-{uid}"),
+            mapping_annotation: format!("{MAPPING_ANNOTATION_PREFIX}{uid}"),
+        }
+    }
+}
+
+fn field_ref(annotation: &str) -> String {
+    format!("metadata.annotations['{annotation}']")
+}
+
+/// Apply every planned step to the workload documents. `values[id]` is document `id`.
+pub fn project_all(values: &mut [Value], resolution: &Resolution) -> Result<(), Vec<(usize, String)>> {
+    let mut errors = Vec::new();
+    for (&wid, plan) in &resolution.workloads {
+        for &Step { binding, project } in &plan.steps {
+            let rb = &resolution.bindings[binding];
+            let secret = if project {
+                rb.secret.as_ref().map(|s| s.name.as_str())
+            } else {
+                None
+            };
+            if let Err(e) = apply(&mut values[wid], &plan.mapping.spec, &rb.binding, secret) {
+                errors.push((binding, format!("cannot project into {}: {e}", describe(&values[wid]))));
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+fn describe(v: &Value) -> String {
+    let kind = v.get("kind").and_then(Value::as_str).unwrap_or("?");
+    let name = v.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("?");
+    format!("{kind} {name:?}")
+}
+
+/// Unproject `binding` from `workload`, then project it with `secret` when given.
+pub fn apply(workload: &mut Value, current: &MappingSpec, binding: &Binding, secret: Option<&str>) -> Result<(), String> {
+    let names = Names::of(&binding.uid);
+    let version = version_of(workload.get("apiVersion").and_then(Value::as_str).unwrap_or("")).to_string();
+    let stashed = workload
+        .pointer("/metadata/annotations")
+        .and_then(|a| a.get(&names.mapping_annotation))
+        .and_then(Value::as_str)
+        .and_then(|s| serde_json::from_str::<Value>(s).ok())
+        .and_then(|v| MappingSpec::parse(&v).ok())
+        .and_then(|m| m.template_for(&version).compile().ok());
+    let current_tmpl = current.template_for(&version).compile()?;
+    unproject(workload, stashed.as_ref().unwrap_or(&current_tmpl), &names)?;
+    if let Some(secret) = secret {
+        project(workload, &current_tmpl, binding, secret, &names)?;
+        let annotations = slot_fixed(workload, &["metadata".into(), "annotations".into()])?;
+        object_mut(annotations)?.insert(names.mapping_annotation.clone(), Value::String(current.to_go_json()));
+    }
+    Ok(())
+}
+
+fn object_mut(v: &mut Value) -> Result<&mut Map<String, Value>, String> {
+    if v.is_null() {
+        *v = Value::Object(Map::new());
+    }
+    match v {
+        Value::Object(m) => Ok(m),
+        other => Err(format!("expected an object, found {}", crate::k8s::type_name(other))),
+    }
+}
+
+/// The list at a fixed path as owned entries (empty when absent).
+fn take_list(root: &Value, path: &[String], what: &str) -> Result<Vec<Value>, String> {
+    match get_fixed(root, path)? {
+        None => Ok(Vec::new()),
+        Some(Value::Array(items)) => Ok(items.clone()),
+        Some(other) => Err(format!(
+            "{what} at .{} is {}, not a list",
+            path.join("."),
+            crate::k8s::type_name(other)
+        )),
+    }
+}
+
+fn name_of(v: &Value) -> &str {
+    v.get("name").and_then(Value::as_str).unwrap_or("")
+}
+
+/// Write a list back; an emptied list that we removed entries from is dropped, so no empty
+/// collection appears that the author did not write.
+fn put_list(root: &mut Value, path: &[String], items: Vec<Value>, removed_any: bool) -> Result<(), String> {
+    if items.is_empty() && removed_any {
+        remove_fixed(root, path);
+        return Ok(());
+    }
+    *slot_fixed(root, path)? = Value::Array(items);
+    Ok(())
+}
+
+/// Paths of the containers a template reaches, with the template entry that reached them.
+fn containers(root: &Value, tmpl: &CompiledTemplate) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    for (i, c) in tmpl.containers.iter().enumerate() {
+        for p in c.path.find(root) {
+            out.push((i, p));
+        }
+    }
+    out
+}
+
+fn unproject(root: &mut Value, tmpl: &CompiledTemplate, names: &Names) -> Result<(), String> {
+    let secret = match get_fixed(root, &tmpl.annotations)? {
+        Some(Value::Object(a)) => a.get(&names.secret_annotation).and_then(Value::as_str).unwrap_or("").to_string(),
+        _ => String::new(),
+    };
+    let type_ref = field_ref(&names.type_annotation);
+    let provider_ref = field_ref(&names.provider_annotation);
+
+    if get_fixed(root, &tmpl.volumes)?.is_some() {
+        let mut volumes = take_list(root, &tmpl.volumes, "volumes")?;
+        let before = volumes.len();
+        volumes.retain(|v| name_of(v) != names.volume);
+        if volumes.len() != before {
+            put_list(root, &tmpl.volumes, volumes, true)?;
+        }
+    }
+    for (i, path) in containers(root, tmpl) {
+        let entry = &tmpl.containers[i];
+        let Some(container) = ContainerPath::get_mut(root, &path) else {
+            continue;
+        };
+        if !container.is_object() {
+            return Err(format!("container at {path} is not an object"));
+        }
+        if get_fixed(container, &entry.volume_mounts)?.is_some() {
+            let mut mounts = take_list(container, &entry.volume_mounts, "volumeMounts")?;
+            let before = mounts.len();
+            mounts.retain(|m| name_of(m) != names.volume);
+            if mounts.len() != before {
+                put_list(container, &entry.volume_mounts, mounts, true)?;
+            }
+        }
+        if get_fixed(container, &entry.env)?.is_some() {
+            let mut env = take_list(container, &entry.env, "env")?;
+            let before = env.len();
+            env.retain(|e| {
+                let from_secret = e.pointer("/valueFrom/secretKeyRef/name").and_then(Value::as_str);
+                let field = e.pointer("/valueFrom/fieldRef/fieldPath").and_then(Value::as_str);
+                let ours = (!secret.is_empty() && from_secret == Some(secret.as_str()))
+                    || field == Some(type_ref.as_str())
+                    || field == Some(provider_ref.as_str());
+                !ours
+            });
+            if env.len() != before {
+                put_list(container, &entry.env, env, true)?;
+            }
+        }
+    }
+    let keys = [&names.secret_annotation, &names.type_annotation, &names.provider_annotation];
+    remove_keys(root, &tmpl.annotations, &keys)?;
+    remove_keys(root, &["metadata".into(), "annotations".into()], &[&names.mapping_annotation])?;
+    Ok(())
+}
+
+/// Remove keys from the map at a fixed path; drop the map if that emptied it.
+fn remove_keys(root: &mut Value, path: &[String], keys: &[&String]) -> Result<(), String> {
+    let Some(Value::Object(_)) = get_fixed(root, path)? else {
+        return Ok(());
+    };
+    let map = object_mut(slot_fixed(root, path)?)?;
+    let before = map.len();
+    for k in keys {
+        map.shift_remove(k.as_str());
+    }
+    if map.is_empty() && before > 0 {
+        remove_fixed(root, path);
+    }
+    Ok(())
+}
+
+fn project(root: &mut Value, tmpl: &CompiledTemplate, b: &Binding, secret: &str, names: &Names) -> Result<(), String> {
+    // Pod-template annotations: the Secret name and the overrides the downward API reads.
+    {
+        let annotations = object_mut(slot_fixed(root, &tmpl.annotations)?)?;
+        annotations.insert(names.secret_annotation.clone(), json!(secret));
+        if let Some(t) = &b.type_override {
+            annotations.insert(names.type_annotation.clone(), json!(t));
+        }
+        if let Some(p) = &b.provider_override {
+            annotations.insert(names.provider_annotation.clone(), json!(p));
+        }
+    }
+    let bound_secrets: Vec<String> = match get_fixed(root, &tmpl.annotations)? {
+        Some(Value::Object(a)) => a
+            .iter()
+            .filter(|(k, _)| k.starts_with(SECRET_ANNOTATION_PREFIX))
+            .filter_map(|(_, v)| v.as_str().map(str::to_string))
+            .collect(),
+        _ => Vec::new(),
+    };
+
+    // The volume: the Secret, then downward-API items that shadow its type/provider files.
+    let mut sources = vec![json!({"secret": {"name": secret}})];
+    for (set, file, annotation) in [
+        (&b.type_override, "type", &names.type_annotation),
+        (&b.provider_override, "provider", &names.provider_annotation),
+    ] {
+        if set.is_some() {
+            sources.push(json!({"downwardAPI": {"items": [{"path": file, "fieldRef": {"fieldPath": field_ref(annotation)}}]}}));
+        }
+    }
+    let mut volumes = take_list(root, &tmpl.volumes, "volumes")?;
+    volumes.push(json!({"name": names.volume, "projected": {"defaultMode": 420, "sources": sources}}));
+    sort_projected(&mut volumes, |v| name_of(v).starts_with(VOLUME_PREFIX));
+    *slot_fixed(root, &tmpl.volumes)? = Value::Array(volumes);
+
+    for (i, path) in containers(root, tmpl) {
+        let entry = &tmpl.containers[i];
+        let Some(container) = ContainerPath::get_mut(root, &path) else {
+            continue;
+        };
+        if !container.is_object() {
+            return Err(format!("container at {path} is not an object"));
+        }
+        if let (false, Some(name_path)) = (b.workload.containers.is_empty(), &entry.name) {
+            let name = get_fixed(container, name_path)?.and_then(Value::as_str).unwrap_or("");
+            if !b.workload.containers.iter().any(|c| c == name) {
+                continue;
+            }
+        }
+        let mut env = take_list(container, &entry.env, "env")?;
+        let root_dir = match env.iter().find(|e| name_of(e) == BINDING_ROOT_ENV) {
+            Some(e) => e.get("value").and_then(Value::as_str).unwrap_or("").to_string(),
+            None => {
+                env.push(json!({"name": BINDING_ROOT_ENV, "value": DEFAULT_BINDING_ROOT}));
+                DEFAULT_BINDING_ROOT.to_string()
+            }
+        };
+        let mut mounts = take_list(container, &entry.volume_mounts, "volumeMounts")?;
+        mounts.push(json!({"name": names.volume, "mountPath": path_join(&root_dir, &b.directory), "readOnly": true}));
+        sort_projected(&mut mounts, |m| name_of(m).starts_with(VOLUME_PREFIX));
+        *slot_fixed(container, &entry.volume_mounts)? = Value::Array(mounts);
+
+        for m in &b.env {
+            // A mapped variable replaces any variable of the same name (no duplicates).
+            env.retain(|e| name_of(e) != m.name);
+            let value_from = if m.key == "type" && b.type_override.is_some() {
+                json!({"fieldRef": {"fieldPath": field_ref(&names.type_annotation)}})
+            } else if m.key == "provider" && b.provider_override.is_some() {
+                json!({"fieldRef": {"fieldPath": field_ref(&names.provider_annotation)}})
+            } else {
+                json!({"secretKeyRef": {"name": secret, "key": m.key}})
+            };
+            env.push(json!({"name": m.name, "valueFrom": value_from}));
+        }
+        sort_projected(&mut env, |e| {
+            let from_secret = e.pointer("/valueFrom/secretKeyRef/name").and_then(Value::as_str);
+            let field = e.pointer("/valueFrom/fieldRef/fieldPath").and_then(Value::as_str).unwrap_or("");
+            from_secret.is_some_and(|s| bound_secrets.iter().any(|b| b == s))
+                || field.starts_with("metadata.annotations['projector.servicebinding.io")
+        });
+        *slot_fixed(container, &entry.env)? = Value::Array(env);
+    }
+    Ok(())
+}
+
+/// The runtime's stable order: other entries keep their order and come first; projected
+/// entries follow, sorted by name.
+fn sort_projected(items: &mut [Value], projected: impl Fn(&Value) -> bool) {
+    items.sort_by(|a, b| match (projected(a), projected(b)) {
+        (false, false) => std::cmp::Ordering::Equal,
+        (false, true) => std::cmp::Ordering::Less,
+        (true, false) => std::cmp::Ordering::Greater,
+        (true, true) => name_of(a).as_bytes().cmp(name_of(b).as_bytes()),
+    });
+}

@@ -1,0 +1,457 @@
+//! Resolve: for every binding, find its service, its binding Secret (and that Secret's keys),
+//! its workloads and their mapping — once, into a plain [`Resolution`] that every command
+//! prints from. All problems are collected; none stops the others.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use base64::Engine;
+use serde_json::Value;
+
+use crate::binding::{classify, parse_binding, Binding, BindingDocKind, WorkloadSelection};
+use crate::index::Index;
+use crate::k8s::{group_of, type_name, version_of};
+use crate::load::{DocId, Document};
+use crate::mapping::MappingSpec;
+use crate::problem::{Location, Problem};
+use crate::source_map::locate;
+
+/// How a run resolves.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Namespace of resources that do not set one.
+    pub default_namespace: String,
+    /// Behave as if the runtime's `cronjobs.batch` mapping were installed.
+    pub builtin_mappings: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            default_namespace: "default".into(),
+            builtin_mappings: true,
+        }
+    }
+}
+
+/// Where a binding's Secret came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServiceSource {
+    /// `v1`/`Secret` named directly by the binding.
+    DirectSecret,
+    /// A Provisioned Service: a resource with `.status.binding.name`.
+    Provisioned { doc: DocId },
+}
+
+/// The Secret a binding projects, and what is known of it.
+#[derive(Debug, Clone)]
+pub struct BindingSecret {
+    pub name: String,
+    pub namespace: String,
+    pub doc: DocId,
+    /// Entry names (from `data` and `stringData`); values are never copied here.
+    pub keys: BTreeSet<String>,
+}
+
+/// Where a workload kind's containers, volumes and annotations are.
+#[derive(Debug, Clone)]
+pub struct ResolvedMapping {
+    pub spec: Arc<MappingSpec>,
+    /// The ClusterWorkloadResourceMapping document it came from, if any.
+    pub doc: Option<DocId>,
+}
+
+/// One binding applied to one workload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Step {
+    /// Index into [`Resolution::bindings`].
+    pub binding: usize,
+    /// `false`: only remove an earlier projection (the workload no longer matches).
+    pub project: bool,
+}
+
+/// Everything the projection of one workload document needs.
+#[derive(Debug, Clone)]
+pub struct WorkloadPlan {
+    pub mapping: ResolvedMapping,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ResolvedBinding {
+    pub binding: Binding,
+    pub doc: DocId,
+    pub source: Option<ServiceSource>,
+    pub secret: Option<BindingSecret>,
+    /// Workloads the binding projects into, in input order.
+    pub workloads: Vec<DocId>,
+}
+
+/// The one result of resolution.
+#[derive(Debug, Default)]
+pub struct Resolution {
+    pub bindings: Vec<ResolvedBinding>,
+    pub workloads: BTreeMap<DocId, WorkloadPlan>,
+    /// ServiceBinding documents: instructions the resolver carried out, not emitted by default.
+    pub consumed: BTreeSet<DocId>,
+    /// ClusterWorkloadResourceMapping documents: cluster configuration, emitted by default.
+    pub mappings: BTreeSet<DocId>,
+    pub problems: Vec<Problem>,
+}
+
+impl Resolution {
+    pub fn has_errors(&self) -> bool {
+        self.problems.iter().any(Problem::is_error)
+    }
+}
+
+/// Entry names of a Secret document; an undecodable `data` value is reported by key, never
+/// by value.
+pub fn secret_keys(doc: &Document) -> Result<BTreeSet<String>, Vec<String>> {
+    let mut keys = BTreeSet::new();
+    let mut errors = Vec::new();
+    for field in ["data", "stringData"] {
+        match doc.value.get(field) {
+            None | Some(Value::Null) => {}
+            Some(Value::Object(m)) => {
+                for (k, v) in m {
+                    if field == "data" {
+                        match v {
+                            Value::String(s) => {
+                                let compact: String = s.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+                                if base64::engine::general_purpose::STANDARD.decode(compact).is_err() {
+                                    errors.push(format!("data.{k} is not valid base64"));
+                                }
+                            }
+                            Value::Null => {}
+                            other => errors.push(format!("data.{k} must be a base64 string, got {}", type_name(other))),
+                        }
+                    }
+                    keys.insert(k.clone());
+                }
+            }
+            Some(other) => errors.push(format!("{field} must be a map, got {}", type_name(other))),
+        }
+    }
+    if errors.is_empty() {
+        Ok(keys)
+    } else {
+        Err(errors)
+    }
+}
+
+struct Resolver<'a> {
+    docs: &'a [Document],
+    index: &'a Index,
+    opts: &'a Options,
+    mappings: HashMap<(String, String), Option<ResolvedMapping>>,
+    out: Resolution,
+}
+
+/// Resolve every binding in `docs`.
+pub fn resolve(docs: &[Document], index: &Index, opts: &Options) -> Resolution {
+    let mut r = Resolver {
+        docs,
+        index,
+        opts,
+        mappings: HashMap::new(),
+        out: Resolution::default(),
+    };
+    for (id, doc) in docs.iter().enumerate() {
+        match classify(doc) {
+            Some(BindingDocKind::ServiceBinding(api)) => {
+                r.out.consumed.insert(id);
+                match parse_binding(doc, api, &opts.default_namespace) {
+                    Ok(b) => r.binding(id, b),
+                    Err(problems) => r.out.problems.extend(problems),
+                }
+            }
+            Some(BindingDocKind::OperatorServiceBinding) => {
+                r.out.consumed.insert(id);
+                let ns = doc.namespace(&opts.default_namespace);
+                r.out.problems.push(
+                    Problem::error(
+                        "UnsupportedBinding",
+                        "binding.operators.coreos.com ServiceBindings are not supported yet; refusing to render without it",
+                    )
+                    .binding(ns, doc.name())
+                    .at(Location::of(doc)),
+                );
+            }
+            Some(BindingDocKind::WorkloadResourceMapping) => {
+                r.out.mappings.insert(id);
+            }
+            None => {}
+        }
+    }
+    r.out
+}
+
+impl Resolver<'_> {
+    fn problem(&mut self, doc: DocId, b: &Binding, rule: &'static str, field: &str, message: String) -> &mut Problem {
+        let d = &self.docs[doc];
+        let line = locate(d, field).unwrap_or(d.line);
+        let loc = Location {
+            file: d.file.clone(),
+            line,
+            column: None,
+        };
+        self.out
+            .problems
+            .push(Problem::error(rule, message).binding(&b.namespace, &b.name).at(loc));
+        self.out.problems.last_mut().expect("just pushed")
+    }
+
+    fn binding(&mut self, doc: DocId, b: Binding) {
+        let errors_before = self.out.problems.iter().filter(|p| p.is_error()).count();
+        let (source, secret) = self.service(doc, &b);
+        if let Some(secret) = &secret {
+            self.check_secret_entries(doc, &b, secret);
+        }
+        let workloads = self.workloads(doc, &b);
+        let failed = self.out.problems.iter().filter(|p| p.is_error()).count() > errors_before;
+        let index = self.out.bindings.len();
+        let (group, kind) = (group_of(&b.workload.api_version).to_string(), b.workload.kind.clone());
+        let projected_before: Vec<DocId> = self
+            .index
+            .projected_by(&b.uid)
+            .iter()
+            .copied()
+            .filter(|&w| {
+                let d = &self.docs[w];
+                group_of(d.api_version()) == group && d.kind() == kind && d.namespace(&self.opts.default_namespace) == b.namespace
+            })
+            .collect();
+        let mut targets: BTreeMap<DocId, bool> = projected_before.into_iter().map(|w| (w, false)).collect();
+        if !failed {
+            for &w in &workloads {
+                targets.insert(w, true);
+            }
+        }
+        if !targets.is_empty() {
+            if let Some(mapping) = self.mapping(&b, &group, &kind) {
+                for (w, project) in targets {
+                    let plan = self.out.workloads.entry(w).or_insert_with(|| WorkloadPlan {
+                        mapping: mapping.clone(),
+                        steps: Vec::new(),
+                    });
+                    plan.steps.push(Step { binding: index, project });
+                }
+            }
+        }
+        self.out.bindings.push(ResolvedBinding {
+            binding: b,
+            doc,
+            source,
+            secret,
+            workloads,
+        });
+    }
+
+    /// The binding Secret: direct, or through the Provisioned Service duck type.
+    fn service(&mut self, doc: DocId, b: &Binding) -> (Option<ServiceSource>, Option<BindingSecret>) {
+        let (source, secret_name) = if b.service.is_direct_secret() {
+            (ServiceSource::DirectSecret, b.service.name.clone())
+        } else {
+            let group = group_of(&b.service.api_version);
+            let Some(&svc) = self.index.get(group, &b.service.kind, &b.namespace, &b.service.name).first() else {
+                let msg = format!(
+                    "the service was not found: no {} {:?} ({}) in namespace {:?}",
+                    b.service.kind, b.service.name, b.service.api_version, b.namespace
+                );
+                self.problem(doc, b, "ServiceNotFound", "spec.service.name", msg)
+                    .add_help("add the service resource to the input, or point spec.service at one that is");
+                return (None, None);
+            };
+            let svc_doc = &self.docs[svc];
+            match svc_doc.value.pointer("/status/binding/name") {
+                Some(Value::String(s)) if !s.is_empty() => (ServiceSource::Provisioned { doc: svc }, s.clone()),
+                Some(v) if !v.is_null() && !v.is_string() => {
+                    let msg = format!(
+                        "{} {:?} has .status.binding.name of type {}, not a string (at {})",
+                        b.service.kind,
+                        b.service.name,
+                        type_name(v),
+                        svc_doc.location()
+                    );
+                    self.problem(doc, b, "InvalidService", "spec.service", msg);
+                    return (None, None);
+                }
+                _ => {
+                    let msg = format!(
+                        "the service was found, but did not contain a binding secret: {} {:?} (at {}) has no .status.binding.name",
+                        b.service.kind,
+                        b.service.name,
+                        svc_doc.location()
+                    );
+                    self.problem(doc, b, "ServiceMissingBinding", "spec.service", msg).add_help(
+                        "commit the Provisioned Service's .status.binding.name, or bind the Secret directly (apiVersion: v1, kind: Secret)",
+                    );
+                    return (None, None);
+                }
+            }
+        };
+        let Some(&sid) = self.index.get("", "Secret", &b.namespace, &secret_name).first() else {
+            let via = match &source {
+                ServiceSource::DirectSecret => String::new(),
+                ServiceSource::Provisioned { .. } => format!(" (named by {} {:?} .status.binding.name)", b.service.kind, b.service.name),
+            };
+            let msg = format!(
+                "the binding Secret {secret_name:?}{via} was not found in namespace {:?} of the input",
+                b.namespace
+            );
+            self.problem(doc, b, "SecretNotFound", "spec.service", msg)
+                .add_help("a binding can only use a Secret in its own namespace; add that Secret to the input");
+            return (Some(source), None);
+        };
+        match secret_keys(&self.docs[sid]) {
+            Ok(keys) => (
+                Some(source),
+                Some(BindingSecret {
+                    name: secret_name,
+                    namespace: b.namespace.clone(),
+                    doc: sid,
+                    keys,
+                }),
+            ),
+            Err(errors) => {
+                let at = self.docs[sid].location();
+                for e in errors {
+                    self.problem(
+                        doc,
+                        b,
+                        "InvalidSecret",
+                        "spec.service",
+                        format!("binding Secret {secret_name:?} (at {at}): {e}"),
+                    );
+                }
+                (Some(source), None)
+            }
+        }
+    }
+
+    /// The projection must contain `type`; every env mapping's key must exist.
+    fn check_secret_entries(&mut self, doc: DocId, b: &Binding, secret: &BindingSecret) {
+        if b.type_override.is_none() && !secret.keys.contains("type") {
+            let msg = format!(
+                "the binding Secret {:?} has no \"type\" entry and spec.type is not set; the projected binding must contain type",
+                secret.name
+            );
+            self.problem(doc, b, "MissingType", "spec.service", msg)
+                .add_help("add a type entry to the Secret, or set spec.type on the binding");
+        }
+        for (i, e) in b.env.iter().enumerate() {
+            let overridden = (e.key == "type" && b.type_override.is_some()) || (e.key == "provider" && b.provider_override.is_some());
+            if !overridden && !secret.keys.contains(&e.key) {
+                let known: Vec<&str> = secret.keys.iter().map(String::as_str).collect();
+                let msg = format!(
+                    "spec.env[{i}] maps {} to key {:?}, which the binding Secret {:?} does not contain (it has: {})",
+                    e.name,
+                    e.key,
+                    secret.name,
+                    known.join(", ")
+                );
+                self.problem(doc, b, "EnvKeyNotFound", &format!("spec.env[{i}].key"), msg);
+            }
+        }
+    }
+
+    /// The workloads the binding selects, in input order.
+    fn workloads(&mut self, doc: DocId, b: &Binding) -> Vec<DocId> {
+        let group = group_of(&b.workload.api_version);
+        let found: Vec<DocId> = match &b.workload.selection {
+            WorkloadSelection::Name(name) => {
+                let found = self.index.get(group, &b.workload.kind, &b.namespace, name).to_vec();
+                if found.is_empty() {
+                    let msg = format!(
+                        "the workload was not found: no {} {:?} ({}) in namespace {:?}",
+                        b.workload.kind, name, b.workload.api_version, b.namespace
+                    );
+                    self.problem(doc, b, "WorkloadNotFound", "spec.workload.name", msg);
+                }
+                found
+            }
+            WorkloadSelection::Selector(sel) => self.index.select(self.docs, group, &b.workload.kind, &b.namespace, sel),
+        };
+        let want = version_of(&b.workload.api_version);
+        for &w in &found {
+            let have = self.docs[w].api_version().to_string();
+            if version_of(&have) != want {
+                let loc = Location::of(&self.docs[w]);
+                let msg = format!(
+                    "workload {} {:?} is written as {have} but the binding names {}; a cluster would serve it at the binding's version",
+                    b.workload.kind,
+                    self.docs[w].name(),
+                    b.workload.api_version
+                );
+                self.out.problems.push(
+                    Problem::warning("WorkloadVersionMismatch", msg)
+                        .binding(&b.namespace, &b.name)
+                        .at(loc),
+                );
+            }
+        }
+        found
+    }
+
+    /// The mapping of a workload kind, resolved (and validated) once per kind.
+    fn mapping(&mut self, b: &Binding, group: &str, kind: &str) -> Option<ResolvedMapping> {
+        let key = (group.to_string(), kind.to_string());
+        if let Some(m) = self.mappings.get(&key) {
+            return m.clone();
+        }
+        let resolved = if group.is_empty() {
+            // The runtime looks up "<plural>." for core kinds, which no object can be named.
+            Some(ResolvedMapping {
+                spec: Arc::new(MappingSpec::podspecable()),
+                doc: None,
+            })
+        } else {
+            let name = format!("{}.{group}", self.index.plural(group, kind));
+            match self.index.mapping(&name) {
+                Some(mid) => self.mapping_doc(b, mid),
+                None if self.opts.builtin_mappings && group == "batch" && kind == "CronJob" => Some(ResolvedMapping {
+                    spec: Arc::new(MappingSpec::builtin_cronjob()),
+                    doc: None,
+                }),
+                None => Some(ResolvedMapping {
+                    spec: Arc::new(MappingSpec::podspecable()),
+                    doc: None,
+                }),
+            }
+        };
+        self.mappings.insert(key, resolved.clone());
+        resolved
+    }
+
+    fn mapping_doc(&mut self, b: &Binding, mid: DocId) -> Option<ResolvedMapping> {
+        let mdoc = &self.docs[mid];
+        let spec = mdoc.value.get("spec").cloned().unwrap_or(Value::Null);
+        let errors = match MappingSpec::parse(&spec) {
+            Ok(m) => {
+                let errors = m.validate();
+                if errors.is_empty() {
+                    return Some(ResolvedMapping {
+                        spec: Arc::new(m),
+                        doc: Some(mid),
+                    });
+                }
+                errors
+            }
+            Err(errors) => errors,
+        };
+        for (field, msg) in errors {
+            let line = locate(mdoc, &field).unwrap_or(mdoc.line);
+            let loc = Location {
+                file: mdoc.file.clone(),
+                line,
+                column: None,
+            };
+            let text = format!("ClusterWorkloadResourceMapping {:?} {field}: {msg}", mdoc.name());
+            self.out
+                .problems
+                .push(Problem::error("InvalidMapping", text).binding(&b.namespace, &b.name).at(loc));
+        }
+        None
+    }
+}
