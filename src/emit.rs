@@ -15,7 +15,7 @@ pub struct Emitted<'a> {
 
 /// Serialize one document as YAML (without the `---` separator).
 pub fn to_yaml(value: &Value) -> String {
-    serde_norway::to_string(value).unwrap_or_else(|e| format!("# bindery: cannot serialize document: {e}\n"))
+    crate::yaml_out::to_string(value)
 }
 
 /// The whole set as one multi-document stream.

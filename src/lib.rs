@@ -24,6 +24,8 @@ pub mod problem;
 pub mod project;
 pub mod resolve;
 pub mod source_map;
+pub mod yaml_in;
+pub mod yaml_out;
 
 use serde_json::Value;
 

@@ -279,9 +279,15 @@ pub fn parse_file(path: PathBuf, relative: PathBuf, bytes: Vec<u8>) -> Result<(A
         push_resource(&file, 1, end_line, value, &mut docs);
         return Ok((file, docs));
     }
-    for chunk in split_documents(&file.text) {
-        let Some(value) = parse_chunk(&file, &chunk)? else { continue };
-        push_resource(&file, chunk.content_line, chunk.end_line, value, &mut docs);
+    let parsed = crate::yaml_in::parse_stream(&file.text).map_err(|e| LoadError {
+        path: file.display(),
+        line: Some(e.line),
+        column: Some(e.column),
+        message: format!("invalid YAML: {}", e.message),
+        file: Some(file.clone()),
+    })?;
+    for doc in parsed {
+        push_resource(&file, doc.line, doc.end_line, doc.value, &mut docs);
     }
     Ok((file, docs))
 }
@@ -313,153 +319,6 @@ fn is_resource(map: &Map<String, Value>) -> bool {
     s("apiVersion") && s("kind")
 }
 
-/// A document's text within a file.
-struct Chunk {
-    text: String,
-    /// 1-based line of the chunk's first line.
-    first_line: usize,
-    /// 1-based line of its first content line (not a comment, blank or marker).
-    content_line: usize,
-    end_line: usize,
-}
-
-fn is_marker(line: &str, marker: &str) -> bool {
-    line.strip_prefix(marker)
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t']))
-}
-
-/// Split a YAML stream at `---` / `...` lines. A marker cannot occur inside a scalar at column 0
-/// (YAML forbids it), so this split agrees with a YAML parser; it lets each document carry its
-/// own line and be parsed and reported separately. Directives and comments before a `---`
-/// stay with the document that follows.
-fn split_documents(text: &str) -> Vec<Chunk> {
-    let mut chunks = Vec::new();
-    let mut cur = String::new();
-    let mut first_line = 1;
-    let mut content_line = 0;
-    let mut last_line = 0;
-    for (i, line) in text.split('\n').enumerate() {
-        let n = i + 1;
-        let start = is_marker(line, "---");
-        let end = is_marker(line, "...");
-        if start && content_line != 0 {
-            chunks.push(Chunk {
-                text: std::mem::take(&mut cur),
-                first_line,
-                content_line,
-                end_line: last_line,
-            });
-            first_line = n;
-            content_line = 0;
-        }
-        cur.push_str(line);
-        cur.push('\n');
-        let trimmed = line.trim_start();
-        let content = !(trimmed.is_empty() || trimmed.starts_with('#') || line.starts_with('%') || end);
-        if start {
-            let rest = line[3..].trim_start();
-            if !rest.is_empty() && !rest.starts_with('#') && content_line == 0 {
-                content_line = n;
-            }
-        } else if content {
-            if content_line == 0 {
-                content_line = n;
-            }
-            last_line = n;
-        }
-        if end && content_line != 0 {
-            chunks.push(Chunk {
-                text: std::mem::take(&mut cur),
-                first_line,
-                content_line,
-                end_line: last_line,
-            });
-            first_line = n + 1;
-            content_line = 0;
-        }
-    }
-    if content_line != 0 {
-        chunks.push(Chunk {
-            text: cur,
-            first_line,
-            content_line,
-            end_line: last_line,
-        });
-    }
-    chunks
-}
-
-fn parse_chunk(file: &Arc<SourceFile>, chunk: &Chunk) -> Result<Option<Value>, LoadError> {
-    let yaml_err = |e: serde_norway::Error| {
-        let (line, column) = match e.location() {
-            Some(l) => (Some(chunk.first_line + l.line() - 1), Some(l.column())),
-            None => (Some(chunk.content_line), None),
-        };
-        LoadError {
-            path: file.display(),
-            line,
-            column,
-            message: format!("invalid YAML: {}", strip_location(&e.to_string())),
-            file: Some(file.clone()),
-        }
-    };
-    let mut found = None;
-    for de in serde_norway::Deserializer::from_str(&chunk.text) {
-        let mut value = <serde_norway::Value as serde::Deserialize>::deserialize(de).map_err(yaml_err)?;
-        value.apply_merge().map_err(yaml_err)?;
-        if found.is_none() {
-            found = Some(value);
-        }
-    }
-    Ok(found.map(to_json))
-}
-
-/// serde_norway appends " at line L column C" to messages; we report the location ourselves,
-/// translated to the file's own line numbers.
-fn strip_location(msg: &str) -> String {
-    match msg.find(" at line ") {
-        Some(i) => msg[..i].to_string(),
-        None => msg.to_string(),
-    }
-}
-
-/// YAML value to the JSON data model used everywhere after loading. Tags are dropped, keys
-/// that are not strings are written as the scalar they were.
-pub fn to_json(v: serde_norway::Value) -> Value {
-    use serde_norway::Value as Y;
-    match v {
-        Y::Null => Value::Null,
-        Y::Bool(b) => Value::Bool(b),
-        Y::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                Value::from(i)
-            } else if let Some(u) = n.as_u64() {
-                Value::from(u)
-            } else {
-                let f = n.as_f64().unwrap_or(f64::NAN);
-                serde_json::Number::from_f64(f).map_or_else(|| Value::String(n.to_string()), Value::Number)
-            }
-        }
-        Y::String(s) => Value::String(s),
-        Y::Sequence(seq) => Value::Array(seq.into_iter().map(to_json).collect()),
-        Y::Mapping(m) => {
-            let mut out = Map::with_capacity(m.len());
-            for (k, v) in m {
-                let key = match k {
-                    Y::String(s) => s,
-                    Y::Null => "null".to_string(),
-                    Y::Bool(b) => b.to_string(),
-                    Y::Number(n) => n.to_string(),
-                    other => serde_json::to_string(&to_json(other)).unwrap_or_default(),
-                };
-                out.insert(key, to_json(v));
-            }
-            Value::Object(out)
-        }
-        Y::Tagged(t) => to_json(t.value),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -478,8 +337,8 @@ mod tests {
 
     #[test]
     fn skips_documents_without_kind_and_flattens_lists() {
-        let d = docs("resources: [a.yaml]\n---\napiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: X, metadata: {name: a}}\n- {apiVersion: v1, kind: Y}\n");
-        assert_eq!(d.iter().map(Document::kind).collect::<Vec<_>>(), ["X", "Y"]);
+        let d = docs("resources: [a.yaml]\n---\napiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: X, metadata: {name: a}}\n- {apiVersion: v1, kind: Z}\n");
+        assert_eq!(d.iter().map(Document::kind).collect::<Vec<_>>(), ["X", "Z"]);
     }
 
     #[test]
@@ -519,9 +378,10 @@ mod tests {
     }
 
     #[test]
-    fn octal_and_quoted_numbers_survive() {
+    fn scalars_read_as_kubectl_reads_them() {
         let d = docs("apiVersion: v1\nkind: A\nmode: 0644\nport: \"5432\"\nyes: yes\n");
+        assert_eq!(d[0].value["mode"], 420);
         assert_eq!(d[0].value["port"], "5432");
-        assert_eq!(d[0].value["yes"], "yes");
+        assert_eq!(d[0].value["yes"], true);
     }
 }
