@@ -144,7 +144,10 @@ struct Resolver<'a> {
     docs: &'a [Document],
     index: &'a Index,
     opts: &'a Options,
-    mappings: HashMap<(String, String), Option<ResolvedMapping>>,
+    /// Resolved mapping per workload (group, kind).
+    mappings: HashMap<(String, String), ResolvedMapping>,
+    /// Every valid ClusterWorkloadResourceMapping document, parsed and defaulted.
+    mapping_docs: HashMap<DocId, Arc<MappingSpec>>,
     out: Resolution,
 }
 
@@ -155,8 +158,16 @@ pub fn resolve(docs: &[Document], index: &Index, opts: &Options) -> Resolution {
         index,
         opts,
         mappings: HashMap::new(),
+        mapping_docs: HashMap::new(),
         out: Resolution::default(),
     };
+    // Mappings first: each is validated once, as the admission webhook would, used or not.
+    for (id, doc) in docs.iter().enumerate() {
+        if classify(doc) == Some(BindingDocKind::WorkloadResourceMapping) {
+            r.out.mappings.insert(id);
+            r.mapping_doc(id);
+        }
+    }
     for (id, doc) in docs.iter().enumerate() {
         match classify(doc) {
             Some(BindingDocKind::ServiceBinding(api)) => {
@@ -178,10 +189,7 @@ pub fn resolve(docs: &[Document], index: &Index, opts: &Options) -> Resolution {
                     .at(Location::of(doc)),
                 );
             }
-            Some(BindingDocKind::WorkloadResourceMapping) => {
-                r.out.mappings.insert(id);
-            }
-            None => {}
+            Some(BindingDocKind::WorkloadResourceMapping) | None => {}
         }
     }
     r.out
@@ -229,7 +237,7 @@ impl Resolver<'_> {
             }
         }
         if !targets.is_empty() {
-            if let Some(mapping) = self.mapping(&b, &group, &kind) {
+            if let Some(mapping) = self.mapping(&group, &kind) {
                 for (w, project) in targets {
                     let plan = self.out.workloads.entry(w).or_insert_with(|| WorkloadPlan {
                         mapping: mapping.clone(),
@@ -394,47 +402,50 @@ impl Resolver<'_> {
         found
     }
 
-    /// The mapping of a workload kind, resolved (and validated) once per kind.
-    fn mapping(&mut self, b: &Binding, group: &str, kind: &str) -> Option<ResolvedMapping> {
+    /// The mapping of a workload kind, resolved once per kind; `None` when the kind's
+    /// ClusterWorkloadResourceMapping is invalid (already reported).
+    fn mapping(&mut self, group: &str, kind: &str) -> Option<ResolvedMapping> {
         let key = (group.to_string(), kind.to_string());
         if let Some(m) = self.mappings.get(&key) {
-            return m.clone();
+            return Some(m.clone());
         }
         let resolved = if group.is_empty() {
             // The runtime looks up "<plural>." for core kinds, which no object can be named.
-            Some(ResolvedMapping {
+            ResolvedMapping {
                 spec: Arc::new(MappingSpec::podspecable()),
                 doc: None,
-            })
+            }
         } else {
             let name = format!("{}.{group}", self.index.plural(group, kind));
             match self.index.mapping(&name) {
-                Some(mid) => self.mapping_doc(b, mid),
-                None if self.opts.builtin_mappings && group == "batch" && kind == "CronJob" => Some(ResolvedMapping {
+                Some(mid) => ResolvedMapping {
+                    spec: self.mapping_docs.get(&mid)?.clone(),
+                    doc: Some(mid),
+                },
+                None if self.opts.builtin_mappings && group == "batch" && kind == "CronJob" => ResolvedMapping {
                     spec: Arc::new(MappingSpec::builtin_cronjob()),
                     doc: None,
-                }),
-                None => Some(ResolvedMapping {
+                },
+                None => ResolvedMapping {
                     spec: Arc::new(MappingSpec::podspecable()),
                     doc: None,
-                }),
+                },
             }
         };
         self.mappings.insert(key, resolved.clone());
-        resolved
+        Some(resolved)
     }
 
-    fn mapping_doc(&mut self, b: &Binding, mid: DocId) -> Option<ResolvedMapping> {
+    /// Parse and validate one ClusterWorkloadResourceMapping document.
+    fn mapping_doc(&mut self, mid: DocId) {
         let mdoc = &self.docs[mid];
         let spec = mdoc.value.get("spec").cloned().unwrap_or(Value::Null);
         let errors = match MappingSpec::parse(&spec) {
             Ok(m) => {
                 let errors = m.validate();
                 if errors.is_empty() {
-                    return Some(ResolvedMapping {
-                        spec: Arc::new(m),
-                        doc: Some(mid),
-                    });
+                    self.mapping_docs.insert(mid, Arc::new(m));
+                    return;
                 }
                 errors
             }
@@ -448,10 +459,7 @@ impl Resolver<'_> {
                 column: None,
             };
             let text = format!("ClusterWorkloadResourceMapping {:?} {field}: {msg}", mdoc.name());
-            self.out
-                .problems
-                .push(Problem::error("InvalidMapping", text).binding(&b.namespace, &b.name).at(loc));
+            self.out.problems.push(Problem::error("InvalidMapping", text).at(loc));
         }
-        None
     }
 }

@@ -1,0 +1,69 @@
+//! The public conformance kit (`../shared/conformance`), run against this build of bindery:
+//! every case of the families bindery implements must pass, and rendering each output again
+//! must change nothing.
+//!
+//! The kit lives outside the repository. When it is not found the test is skipped with a
+//! message, except in CI (`CI` set), where a missing kit is a failure.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Case families (case-id prefixes) bindery implements; each of their cases must pass.
+const REQUIRED_PREFIXES: &[&str] = &["spec-"];
+
+fn kit_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("BINDERY_CONFORMANCE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance"));
+    dir.join("oracle.py").is_file().then_some(dir)
+}
+
+#[test]
+fn conformance_kit_required_families_pass_and_are_idempotent() {
+    let Some(kit) = kit_dir() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "conformance kit not found (set BINDERY_CONFORMANCE_DIR)"
+        );
+        eprintln!("SKIPPED: conformance kit not found at ../shared/conformance (set BINDERY_CONFORMANCE_DIR)");
+        return;
+    };
+    // Copy the required cases into one folder so the oracle runs on exactly those.
+    let cases = tempfile::tempdir().unwrap();
+    let mut n = 0;
+    for entry in std::fs::read_dir(kit.join("cases")).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().to_string_lossy().to_string();
+        if REQUIRED_PREFIXES.iter().any(|p| name.starts_with(p)) {
+            copy_dir(&entry.path(), &cases.path().join(&name));
+            n += 1;
+        }
+    }
+    assert!(n > 0, "no required cases found in {}", kit.display());
+    let out = Command::new("python3")
+        .arg(kit.join("oracle.py"))
+        .args(["run", "--idempotence", "-v", "--bin", env!("CARGO_BIN_EXE_bindery"), "--cases"])
+        .arg(cases.path())
+        .output()
+        .expect("python3 runs the oracle");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "conformance failures:\n{stdout}\n{stderr}");
+    assert!(stdout.contains(&format!("{n} passed, 0 failed")), "{stdout}");
+    let idem = stdout.lines().find(|l| l.starts_with("idempotent:")).expect("idempotence summary");
+    let (ok, total) = idem["idempotent:".len()..].trim().split_once('/').unwrap();
+    assert_eq!(ok, total, "not idempotent:\n{stdout}");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
