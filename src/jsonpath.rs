@@ -135,19 +135,22 @@ pub fn slot_fixed<'v>(root: &'v mut Value, keys: &[String]) -> Result<&'v mut Va
     Ok(cur)
 }
 
-/// Remove the value at a fixed path (used to drop a collection that unprojection emptied).
+/// Remove the value at a fixed path (used to drop a collection that unprojection emptied),
+/// and any map on the way that this leaves empty (the document root stays).
 pub fn remove_fixed(root: &mut Value, keys: &[String]) {
-    let Some((last, parents)) = keys.split_last() else { return };
-    let mut cur = root;
-    for key in parents {
-        match cur.get_mut(key.as_str()) {
-            Some(v) => cur = v,
-            None => return,
+    fn remove(cur: &mut Value, keys: &[String]) -> bool {
+        let Some((first, rest)) = keys.split_first() else { return false };
+        let Value::Object(m) = cur else { return false };
+        if rest.is_empty() {
+            m.shift_remove(first);
+        } else if let Some(child) = m.get_mut(first) {
+            if remove(child, rest) {
+                m.shift_remove(first);
+            }
         }
+        m.is_empty()
     }
-    if let Value::Object(m) = cur {
-        m.shift_remove(last);
-    }
+    remove(root, keys);
 }
 
 fn quote_name(name: &str) -> String {

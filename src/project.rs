@@ -308,3 +308,209 @@ fn sort_projected(items: &mut [Value], projected: impl Fn(&Value) -> bool) {
         (true, true) => name_of(a).as_bytes().cmp(name_of(b).as_bytes()),
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::binding::{BindingApi, EnvMapping, ObjectRef, WorkloadRef, WorkloadSelection};
+
+    fn binding(name: &str, uid: &str) -> Binding {
+        Binding {
+            api: BindingApi::ServiceBindingIo,
+            namespace: "default".into(),
+            name: name.into(),
+            uid: uid.into(),
+            directory: name.into(),
+            type_override: None,
+            provider_override: None,
+            service: ObjectRef {
+                api_version: "v1".into(),
+                kind: "Secret".into(),
+                name: "s".into(),
+            },
+            workload: WorkloadRef {
+                api_version: "apps/v1".into(),
+                kind: "Deployment".into(),
+                selection: WorkloadSelection::Name("shop".into()),
+                containers: Vec::new(),
+            },
+            env: Vec::new(),
+        }
+    }
+
+    fn deployment() -> Value {
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "shop"},
+               "spec": {"template": {"spec": {"containers": [{"name": "web", "image": "x"}]}}}})
+    }
+
+    /// spec-semantics §8.9, with U = the binding's UID.
+    #[test]
+    fn worked_example() {
+        let mut b = binding("db", "u1");
+        b.type_override = Some("postgresql".into());
+        b.env = vec![
+            EnvMapping {
+                name: "DB_TYPE".into(),
+                key: "type".into(),
+            },
+            EnvMapping {
+                name: "DB_HOST".into(),
+                key: "host".into(),
+            },
+        ];
+        let mut w = deployment();
+        apply(&mut w, &MappingSpec::podspecable(), &b, Some("db-secret")).unwrap();
+        let tmpl = &w["spec"]["template"];
+        assert_eq!(
+            tmpl["metadata"]["annotations"],
+            json!({"projector.servicebinding.io/secret-u1": "db-secret", "projector.servicebinding.io/type-u1": "postgresql"})
+        );
+        assert_eq!(
+            tmpl["spec"]["containers"][0]["env"],
+            json!([
+                {"name": "SERVICE_BINDING_ROOT", "value": "/bindings"},
+                {"name": "DB_HOST", "valueFrom": {"secretKeyRef": {"name": "db-secret", "key": "host"}}},
+                {"name": "DB_TYPE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.annotations['projector.servicebinding.io/type-u1']"}}}
+            ])
+        );
+        assert_eq!(
+            tmpl["spec"]["containers"][0]["volumeMounts"],
+            json!([{"name": "servicebinding-u1", "mountPath": "/bindings/db", "readOnly": true}])
+        );
+        assert_eq!(
+            tmpl["spec"]["volumes"],
+            json!([{"name": "servicebinding-u1", "projected": {"defaultMode": 420, "sources": [
+                {"secret": {"name": "db-secret"}},
+                {"downwardAPI": {"items": [{"path": "type", "fieldRef": {"fieldPath": "metadata.annotations['projector.servicebinding.io/type-u1']"}}]}}
+            ]}}])
+        );
+        assert_eq!(
+            w["metadata"]["annotations"]["projector.servicebinding.io/mapping-u1"],
+            MappingSpec::podspecable().to_go_json()
+        );
+    }
+
+    #[test]
+    fn idempotent_and_order_independent() {
+        let mut a = binding("a", "ua");
+        a.env = vec![EnvMapping {
+            name: "A".into(),
+            key: "k".into(),
+        }];
+        let mut b = binding("b", "ub");
+        b.env = vec![EnvMapping {
+            name: "B".into(),
+            key: "k".into(),
+        }];
+        let m = MappingSpec::podspecable();
+        let mut one = deployment();
+        apply(&mut one, &m, &a, Some("sa")).unwrap();
+        apply(&mut one, &m, &b, Some("sb")).unwrap();
+        let mut two = deployment();
+        apply(&mut two, &m, &b, Some("sb")).unwrap();
+        apply(&mut two, &m, &a, Some("sa")).unwrap();
+        let c = |v: &Value| v["spec"]["template"]["spec"].clone();
+        assert_eq!(c(&one), c(&two));
+        let again = {
+            let mut v = one.clone();
+            apply(&mut v, &m, &a, Some("sa")).unwrap();
+            apply(&mut v, &m, &b, Some("sb")).unwrap();
+            v
+        };
+        assert_eq!(again, one);
+    }
+
+    #[test]
+    fn unproject_restores_the_workload_and_keeps_the_root() {
+        let b = binding("db", "u1");
+        let mut w = deployment();
+        apply(&mut w, &MappingSpec::podspecable(), &b, Some("s")).unwrap();
+        apply(&mut w, &MappingSpec::podspecable(), &b, None).unwrap();
+        let mut expected = deployment();
+        expected["spec"]["template"]["spec"]["containers"][0]["env"] = json!([{"name": "SERVICE_BINDING_ROOT", "value": "/bindings"}]);
+        assert_eq!(w, expected);
+    }
+
+    #[test]
+    fn rotation_removes_the_old_secrets_variables() {
+        let mut b = binding("db", "u1");
+        b.env = vec![EnvMapping {
+            name: "HOST".into(),
+            key: "host".into(),
+        }];
+        let mut w = deployment();
+        apply(&mut w, &MappingSpec::podspecable(), &b, Some("old")).unwrap();
+        apply(&mut w, &MappingSpec::podspecable(), &b, Some("new")).unwrap();
+        let env = &w["spec"]["template"]["spec"]["containers"][0]["env"];
+        assert_eq!(env.as_array().unwrap().len(), 2);
+        assert_eq!(env[1]["valueFrom"]["secretKeyRef"]["name"], "new");
+    }
+
+    #[test]
+    fn container_filter_and_replacing_existing_variables() {
+        let mut b = binding("db", "u1");
+        b.workload.containers = vec!["web".into()];
+        b.env = vec![EnvMapping {
+            name: "HOST".into(),
+            key: "host".into(),
+        }];
+        let mut w = deployment();
+        w["spec"]["template"]["spec"]["containers"][0]["env"] =
+            json!([{"name": "HOST", "value": "localhost"}, {"name": "X", "value": "1"}]);
+        w["spec"]["template"]["spec"]["containers"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"name": "sidecar"}));
+        apply(&mut w, &MappingSpec::podspecable(), &b, Some("s")).unwrap();
+        let cs = &w["spec"]["template"]["spec"]["containers"];
+        assert_eq!(cs[1], json!({"name": "sidecar"}), "filtered-out containers are untouched");
+        let names: Vec<&str> = cs[0]["env"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["X", "SERVICE_BINDING_ROOT", "HOST"]);
+    }
+
+    #[test]
+    fn existing_binding_root_is_respected() {
+        let b = binding("db", "u1");
+        let mut w = deployment();
+        w["spec"]["template"]["spec"]["containers"][0]["env"] = json!([{"name": "SERVICE_BINDING_ROOT", "value": "/custom/"}]);
+        apply(&mut w, &MappingSpec::podspecable(), &b, Some("s")).unwrap();
+        assert_eq!(
+            w["spec"]["template"]["spec"]["containers"][0]["volumeMounts"][0]["mountPath"],
+            "/custom/db"
+        );
+    }
+
+    #[test]
+    fn stashed_mapping_is_used_to_unproject() {
+        let b = binding("db", "u1");
+        let custom = MappingSpec::parse(
+            &json!({"versions": [{"version": "*", "containers": [{"path": ".spec.template.spec.workers[*]", "name": ".name"}]}]}),
+        )
+        .unwrap();
+        let mut w = deployment();
+        w["spec"]["template"]["spec"]["workers"] = json!([{"name": "w"}]);
+        apply(&mut w, &custom, &b, Some("s")).unwrap();
+        assert!(w["spec"]["template"]["spec"]["workers"][0]["volumeMounts"].is_array());
+        // The mapping changed since: the stash still finds the old projection.
+        apply(&mut w, &MappingSpec::podspecable(), &b, None).unwrap();
+        assert!(w["spec"]["template"]["spec"]["workers"][0].get("volumeMounts").is_none(), "{w}");
+    }
+
+    #[test]
+    fn wrong_shapes_are_errors_not_panics() {
+        let b = binding("db", "u1");
+        let mut w = deployment();
+        w["spec"]["template"]["spec"]["containers"][0]["env"] = json!({"A": "b"});
+        assert!(apply(&mut w, &MappingSpec::podspecable(), &b, Some("s"))
+            .unwrap_err()
+            .contains("not a list"));
+        let mut w = deployment();
+        w["spec"]["template"] = json!("oops");
+        assert!(apply(&mut w, &MappingSpec::podspecable(), &b, Some("s")).is_err());
+    }
+}
