@@ -84,13 +84,42 @@ pub fn apply(workload: &mut Value, current: &MappingSpec, binding: &Binding, sec
         .and_then(|v| MappingSpec::parse(&v).ok())
         .and_then(|m| m.template_for(&version).compile().ok());
     let current_tmpl = current.template_for(&version).compile()?;
-    unproject(workload, stashed.as_ref().unwrap_or(&current_tmpl), &names)?;
+    let mut emptied = Vec::new();
+    unproject(workload, stashed.as_ref().unwrap_or(&current_tmpl), &names, &mut emptied)?;
     if let Some(secret) = secret {
         project(workload, &current_tmpl, binding, secret, &names)?;
         let annotations = slot_fixed(workload, &["metadata".into(), "annotations".into()])?;
         object_mut(annotations)?.insert(names.mapping_annotation.clone(), Value::String(current.to_go_json()));
     }
+    // Collections that unprojection emptied and projection did not refill were ours: drop
+    // them, so no empty collection appears that the author did not write. Refilled ones kept
+    // their place, so rendering the output again is byte-identical.
+    for place in emptied.iter().rev() {
+        let holder = match &place.container {
+            Some(p) => ContainerPath::get_mut(workload, p),
+            None => Some(&mut *workload),
+        };
+        if let Some(holder) = holder {
+            if get_fixed(holder, &place.keys).ok().flatten().is_some_and(is_empty_collection) {
+                remove_fixed(holder, &place.keys);
+            }
+        }
+    }
     Ok(())
+}
+
+/// A collection unprojection emptied: in a container (by its path) or in the workload.
+struct Emptied {
+    container: Option<String>,
+    keys: Vec<String>,
+}
+
+fn is_empty_collection(v: &Value) -> bool {
+    match v {
+        Value::Array(a) => a.is_empty(),
+        Value::Object(m) => m.is_empty(),
+        _ => false,
+    }
 }
 
 fn object_mut(v: &mut Value) -> Result<&mut Map<String, Value>, String> {
@@ -120,12 +149,19 @@ fn name_of(v: &Value) -> &str {
     v.get("name").and_then(Value::as_str).unwrap_or("")
 }
 
-/// Write a list back; an emptied list that we removed entries from is dropped, so no empty
-/// collection appears that the author did not write.
-fn put_list(root: &mut Value, path: &[String], items: Vec<Value>, removed_any: bool) -> Result<(), String> {
-    if items.is_empty() && removed_any {
-        remove_fixed(root, path);
-        return Ok(());
+/// Write back a list unprojection removed entries from, noting it when that emptied it.
+fn put_list(
+    root: &mut Value,
+    path: &[String],
+    items: Vec<Value>,
+    container: Option<&str>,
+    emptied: &mut Vec<Emptied>,
+) -> Result<(), String> {
+    if items.is_empty() {
+        emptied.push(Emptied {
+            container: container.map(str::to_string),
+            keys: path.to_vec(),
+        });
     }
     *slot_fixed(root, path)? = Value::Array(items);
     Ok(())
@@ -142,7 +178,7 @@ fn containers(root: &Value, tmpl: &CompiledTemplate) -> Vec<(usize, String)> {
     out
 }
 
-fn unproject(root: &mut Value, tmpl: &CompiledTemplate, names: &Names) -> Result<(), String> {
+fn unproject(root: &mut Value, tmpl: &CompiledTemplate, names: &Names, emptied: &mut Vec<Emptied>) -> Result<(), String> {
     let secret = match get_fixed(root, &tmpl.annotations)? {
         Some(Value::Object(a)) => a.get(&names.secret_annotation).and_then(Value::as_str).unwrap_or("").to_string(),
         _ => String::new(),
@@ -155,7 +191,7 @@ fn unproject(root: &mut Value, tmpl: &CompiledTemplate, names: &Names) -> Result
         let before = volumes.len();
         volumes.retain(|v| name_of(v) != names.volume);
         if volumes.len() != before {
-            put_list(root, &tmpl.volumes, volumes, true)?;
+            put_list(root, &tmpl.volumes, volumes, None, emptied)?;
         }
     }
     for (i, path) in containers(root, tmpl) {
@@ -171,7 +207,7 @@ fn unproject(root: &mut Value, tmpl: &CompiledTemplate, names: &Names) -> Result
             let before = mounts.len();
             mounts.retain(|m| name_of(m) != names.volume);
             if mounts.len() != before {
-                put_list(container, &entry.volume_mounts, mounts, true)?;
+                put_list(container, &entry.volume_mounts, mounts, Some(&path), emptied)?;
             }
         }
         if get_fixed(container, &entry.env)?.is_some() {
@@ -186,18 +222,23 @@ fn unproject(root: &mut Value, tmpl: &CompiledTemplate, names: &Names) -> Result
                 !ours
             });
             if env.len() != before {
-                put_list(container, &entry.env, env, true)?;
+                put_list(container, &entry.env, env, Some(&path), emptied)?;
             }
         }
     }
     let keys = [&names.secret_annotation, &names.type_annotation, &names.provider_annotation];
-    remove_keys(root, &tmpl.annotations, &keys)?;
-    remove_keys(root, &["metadata".into(), "annotations".into()], &[&names.mapping_annotation])?;
+    remove_keys(root, &tmpl.annotations, &keys, emptied)?;
+    remove_keys(
+        root,
+        &["metadata".into(), "annotations".into()],
+        &[&names.mapping_annotation],
+        emptied,
+    )?;
     Ok(())
 }
 
-/// Remove keys from the map at a fixed path; drop the map if that emptied it.
-fn remove_keys(root: &mut Value, path: &[String], keys: &[&String]) -> Result<(), String> {
+/// Remove keys from the map at a fixed path, noting it when that emptied the map.
+fn remove_keys(root: &mut Value, path: &[String], keys: &[&String], emptied: &mut Vec<Emptied>) -> Result<(), String> {
     let Some(Value::Object(_)) = get_fixed(root, path)? else {
         return Ok(());
     };
@@ -207,7 +248,10 @@ fn remove_keys(root: &mut Value, path: &[String], keys: &[&String]) -> Result<()
         map.shift_remove(k.as_str());
     }
     if map.is_empty() && before > 0 {
-        remove_fixed(root, path);
+        emptied.push(Emptied {
+            container: None,
+            keys: path.to_vec(),
+        });
     }
     Ok(())
 }
