@@ -10,6 +10,36 @@
 //! 5. [`emit`]: the result as a YAML stream or a directory.
 //!
 //! The command-line shell ([`cli`]) only chooses inputs and prints.
+//!
+//! ```
+//! let yaml = r#"
+//! apiVersion: v1
+//! kind: Secret
+//! metadata: {name: db}
+//! stringData: {type: postgresql, host: db.internal}
+//! ---
+//! apiVersion: apps/v1
+//! kind: Deployment
+//! metadata: {name: app}
+//! spec: {template: {spec: {containers: [{name: web, image: app:1}]}}}
+//! ---
+//! apiVersion: servicebinding.io/v1
+//! kind: ServiceBinding
+//! metadata: {name: db}
+//! spec:
+//!   service: {apiVersion: v1, kind: Secret, name: db}
+//!   workload: {apiVersion: apps/v1, kind: Deployment, name: app}
+//!   env: [{name: DB_HOST, key: host}]
+//! "#;
+//! let (file, documents) = bindery::load::parse_file("app.yaml".into(), "app.yaml".into(), yaml.into()).unwrap();
+//! let loaded = bindery::load::Loaded { files: vec![file], documents };
+//! let rendered = bindery::render(loaded, &bindery::resolve::Options::default());
+//! assert!(rendered.problems().is_empty());
+//! let deployment = &rendered.output.unwrap()[1];
+//! let env = &deployment["spec"]["template"]["spec"]["containers"][0]["env"];
+//! assert_eq!(env[0]["name"], "SERVICE_BINDING_ROOT");
+//! assert_eq!(env[1]["valueFrom"]["secretKeyRef"]["key"], "host");
+//! ```
 
 pub mod binding;
 pub mod cli;
