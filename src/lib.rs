@@ -70,6 +70,8 @@ pub struct Rendered {
     /// Rendered value of every input document (same indices as `loaded.documents`); `None`
     /// when resolution or projection failed.
     pub output: Option<Vec<Value>>,
+    /// What each bound container received, binding by binding (empty when rendering failed).
+    pub bound: Vec<project::BoundContainer>,
 }
 
 impl Rendered {
@@ -83,10 +85,14 @@ pub fn render(loaded: Loaded, opts: &Options) -> Rendered {
     let index = index::Index::build(&loaded.documents, &opts.default_namespace);
     let mut resolution = resolve::resolve(&loaded.documents, &index, opts);
     let mut output = None;
+    let mut bound = Vec::new();
     if !resolution.has_errors() {
         let mut values: Vec<Value> = loaded.documents.iter().map(|d| d.value.clone()).collect();
         match project::project_all(&mut values, &resolution) {
-            Ok(()) => output = Some(values),
+            Ok(b) => {
+                output = Some(values);
+                bound = b;
+            }
             Err(errors) => {
                 for (b, msg) in errors {
                     let rb = &resolution.bindings[b];
@@ -103,5 +109,6 @@ pub fn render(loaded: Loaded, opts: &Options) -> Rendered {
         loaded,
         resolution,
         output,
+        bound,
     }
 }

@@ -9,6 +9,7 @@ use crate::binding::Binding;
 use crate::index::MAPPING_ANNOTATION_PREFIX;
 use crate::jsonpath::{get_fixed, remove_fixed, slot_fixed, ContainerPath};
 use crate::k8s::{path_join, version_of};
+use crate::load::DocId;
 use crate::mapping::{CompiledTemplate, MappingSpec};
 use crate::resolve::{Resolution, Step};
 
@@ -43,24 +44,96 @@ fn field_ref(annotation: &str) -> String {
     format!("metadata.annotations['{annotation}']")
 }
 
-/// Apply every planned step to the workload documents. `values[id]` is document `id`.
-pub fn project_all(values: &mut [Value], resolution: &Resolution) -> Result<(), Vec<(usize, String)>> {
+/// Where the content of a projected file or variable comes from. Never holds a Secret value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ValueSource {
+    /// An entry of the binding Secret.
+    SecretKey { secret: String, key: String },
+    /// `spec.type` or `spec.provider` of the binding (not secret), delivered by the downward API
+    /// from a pod-template annotation.
+    Override {
+        field: &'static str,
+        value: String,
+        annotation: String,
+    },
+}
+
+/// What one binding gives one container: the plain record `explain` and `materialize` print.
+#[derive(Debug, Clone)]
+pub struct BoundContainer {
+    pub workload: DocId,
+    /// Index into [`Resolution::bindings`].
+    pub binding: usize,
+    /// The container's name (empty when the mapping gives none).
+    pub container: String,
+    /// `$SERVICE_BINDING_ROOT/<binding name>`.
+    pub mount_path: String,
+    /// Every file in the binding directory, sorted by name.
+    pub files: Vec<(String, ValueSource)>,
+    /// Every variable the binding injects, in `spec.env` order.
+    pub env: Vec<(String, ValueSource)>,
+}
+
+/// The source of entry `key` of binding `b` whose Secret is `secret`.
+fn entry_source(b: &Binding, key: &str, secret: &str) -> ValueSource {
+    let names = Names::of(&b.uid);
+    match (key, &b.type_override, &b.provider_override) {
+        ("type", Some(t), _) => ValueSource::Override {
+            field: "spec.type",
+            value: t.clone(),
+            annotation: names.type_annotation,
+        },
+        ("provider", _, Some(p)) => ValueSource::Override {
+            field: "spec.provider",
+            value: p.clone(),
+            annotation: names.provider_annotation,
+        },
+        _ => ValueSource::SecretKey {
+            secret: secret.to_string(),
+            key: key.to_string(),
+        },
+    }
+}
+
+/// Apply every planned step to the workload documents (`values[id]` is document `id`) and
+/// return what each bound container received.
+pub fn project_all(values: &mut [Value], resolution: &Resolution) -> Result<Vec<BoundContainer>, Vec<(usize, String)>> {
     let mut errors = Vec::new();
+    let mut bound = Vec::new();
     for (&wid, plan) in &resolution.workloads {
         for &Step { binding, project } in &plan.steps {
             let rb = &resolution.bindings[binding];
-            let secret = if project {
-                rb.secret.as_ref().map(|s| s.name.as_str())
-            } else {
-                None
-            };
-            if let Err(e) = apply(&mut values[wid], &plan.mapping.spec, &rb.binding, secret) {
-                errors.push((binding, format!("cannot project into {}: {e}", describe(&values[wid]))));
+            let secret = if project { rb.secret.as_ref() } else { None };
+            match apply(&mut values[wid], &plan.mapping.spec, &rb.binding, secret.map(|s| s.name.as_str())) {
+                Ok(containers) => {
+                    let Some(secret) = secret else { continue };
+                    let b = &rb.binding;
+                    let mut keys = secret.keys.clone();
+                    keys.extend(b.type_override.as_ref().map(|_| "type".to_string()));
+                    keys.extend(b.provider_override.as_ref().map(|_| "provider".to_string()));
+                    let files: Vec<(String, ValueSource)> = keys.iter().map(|k| (k.clone(), entry_source(b, k, &secret.name))).collect();
+                    let env: Vec<(String, ValueSource)> = b
+                        .env
+                        .iter()
+                        .map(|m| (m.name.clone(), entry_source(b, &m.key, &secret.name)))
+                        .collect();
+                    for (container, mount_path) in containers {
+                        bound.push(BoundContainer {
+                            workload: wid,
+                            binding,
+                            container,
+                            mount_path,
+                            files: files.clone(),
+                            env: env.clone(),
+                        });
+                    }
+                }
+                Err(e) => errors.push((binding, format!("cannot project into {}: {e}", describe(&values[wid])))),
             }
         }
     }
     if errors.is_empty() {
-        Ok(())
+        Ok(bound)
     } else {
         Err(errors)
     }
@@ -72,8 +145,14 @@ fn describe(v: &Value) -> String {
     format!("{kind} {name:?}")
 }
 
-/// Unproject `binding` from `workload`, then project it with `secret` when given.
-pub fn apply(workload: &mut Value, current: &MappingSpec, binding: &Binding, secret: Option<&str>) -> Result<(), String> {
+/// Unproject `binding` from `workload`, then project it with `secret` when given. Returns the
+/// bound containers as (name, mount path).
+pub fn apply(
+    workload: &mut Value,
+    current: &MappingSpec,
+    binding: &Binding,
+    secret: Option<&str>,
+) -> Result<Vec<(String, String)>, String> {
     let names = Names::of(&binding.uid);
     let version = version_of(workload.get("apiVersion").and_then(Value::as_str).unwrap_or("")).to_string();
     let stashed = workload
@@ -86,8 +165,9 @@ pub fn apply(workload: &mut Value, current: &MappingSpec, binding: &Binding, sec
     let current_tmpl = current.template_for(&version).compile()?;
     let mut emptied = Vec::new();
     unproject(workload, stashed.as_ref().unwrap_or(&current_tmpl), &names, &mut emptied)?;
+    let mut bound = Vec::new();
     if let Some(secret) = secret {
-        project(workload, &current_tmpl, binding, secret, &names)?;
+        bound = project(workload, &current_tmpl, binding, secret, &names)?;
         let annotations = slot_fixed(workload, &["metadata".into(), "annotations".into()])?;
         object_mut(annotations)?.insert(names.mapping_annotation.clone(), Value::String(current.to_go_json()));
     }
@@ -105,7 +185,7 @@ pub fn apply(workload: &mut Value, current: &MappingSpec, binding: &Binding, sec
             }
         }
     }
-    Ok(())
+    Ok(bound)
 }
 
 /// A collection unprojection emptied: in a container (by its path) or in the workload.
@@ -256,7 +336,8 @@ fn remove_keys(root: &mut Value, path: &[String], keys: &[&String], emptied: &mu
     Ok(())
 }
 
-fn project(root: &mut Value, tmpl: &CompiledTemplate, b: &Binding, secret: &str, names: &Names) -> Result<(), String> {
+fn project(root: &mut Value, tmpl: &CompiledTemplate, b: &Binding, secret: &str, names: &Names) -> Result<Vec<(String, String)>, String> {
+    let mut bound = Vec::new();
     // Pod-template annotations: the Secret name and the overrides the downward API reads.
     {
         let annotations = object_mut(slot_fixed(root, &tmpl.annotations)?)?;
@@ -306,6 +387,10 @@ fn project(root: &mut Value, tmpl: &CompiledTemplate, b: &Binding, secret: &str,
                 continue;
             }
         }
+        let container_name = match &entry.name {
+            Some(p) => get_fixed(container, p)?.and_then(Value::as_str).unwrap_or("").to_string(),
+            None => String::new(),
+        };
         let mut env = take_list(container, &entry.env, "env")?;
         let root_dir = match env.iter().find(|e| name_of(e) == BINDING_ROOT_ENV) {
             Some(e) => e.get("value").and_then(Value::as_str).unwrap_or("").to_string(),
@@ -315,19 +400,18 @@ fn project(root: &mut Value, tmpl: &CompiledTemplate, b: &Binding, secret: &str,
             }
         };
         let mut mounts = take_list(container, &entry.volume_mounts, "volumeMounts")?;
-        mounts.push(json!({"name": names.volume, "mountPath": path_join(&root_dir, &b.directory), "readOnly": true}));
+        let mount_path = path_join(&root_dir, &b.directory);
+        mounts.push(json!({"name": names.volume, "mountPath": mount_path, "readOnly": true}));
+        bound.push((container_name, mount_path));
         sort_projected(&mut mounts, |m| name_of(m).starts_with(VOLUME_PREFIX));
         *slot_fixed(container, &entry.volume_mounts)? = Value::Array(mounts);
 
         for m in &b.env {
             // A mapped variable replaces any variable of the same name (no duplicates).
             env.retain(|e| name_of(e) != m.name);
-            let value_from = if m.key == "type" && b.type_override.is_some() {
-                json!({"fieldRef": {"fieldPath": field_ref(&names.type_annotation)}})
-            } else if m.key == "provider" && b.provider_override.is_some() {
-                json!({"fieldRef": {"fieldPath": field_ref(&names.provider_annotation)}})
-            } else {
-                json!({"secretKeyRef": {"name": secret, "key": m.key}})
+            let value_from = match entry_source(b, &m.key, secret) {
+                ValueSource::Override { annotation, .. } => json!({"fieldRef": {"fieldPath": field_ref(&annotation)}}),
+                ValueSource::SecretKey { secret, key } => json!({"secretKeyRef": {"name": secret, "key": key}}),
             };
             env.push(json!({"name": m.name, "valueFrom": value_from}));
         }
@@ -339,7 +423,7 @@ fn project(root: &mut Value, tmpl: &CompiledTemplate, b: &Binding, secret: &str,
         });
         *slot_fixed(container, &entry.env)? = Value::Array(env);
     }
-    Ok(())
+    Ok(bound)
 }
 
 /// The runtime's stable order: other entries keep their order and come first; projected
