@@ -126,14 +126,8 @@ struct Checker<'a> {
 impl Checker<'_> {
     fn report(&mut self, rule: &'static str, field: &str, message: String) {
         let line = locate(self.doc, field).unwrap_or(self.doc.line);
-        let loc = Location {
-            file: self.doc.file.clone(),
-            line,
-            column: None,
-        };
-        let p = Problem::error(rule, format!("{field}: {message}"))
-            .binding(&self.namespace, &self.name)
-            .at(loc);
+        let loc = Location { file: self.doc.file.clone(), line, column: None };
+        let p = Problem::error(rule, format!("{field}: {message}")).binding(&self.namespace, &self.name).at(loc);
         self.problems.push(p);
     }
     fn required(&mut self, field: &str) {
@@ -185,12 +179,7 @@ impl Checker<'_> {
 pub fn parse_binding(doc: &Document, api: BindingApi, default_ns: &str) -> Result<Binding, Vec<Problem>> {
     let namespace = doc.namespace(default_ns).to_string();
     let name = doc.name().to_string();
-    let mut c = Checker {
-        doc,
-        namespace: namespace.clone(),
-        name: name.clone(),
-        problems: Vec::new(),
-    };
+    let mut c = Checker { doc, namespace: namespace.clone(), name: name.clone(), problems: Vec::new() };
     if name.is_empty() {
         c.required("metadata.name");
     }
@@ -200,16 +189,10 @@ pub fn parse_binding(doc: &Document, api: BindingApi, default_ns: &str) -> Resul
         c.required("spec");
     }
 
-    let directory = c
-        .string(spec, "name", "spec.name")
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| name.clone());
+    let directory = c.string(spec, "name", "spec.name").filter(|s| !s.is_empty()).unwrap_or_else(|| name.clone());
     if directory.is_empty() {
         c.required("spec.name");
-    } else if directory.len() > 253
-        || !directory
-            .chars()
-            .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-' || ch == '.')
+    } else if directory.len() > 253 || !directory.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-' || ch == '.')
     {
         c.report(
             "InvalidBinding",
@@ -234,18 +217,10 @@ pub fn parse_binding(doc: &Document, api: BindingApi, default_ns: &str) -> Resul
             kind: c.required_string(Some(s), "kind", "spec.service.kind"),
             name: c.required_string(Some(s), "name", "spec.service.name"),
         },
-        None => ObjectRef {
-            api_version: String::new(),
-            kind: String::new(),
-            name: String::new(),
-        },
+        None => ObjectRef { api_version: String::new(), kind: String::new(), name: String::new() },
     };
 
-    let wl_key = if api == BindingApi::LegacyV1alpha2 {
-        "application"
-    } else {
-        "workload"
-    };
+    let wl_key = if api == BindingApi::LegacyV1alpha2 { "application" } else { "workload" };
     let wl_field = format!("spec.{wl_key}");
     let wl_obj = c.object(spec, wl_key, &wl_field);
     if wl_obj.is_none() && spec.is_some_and(|s| s.get(wl_key).is_none_or(Value::is_null)) {
@@ -274,16 +249,10 @@ pub fn parse_binding(doc: &Document, api: BindingApi, default_ns: &str) -> Resul
             },
         };
         match (wname, selector) {
-            (Some(_), Some(_)) => c.report(
-                "InvalidBinding",
-                &format!("{wl_field}.[name, selector]"),
-                "expected exactly one, got both".into(),
-            ),
-            (None, None) => c.report(
-                "InvalidBinding",
-                &format!("{wl_field}.[name, selector]"),
-                "expected exactly one, got neither".into(),
-            ),
+            (Some(_), Some(_)) => {
+                c.report("InvalidBinding", &format!("{wl_field}.[name, selector]"), "expected exactly one, got both".into())
+            }
+            (None, None) => c.report("InvalidBinding", &format!("{wl_field}.[name, selector]"), "expected exactly one, got neither".into()),
             (Some(n), None) => workload.selection = WorkloadSelection::Name(n),
             (None, Some(Some(s))) => workload.selection = WorkloadSelection::Selector(s),
             (None, Some(None)) => {}
@@ -328,29 +297,14 @@ pub fn parse_binding(doc: &Document, api: BindingApi, default_ns: &str) -> Resul
                 env.push(EnvMapping { name, key });
             }
         }
-        Some(other) => c.report(
-            "InvalidBinding",
-            "spec.env",
-            format!("must be a list of {{name, key}} entries, got {}", type_name(other)),
-        ),
+        Some(other) => c.report("InvalidBinding", "spec.env", format!("must be a list of {{name, key}} entries, got {}", type_name(other))),
     }
 
     if !c.problems.is_empty() {
         return Err(c.problems);
     }
     let uid = stable_uid(&namespace, &name, doc.value.pointer("/metadata/uid").and_then(Value::as_str));
-    Ok(Binding {
-        api,
-        namespace,
-        name,
-        uid,
-        directory,
-        type_override,
-        provider_override,
-        service,
-        workload,
-        env,
-    })
+    Ok(Binding { api, namespace, name, uid, directory, type_override, provider_override, service, workload, env })
 }
 
 #[cfg(test)]
@@ -360,9 +314,7 @@ mod tests {
 
     fn parse(text: &str) -> Result<Binding, Vec<Problem>> {
         let (_, docs) = parse_file("b.yaml".into(), "b.yaml".into(), text.as_bytes().to_vec()).unwrap();
-        let BindingDocKind::ServiceBinding(api) = classify(&docs[0]).unwrap() else {
-            panic!()
-        };
+        let BindingDocKind::ServiceBinding(api) = classify(&docs[0]).unwrap() else { panic!() };
         parse_binding(&docs[0], api, "default")
     }
 
@@ -379,9 +331,7 @@ mod tests {
 
     #[test]
     fn legacy_v1alpha2_reads_application() {
-        let t = OK
-            .replace("servicebinding.io/v1", "service.binding/v1alpha2")
-            .replace("workload:", "application:");
+        let t = OK.replace("servicebinding.io/v1", "service.binding/v1alpha2").replace("workload:", "application:");
         let b = parse(&t).unwrap();
         assert_eq!(b.api, BindingApi::LegacyV1alpha2);
         assert_eq!(b.workload.selection, WorkloadSelection::Name("app".into()));
@@ -403,10 +353,7 @@ mod tests {
     fn wrong_types_name_the_field() {
         let t = OK.replace("workload: {apiVersion: apps/v1, kind: Deployment, name: app}", "workload: app");
         let errs = parse(&t).unwrap_err();
-        assert!(
-            errs[0].message.contains("spec.workload") && errs[0].message.contains("object"),
-            "{errs:?}"
-        );
+        assert!(errs[0].message.contains("spec.workload") && errs[0].message.contains("object"), "{errs:?}");
     }
 
     #[test]

@@ -42,13 +42,19 @@ pub struct InputArgs {
     /// has none (CronJobs are then treated as PodSpec-able, as on a cluster without it).
     #[arg(long)]
     pub no_default_mappings: bool,
+    /// Fail instead of warning when a Service Binding Operator binding forces Secret values to be
+    /// copied into a generated Secret (a mapping over secret values, a Secret in another
+    /// namespace, bindingPath.secretPath).
+    #[arg(long)]
+    pub deny_secret_copies: bool,
 }
 
 impl InputArgs {
-    fn options(&self) -> Options {
+    pub fn options(&self) -> Options {
         Options {
             default_namespace: self.namespace.clone(),
             builtin_mappings: !self.no_default_mappings,
+            deny_secret_copies: self.deny_secret_copies,
         }
     }
 }
@@ -103,23 +109,12 @@ fn render(args: &RenderArgs) -> ExitCode {
     for p in rendered.problems() {
         eprint(&render_problem(p, &rendered.loaded.documents));
     }
-    let Some(values) = &rendered.output else {
+    let Some(_) = &rendered.output else {
         let n = rendered.problems().iter().filter(|p| p.is_error()).count();
         eprint(&format!("bindery: {n} error(s); nothing rendered\n"));
         return ExitCode::from(EXIT_UNRESOLVED);
     };
-    let docs: Vec<Emitted<'_>> = rendered
-        .loaded
-        .documents
-        .iter()
-        .enumerate()
-        .filter(|(id, _)| args.keep_bindings || !rendered.resolution.consumed.contains(id))
-        .filter(|(id, _)| !args.drop_mappings || !rendered.resolution.mappings.contains(id))
-        .map(|(id, d)| Emitted {
-            relative: &d.file.relative,
-            value: &values[id],
-        })
-        .collect();
+    let docs: Vec<Emitted<'_>> = rendered.emitted(args.keep_bindings, args.drop_mappings);
     match &args.output {
         None => {
             let text = emit::stream(&docs);

@@ -19,6 +19,10 @@ pub struct Index {
     by_type: HashMap<TypeKey, Vec<DocId>>,
     by_label: HashMap<TypeKey, HashMap<(String, String), Vec<DocId>>>,
     plurals: HashMap<(String, String), String>,
+    crds: HashMap<(String, String), DocId>,
+    kinds: HashMap<(String, String), String>,
+    owned_by_uid: HashMap<String, Vec<DocId>>,
+    owned_by_name: HashMap<(String, String, String), Vec<DocId>>,
     mappings: HashMap<String, DocId>,
     projected_by: HashMap<String, Vec<DocId>>,
 }
@@ -29,12 +33,7 @@ impl Index {
         for (id, doc) in docs.iter().enumerate() {
             let group = group_of(doc.api_version()).to_string();
             let key: TypeKey = (group.clone(), doc.kind().to_string(), doc.namespace(default_ns).to_string());
-            ix.by_name
-                .entry(key.clone())
-                .or_default()
-                .entry(doc.name().to_string())
-                .or_default()
-                .push(id);
+            ix.by_name.entry(key.clone()).or_default().entry(doc.name().to_string()).or_default().push(id);
             if let Some(Value::Object(labels)) = doc.value.pointer("/metadata/labels") {
                 let by_label = ix.by_label.entry(key.clone()).or_default();
                 for (k, v) in labels {
@@ -57,6 +56,8 @@ impl Index {
                     let p = doc.value.pointer("/spec/names/plural").and_then(Value::as_str);
                     if let (Some(g), Some(k), Some(p)) = (g, k, p) {
                         ix.plurals.entry((g.to_string(), k.to_string())).or_insert_with(|| p.to_string());
+                        ix.kinds.entry((g.to_string(), p.to_string())).or_insert_with(|| k.to_string());
+                        ix.crds.entry((g.to_string(), k.to_string())).or_insert(id);
                     }
                 }
                 ("servicebinding.io", "ClusterWorkloadResourceMapping") => {
@@ -64,24 +65,56 @@ impl Index {
                 }
                 _ => {}
             }
+            if let Some(Value::Array(owners)) = doc.value.pointer("/metadata/ownerReferences") {
+                for o in owners {
+                    if let Some(uid) = o.get("uid").and_then(Value::as_str) {
+                        ix.owned_by_uid.entry(uid.to_string()).or_default().push(id);
+                    }
+                    if let (Some(k), Some(n)) = (o.get("kind").and_then(Value::as_str), o.get("name").and_then(Value::as_str)) {
+                        let ns = doc.namespace(default_ns).to_string();
+                        ix.owned_by_name.entry((ns, k.to_string(), n.to_string())).or_default().push(id);
+                    }
+                }
+            }
             ix.by_type.entry(key).or_default().push(id);
         }
         ix
     }
 
+    /// The CustomResourceDefinition of a group and kind, if in the input.
+    pub fn crd(&self, group: &str, kind: &str) -> Option<DocId> {
+        self.crds.get(&(group.to_string(), kind.to_string())).copied()
+    }
+
+    /// The kind served as `resource` (a REST plural) in `group`: from a CRD in the input, the
+    /// built-in table, or any loaded kind of that group whose plural it is.
+    pub fn kind_for_resource(&self, group: &str, resource: &str) -> Option<String> {
+        if let Some(k) = self.kinds.get(&(group.to_string(), resource.to_string())) {
+            return Some(k.clone());
+        }
+        let mut kinds: Vec<&String> = self.by_type.keys().filter(|(g, _, _)| g == group).map(|(_, k, _)| k).collect();
+        kinds.sort();
+        kinds.into_iter().find(|k| self.plural(group, k) == resource).cloned().or_else(|| builtin_kind(group, resource).map(str::to_string))
+    }
+
+    /// Documents whose `ownerReferences` name the owner: by UID when the owner has one, else
+    /// by the owner's kind and name in the namespace.
+    pub fn owned_by(&self, namespace: &str, kind: &str, name: &str, uid: Option<&str>) -> Vec<DocId> {
+        let found = match uid {
+            Some(uid) => self.owned_by_uid.get(uid),
+            None => self.owned_by_name.get(&(namespace.to_string(), kind.to_string(), name.to_string())),
+        };
+        found.cloned().unwrap_or_default()
+    }
+
     /// Every document of that group, kind, namespace and name (usually one).
     pub fn get(&self, group: &str, kind: &str, namespace: &str, name: &str) -> &[DocId] {
-        self.by_name
-            .get(&(group.to_string(), kind.to_string(), namespace.to_string()))
-            .and_then(|m| m.get(name))
-            .map_or(&[], Vec::as_slice)
+        self.by_name.get(&(group.to_string(), kind.to_string(), namespace.to_string())).and_then(|m| m.get(name)).map_or(&[], Vec::as_slice)
     }
 
     /// Every document of that group and kind in the namespace.
     pub fn of_type(&self, group: &str, kind: &str, namespace: &str) -> &[DocId] {
-        self.by_type
-            .get(&(group.to_string(), kind.to_string(), namespace.to_string()))
-            .map_or(&[], Vec::as_slice)
+        self.by_type.get(&(group.to_string(), kind.to_string(), namespace.to_string())).map_or(&[], Vec::as_slice)
     }
 
     /// Documents of that type whose own `metadata.labels` match the selector, in input order.
@@ -125,23 +158,34 @@ impl Index {
         if let Some(p) = self.plurals.get(&(group.to_string(), kind.to_string())) {
             return p.clone();
         }
-        let builtin = match (group, kind) {
-            ("apps", "Deployment") => Some("deployments"),
-            ("apps", "ReplicaSet") => Some("replicasets"),
-            ("apps", "StatefulSet") => Some("statefulsets"),
-            ("apps", "DaemonSet") => Some("daemonsets"),
-            ("batch", "Job") => Some("jobs"),
-            ("batch", "CronJob") => Some("cronjobs"),
-            ("", "ReplicationController") => Some("replicationcontrollers"),
-            ("", "Pod") => Some("pods"),
-            ("apps.openshift.io", "DeploymentConfig") => Some("deploymentconfigs"),
-            ("serving.knative.dev", "Service") => Some("services"),
-            _ => None,
-        };
-        builtin
-            .map(str::to_string)
-            .unwrap_or_else(|| naive_plural(&kind.to_ascii_lowercase()))
+        let builtin = builtin_plural(group, kind);
+        builtin.map(str::to_string).unwrap_or_else(|| naive_plural(&kind.to_ascii_lowercase()))
     }
+}
+
+const BUILTIN_KINDS: &[(&str, &str, &str)] = &[
+    ("apps", "Deployment", "deployments"),
+    ("apps", "ReplicaSet", "replicasets"),
+    ("apps", "StatefulSet", "statefulsets"),
+    ("apps", "DaemonSet", "daemonsets"),
+    ("batch", "Job", "jobs"),
+    ("batch", "CronJob", "cronjobs"),
+    ("", "ReplicationController", "replicationcontrollers"),
+    ("", "Pod", "pods"),
+    ("", "Secret", "secrets"),
+    ("", "ConfigMap", "configmaps"),
+    ("", "Service", "services"),
+    ("apps.openshift.io", "DeploymentConfig", "deploymentconfigs"),
+    ("route.openshift.io", "Route", "routes"),
+    ("serving.knative.dev", "Service", "services"),
+];
+
+fn builtin_plural(group: &str, kind: &str) -> Option<&'static str> {
+    BUILTIN_KINDS.iter().find(|(g, k, _)| *g == group && *k == kind).map(|(_, _, p)| *p)
+}
+
+fn builtin_kind(group: &str, resource: &str) -> Option<&'static str> {
+    BUILTIN_KINDS.iter().find(|(g, _, p)| *g == group && *p == resource).map(|(_, k, _)| *k)
 }
 
 fn naive_plural(k: &str) -> String {

@@ -71,15 +71,11 @@ pub fn parse_fixed(expr: &str) -> Result<Vec<String>, String> {
             '[' => {
                 let inner = chars.get(i + 1).copied();
                 if !matches!(inner, Some('\'' | '"')) {
-                    return Err(format!(
-                        "unsupported node: only field names are allowed in a fixed JSONPath, got {expr:?}"
-                    ));
+                    return Err(format!("unsupported node: only field names are allowed in a fixed JSONPath, got {expr:?}"));
                 }
                 let (content, next) = read_quoted(&chars, i + 1)?;
                 if chars.get(next) != Some(&']') {
-                    return Err(format!(
-                        "unsupported node: only field names are allowed in a fixed JSONPath, got {expr:?}"
-                    ));
+                    return Err(format!("unsupported node: only field names are allowed in a fixed JSONPath, got {expr:?}"));
                 }
                 // The Kubernetes parser re-parses the bracket text as `.content`.
                 keys.extend(parse_fixed(&format!(".{content}"))?);
@@ -103,13 +99,7 @@ pub fn get_fixed<'v>(root: &'v Value, keys: &[String]) -> Result<Option<&'v Valu
                 Some(v) => cur = v,
             },
             Value::Null => return Ok(None),
-            _ => {
-                return Err(format!(
-                    "expected an object at .{}, found {}",
-                    keys[..n].join("."),
-                    crate::k8s::type_name(cur)
-                ))
-            }
+            _ => return Err(format!("expected an object at .{}, found {}", keys[..n].join("."), crate::k8s::type_name(cur))),
         }
     }
     Ok(Some(cur))
@@ -124,11 +114,7 @@ pub fn slot_fixed<'v>(root: &'v mut Value, keys: &[String]) -> Result<&'v mut Va
             *cur = Value::Object(Map::new());
         }
         let Value::Object(m) = cur else {
-            return Err(format!(
-                "expected an object at .{}, found {}",
-                keys[..n].join("."),
-                crate::k8s::type_name(cur)
-            ));
+            return Err(format!("expected an object at .{}, found {}", keys[..n].join("."), crate::k8s::type_name(cur)));
         };
         cur = m.entry(key.clone()).or_insert(Value::Null);
     }
@@ -208,10 +194,7 @@ pub fn translate(expr: &str) -> Result<String, String> {
                         let sub = translate(&format!(".{}", names[0]))?;
                         out.push_str(&sub[1..]);
                     } else {
-                        let list: Vec<String> = names
-                            .iter()
-                            .map(|n| quote_name(n)[1..quote_name(n).len() - 1].to_string())
-                            .collect();
+                        let list: Vec<String> = names.iter().map(|n| quote_name(n)[1..quote_name(n).len() - 1].to_string()).collect();
                         out.push_str(&format!("[{}]", list.join(",")));
                     }
                 } else if inner_t.starts_with('?') {
@@ -262,9 +245,7 @@ impl ContainerPath {
     pub fn compile(expr: &str) -> Result<Self, String> {
         let rfc = translate(expr)?;
         // Check it parses now, so an invalid path is a mapping error, not a silent skip.
-        Value::Null
-            .query_only_path(&rfc)
-            .map_err(|e| format!("invalid JSONPath {expr:?}: {e}"))?;
+        Value::Null.query_only_path(&rfc).map_err(|e| format!("invalid JSONPath {expr:?}: {e}"))?;
         Ok(ContainerPath { rfc })
     }
 
@@ -321,5 +302,108 @@ mod tests {
         ContainerPath::get_mut(&mut v2, &found[0]).unwrap()["env"] = json!([]);
         assert_eq!(v2["spec"]["template"]["spec"]["containers"][1]["env"], json!([]));
         assert!(ContainerPath::compile(".a}{.b").is_err());
+    }
+}
+
+/// What a Kubernetes JSONPath template (`{.a.b}`, `{.a}-{.b}`, …) yields.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TemplateResult {
+    /// A template with one action: the values it matched.
+    Values(Vec<Value>),
+    /// A template with several nodes (actions and text): everything printed into one string.
+    Text(String),
+}
+
+/// A node of a JSONPath template: literal text or an action `{…}`.
+enum TemplateNode {
+    Text(String),
+    Action(String),
+}
+
+fn template_nodes(template: &str) -> Result<Vec<TemplateNode>, String> {
+    let mut nodes = Vec::new();
+    let mut rest = template;
+    while !rest.is_empty() {
+        match rest.find('{') {
+            None => {
+                nodes.push(TemplateNode::Text(rest.to_string()));
+                break;
+            }
+            Some(i) => {
+                if i > 0 {
+                    nodes.push(TemplateNode::Text(rest[..i].to_string()));
+                }
+                let close = rest[i..].find('}').ok_or_else(|| format!("unclosed action in {template:?}"))? + i;
+                nodes.push(TemplateNode::Action(rest[i + 1..close].to_string()));
+                rest = &rest[close + 1..];
+            }
+        }
+    }
+    Ok(nodes)
+}
+
+/// A definite path (fields and indices only) must find a non-null value; wildcards, filters,
+/// slices and recursive descent may find nothing.
+fn is_definite(expr: &str) -> bool {
+    !(expr.contains('*') || expr.contains('?') || expr.contains("..") || expr.contains(':'))
+}
+
+fn eval_action(expr: &str, root: &Value) -> Result<Vec<Value>, String> {
+    let rfc = translate(expr)?;
+    let found: Vec<Value> = root.query(&rfc).map_err(|e| format!("invalid JSONPath {expr:?}: {e}"))?.into_iter().cloned().collect();
+    if is_definite(expr) && (found.is_empty() || found.iter().all(Value::is_null)) {
+        let last = expr.trim().rsplit(['.', '[']).next().unwrap_or(expr).trim_end_matches(']').trim_matches(['\'', '"']);
+        return Err(format!("{last} is not found"));
+    }
+    Ok(found)
+}
+
+/// Print a value as the Kubernetes JSONPath printer does: strings raw, scalars Go-style,
+/// maps and lists as compact JSON.
+pub fn print_jsonpath_value(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        Value::Object(_) | Value::Array(_) => serde_json::to_string(v).unwrap_or_default(),
+        other => other.to_string(),
+    }
+}
+
+/// Evaluate a template against `root` as client-go's `FindResults` does. A missing field or a
+/// null value on a definite path is an error (`<name> is not found`).
+pub fn eval_template(template: &str, root: &Value) -> Result<TemplateResult, String> {
+    let nodes = template_nodes(template)?;
+    if let [TemplateNode::Action(expr)] = nodes.as_slice() {
+        return eval_action(expr, root).map(TemplateResult::Values);
+    }
+    let mut out = String::new();
+    for node in &nodes {
+        match node {
+            TemplateNode::Text(t) => out.push_str(t),
+            TemplateNode::Action(expr) => {
+                let values = eval_action(expr, root)?;
+                out.push_str(&values.iter().map(print_jsonpath_value).collect::<Vec<_>>().join(" "));
+            }
+        }
+    }
+    Ok(TemplateResult::Text(out))
+}
+
+#[cfg(test)]
+mod template_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn single_and_multi_node_templates() {
+        let obj = json!({"metadata": {"name": "pg"}, "spec": {"bootstrap": {"initdb": {"owner": "app"}}, "tags": ["a", "b"], "n": null}});
+        assert_eq!(eval_template("{.metadata.name}", &obj).unwrap(), TemplateResult::Values(vec![json!("pg")]));
+        assert_eq!(eval_template("{.metadata.name}-{.spec.bootstrap.initdb.owner}", &obj).unwrap(), TemplateResult::Text("pg-app".into()));
+        assert_eq!(eval_template("{.metadata.name}-pguser-{.metadata.name}", &obj).unwrap(), TemplateResult::Text("pg-pguser-pg".into()));
+        assert_eq!(eval_template("{.spec.tags[*]}", &obj).unwrap(), TemplateResult::Values(vec![json!("a"), json!("b")]));
+        assert_eq!(eval_template("x{.spec.tags[*]}", &obj).unwrap(), TemplateResult::Text("xa b".into()));
+        assert_eq!(eval_template("{.spec.missing}", &obj).unwrap_err(), "missing is not found");
+        assert!(eval_template("{.spec.n}", &obj).unwrap_err().contains("n is not found"));
+        assert_eq!(eval_template("{.spec.tags[5]}", &obj).unwrap_err(), "5 is not found");
     }
 }

@@ -97,27 +97,21 @@ impl LabelSelector {
                     };
                     let values: Vec<String> = match e.get("values") {
                         None | Some(Value::Null) => Vec::new(),
-                        Some(Value::Array(vs)) => vs
-                            .iter()
-                            .map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))
-                            .collect(),
+                        Some(Value::Array(vs)) => {
+                            vs.iter().map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())).collect()
+                        }
                         Some(other) => {
-                            errors.push((
-                                format!("{at}.values"),
-                                format!("must be a list of strings, got {}", type_name(other)),
-                            ));
+                            errors.push((format!("{at}.values"), format!("must be a list of strings, got {}", type_name(other))));
                             continue;
                         }
                     };
                     match operator {
-                        Operator::In | Operator::NotIn if values.is_empty() => errors.push((
-                            format!("{at}.values"),
-                            "for 'In', 'NotIn' operators, values set can't be empty".into(),
-                        )),
-                        Operator::Exists | Operator::DoesNotExist if !values.is_empty() => errors.push((
-                            format!("{at}.values"),
-                            "values set must be empty for exists and does not exist".into(),
-                        )),
+                        Operator::In | Operator::NotIn if values.is_empty() => {
+                            errors.push((format!("{at}.values"), "for 'In', 'NotIn' operators, values set can't be empty".into()))
+                        }
+                        Operator::Exists | Operator::DoesNotExist if !values.is_empty() => {
+                            errors.push((format!("{at}.values"), "values set must be empty for exists and does not exist".into()))
+                        }
                         _ => {}
                     }
                     for v in &values {

@@ -45,6 +45,7 @@ pub mod binding;
 pub mod cli;
 pub mod diagnostics;
 pub mod emit;
+pub mod gotemplate;
 pub mod index;
 pub mod jsonpath;
 pub mod k8s;
@@ -53,6 +54,7 @@ pub mod mapping;
 pub mod problem;
 pub mod project;
 pub mod resolve;
+pub mod sbo;
 pub mod source_map;
 pub mod yaml_in;
 pub mod yaml_out;
@@ -72,11 +74,33 @@ pub struct Rendered {
     pub output: Option<Vec<Value>>,
     /// What each bound container received, binding by binding (empty when rendering failed).
     pub bound: Vec<project::BoundContainer>,
+    /// The same for Service Binding Operator bindings (`binding` indexes
+    /// `resolution.operator_bindings`).
+    pub operator_bound: Vec<project::BoundContainer>,
 }
 
 impl Rendered {
     pub fn problems(&self) -> &[Problem] {
         &self.resolution.problems
+    }
+
+    /// The output set, in order: every input resource (rewritten), except consumed
+    /// ServiceBindings (unless `keep_bindings`), ClusterWorkloadResourceMappings when
+    /// `drop_mappings`, and resources an earlier render generated; then every generated
+    /// resource, filed under its binding's file. Empty when rendering failed.
+    pub fn emitted(&self, keep_bindings: bool, drop_mappings: bool) -> Vec<emit::Emitted<'_>> {
+        let Some(values) = &self.output else { return Vec::new() };
+        let r = &self.resolution;
+        let docs = &self.loaded.documents;
+        let inputs = docs.iter().enumerate().filter(|(id, _)| {
+            let dropped =
+                r.replaced.contains(id) || (!keep_bindings && r.consumed.contains(id)) || (drop_mappings && r.mappings.contains(id));
+            !dropped
+        });
+        let mut out: Vec<emit::Emitted<'_>> =
+            inputs.map(|(id, d)| emit::Emitted { relative: &d.file.relative, value: &values[id] }).collect();
+        out.extend(r.generated.iter().map(|(binding, value)| emit::Emitted { relative: &docs[*binding].file.relative, value }));
+        out
     }
 }
 
@@ -84,31 +108,49 @@ impl Rendered {
 pub fn render(loaded: Loaded, opts: &Options) -> Rendered {
     let index = index::Index::build(&loaded.documents, &opts.default_namespace);
     let mut resolution = resolve::resolve(&loaded.documents, &index, opts);
-    let mut output = None;
-    let mut bound = Vec::new();
+    let (mut output, mut bound, mut operator_bound) = (None, Vec::new(), Vec::new());
     if !resolution.has_errors() {
         let mut values: Vec<Value> = loaded.documents.iter().map(|d| d.value.clone()).collect();
-        match project::project_all(&mut values, &resolution) {
-            Ok(b) => {
-                output = Some(values);
-                bound = b;
-            }
-            Err(errors) => {
-                for (b, msg) in errors {
-                    let rb = &resolution.bindings[b];
-                    let doc = &loaded.documents[rb.doc];
-                    let p = Problem::error("ProjectionFailed", msg)
+        let spec = project::project_all(&mut values, &resolution);
+        let operator = project::project_operator_all(&mut values, &resolution);
+        let mut failures = Vec::new();
+        match spec {
+            Ok(b) => bound = b,
+            Err(errors) => failures.extend(errors.into_iter().map(|(b, msg)| {
+                let rb = &resolution.bindings[b];
+                (rb.doc, rb.binding.namespace.clone(), rb.binding.name.clone(), msg)
+            })),
+        }
+        match operator {
+            Ok((b, shadowed)) => {
+                operator_bound = b;
+                for (ob, var) in shadowed {
+                    let rb = &resolution.operator_bindings[ob];
+                    let msg = format!(
+                        "container variable {var} is already set in the workload and keeps its value (as it would over SBO's envFrom)"
+                    );
+                    let p = Problem::warning("EnvVarShadowed", msg)
                         .binding(&rb.binding.namespace, &rb.binding.name)
-                        .at(problem::Location::of(doc));
+                        .at(problem::Location::of(&loaded.documents[rb.doc]));
                     resolution.problems.push(p);
                 }
             }
+            Err(errors) => failures.extend(errors.into_iter().map(|(b, msg)| {
+                let rb = &resolution.operator_bindings[b];
+                (rb.doc, rb.binding.namespace.clone(), rb.binding.name.clone(), msg)
+            })),
+        }
+        if failures.is_empty() {
+            output = Some(values);
+        } else {
+            bound.clear();
+            operator_bound.clear();
+            for (doc, namespace, name, msg) in failures {
+                let p =
+                    Problem::error("ProjectionFailed", msg).binding(&namespace, &name).at(problem::Location::of(&loaded.documents[doc]));
+                resolution.problems.push(p);
+            }
         }
     }
-    Rendered {
-        loaded,
-        resolution,
-        output,
-        bound,
-    }
+    Rendered { loaded, resolution, output, bound, operator_bound }
 }

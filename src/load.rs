@@ -32,12 +32,7 @@ impl SourceFile {
     pub fn new(path: PathBuf, relative: PathBuf, text: String) -> Self {
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        SourceFile {
-            path,
-            relative,
-            text,
-            line_starts,
-        }
+        SourceFile { path, relative, text, line_starts }
     }
 
     /// Byte offset of the start of a 1-based line (clamped to the text).
@@ -118,13 +113,7 @@ impl fmt::Display for LoadError {
 impl std::error::Error for LoadError {}
 
 fn err(path: &Path, message: impl Into<String>) -> LoadError {
-    LoadError {
-        path: path.display().to_string(),
-        line: None,
-        column: None,
-        message: message.into(),
-        file: None,
-    }
+    LoadError { path: path.display().to_string(), line: None, column: None, message: message.into(), file: None }
 }
 
 /// Everything read from the inputs, in deterministic order.
@@ -191,17 +180,12 @@ pub fn load_paths(paths: &[PathBuf]) -> Result<Loaded, Vec<LoadError>> {
 fn read_limited(path: &Path) -> Result<Vec<u8>, String> {
     let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
     let mut bytes = Vec::new();
-    file.take(MAX_FILE_BYTES as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot read: {e}"))?;
+    file.take(MAX_FILE_BYTES as u64 + 1).read_to_end(&mut bytes).map_err(|e| format!("cannot read: {e}"))?;
     Ok(bytes)
 }
 
 fn is_manifest_name(path: &Path) -> bool {
-    matches!(
-        path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref(),
-        Some("yaml" | "yml" | "json")
-    )
+    matches!(path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref(), Some("yaml" | "yml" | "json"))
 }
 
 /// The files under one root, sorted by path, with their path relative to the root.
@@ -261,10 +245,7 @@ pub fn parse_file(path: PathBuf, relative: PathBuf, bytes: Vec<u8>) -> Result<(A
     })?;
     let text = text.strip_prefix('\u{feff}').map(str::to_owned).unwrap_or(text);
     let text = if text.contains('\r') { text.replace("\r\n", "\n") } else { text };
-    let is_json = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let is_json = path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("json"));
     let file = Arc::new(SourceFile::new(path, relative, text));
     let mut docs = Vec::new();
     if is_json {
@@ -305,12 +286,7 @@ fn push_resource(file: &Arc<SourceFile>, line: usize, end_line: usize, value: Va
         }
         return;
     }
-    out.push(Document {
-        file: file.clone(),
-        line,
-        end_line,
-        value,
-    });
+    out.push(Document { file: file.clone(), line, end_line, value });
 }
 
 /// A Kubernetes resource has string `apiVersion` and `kind`.
@@ -355,26 +331,16 @@ mod tests {
 
     #[test]
     fn parse_errors_name_the_file_line() {
-        let e = parse_file(
-            "bad.yaml".into(),
-            "bad.yaml".into(),
-            b"apiVersion: v1\nkind: A\n---\napiVersion: v1\nkind: [\n".to_vec(),
-        )
-        .unwrap_err();
+        let e = parse_file("bad.yaml".into(), "bad.yaml".into(), b"apiVersion: v1\nkind: A\n---\napiVersion: v1\nkind: [\n".to_vec())
+            .unwrap_err();
         assert_eq!(e.path, "bad.yaml");
         assert!(e.line.unwrap() >= 5, "{e}");
     }
 
     #[test]
     fn refuses_binary_and_non_utf8() {
-        assert!(parse_file("b".into(), "b".into(), b"a\0b".to_vec())
-            .unwrap_err()
-            .message
-            .contains("binary"));
-        assert!(parse_file("b".into(), "b".into(), vec![b'a', 0xff])
-            .unwrap_err()
-            .message
-            .contains("UTF-8"));
+        assert!(parse_file("b".into(), "b".into(), b"a\0b".to_vec()).unwrap_err().message.contains("binary"));
+        assert!(parse_file("b".into(), "b".into(), vec![b'a', 0xff]).unwrap_err().message.contains("UTF-8"));
     }
 
     #[test]

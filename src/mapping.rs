@@ -37,16 +37,8 @@ impl MappingTemplate {
         }
         if self.containers.is_empty() {
             self.containers = vec![
-                MappingContainer {
-                    path: ".spec.template.spec.initContainers[*]".into(),
-                    name: ".name".into(),
-                    ..Default::default()
-                },
-                MappingContainer {
-                    path: ".spec.template.spec.containers[*]".into(),
-                    name: ".name".into(),
-                    ..Default::default()
-                },
+                MappingContainer { path: ".spec.template.spec.initContainers[*]".into(), name: ".name".into(), ..Default::default() },
+                MappingContainer { path: ".spec.template.spec.containers[*]".into(), name: ".name".into(), ..Default::default() },
             ];
         }
         for c in &mut self.containers {
@@ -67,13 +59,7 @@ impl MappingTemplate {
 impl MappingSpec {
     /// The mapping used when a kind has no ClusterWorkloadResourceMapping: PodSpec-able.
     pub fn podspecable() -> Self {
-        MappingSpec {
-            versions: vec![MappingTemplate {
-                version: "*".into(),
-                ..Default::default()
-            }
-            .defaulted()],
-        }
+        MappingSpec { versions: vec![MappingTemplate { version: "*".into(), ..Default::default() }.defaulted()] }
     }
 
     /// The `cronjobs.batch` mapping the runtime ships; used when the input has none.
@@ -84,16 +70,8 @@ impl MappingSpec {
                 version: "*".into(),
                 annotations: format!("{jt}.metadata.annotations"),
                 containers: vec![
-                    MappingContainer {
-                        path: format!("{jt}.spec.containers[*]"),
-                        name: ".name".into(),
-                        ..Default::default()
-                    },
-                    MappingContainer {
-                        path: format!("{jt}.spec.initContainers[*]"),
-                        name: ".name".into(),
-                        ..Default::default()
-                    },
+                    MappingContainer { path: format!("{jt}.spec.containers[*]"), name: ".name".into(), ..Default::default() },
+                    MappingContainer { path: format!("{jt}.spec.initContainers[*]"), name: ".name".into(), ..Default::default() },
                 ],
                 volumes: format!("{jt}.spec.volumes"),
             }
@@ -102,8 +80,14 @@ impl MappingSpec {
     }
 
     /// Parse a mapping spec (from a CWRM document's `.spec` or a stashed annotation) and
-    /// default every version. Errors are `(field, message)`.
+    /// default every version as the runtime does. Errors are `(field, message)`.
     pub fn parse(spec: &Value) -> Result<Self, Vec<(String, String)>> {
+        let raw = Self::parse_raw(spec)?;
+        Ok(MappingSpec { versions: raw.versions.into_iter().map(MappingTemplate::defaulted).collect() })
+    }
+
+    /// Parse without defaulting (SBO defaults differently from the runtime).
+    pub fn parse_raw(spec: &Value) -> Result<Self, Vec<(String, String)>> {
         let mut errors = Vec::new();
         let mut out = MappingSpec::default();
         let versions = match spec.get("versions") {
@@ -150,7 +134,7 @@ impl MappingSpec {
                 }
                 Some(other) => errors.push((format!("{at}.containers"), format!("must be a list, got {}", type_name(other)))),
             }
-            out.versions.push(t.defaulted());
+            out.versions.push(t);
         }
         if errors.is_empty() {
             Ok(out)
@@ -190,10 +174,7 @@ impl MappingSpec {
             if t.version.is_empty() {
                 errors.push((format!("spec.versions[{i}].version"), "Required value".into()));
             } else if let Some(first) = self.versions[..i].iter().position(|o| o.version == t.version) {
-                errors.push((
-                    format!("spec.versions[{first}, {i}].version"),
-                    format!("Duplicate value: {:?}", t.version),
-                ));
+                errors.push((format!("spec.versions[{first}, {i}].version"), format!("Duplicate value: {:?}", t.version)));
             }
         }
         errors
@@ -207,13 +188,7 @@ impl MappingSpec {
             .find(|t| t.version == version)
             .or_else(|| self.versions.iter().rev().find(|t| t.version == "*"))
             .cloned()
-            .unwrap_or_else(|| {
-                MappingTemplate {
-                    version: "*".into(),
-                    ..Default::default()
-                }
-                .defaulted()
-            })
+            .unwrap_or_else(|| MappingTemplate { version: "*".into(), ..Default::default() }.defaulted())
     }
 
     /// Go `encoding/json` of the spec as the runtime stashes it: fixed field order, empty
@@ -287,11 +262,7 @@ impl MappingTemplate {
                 volume_mounts: parse_fixed(&c.volume_mounts)?,
             });
         }
-        Ok(CompiledTemplate {
-            annotations: parse_fixed(&self.annotations)?,
-            volumes: parse_fixed(&self.volumes)?,
-            containers,
-        })
+        Ok(CompiledTemplate { annotations: parse_fixed(&self.annotations)?, volumes: parse_fixed(&self.volumes)?, containers })
     }
 }
 
@@ -331,11 +302,7 @@ mod tests {
     fn validation() {
         let m = MappingSpec::parse(&json!({"versions": [{"version": "*", "volumes": ".spec.volumes[*]"}, {"version": "*"}, {}]})).unwrap();
         let errs = m.validate();
-        assert!(
-            errs.iter()
-                .any(|(f, e)| f == "spec.versions[0].volumes" && e.contains("unsupported node")),
-            "{errs:?}"
-        );
+        assert!(errs.iter().any(|(f, e)| f == "spec.versions[0].volumes" && e.contains("unsupported node")), "{errs:?}");
         assert!(errs.iter().any(|(f, _)| f == "spec.versions[0, 1].version"), "{errs:?}");
         assert!(errs.iter().any(|(f, _)| f == "spec.versions[2].version"), "{errs:?}");
     }

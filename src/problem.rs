@@ -23,11 +23,7 @@ pub struct Location {
 
 impl Location {
     pub fn of(doc: &Document) -> Self {
-        Location {
-            file: doc.file.clone(),
-            line: doc.line,
-            column: None,
-        }
+        Location { file: doc.file.clone(), line: doc.line, column: None }
     }
 }
 
@@ -47,20 +43,10 @@ pub struct Problem {
 
 impl Problem {
     pub fn error(rule: &'static str, message: impl Into<String>) -> Self {
-        Problem {
-            rule,
-            severity: Severity::Error,
-            binding: None,
-            message: message.into(),
-            help: None,
-            location: None,
-        }
+        Problem { rule, severity: Severity::Error, binding: None, message: message.into(), help: None, location: None }
     }
     pub fn warning(rule: &'static str, message: impl Into<String>) -> Self {
-        Problem {
-            severity: Severity::Warning,
-            ..Problem::error(rule, message)
-        }
+        Problem { severity: Severity::Warning, ..Problem::error(rule, message) }
     }
     pub fn binding(mut self, namespace: &str, name: &str) -> Self {
         self.binding = Some(format!("{namespace}/{name}"));

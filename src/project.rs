@@ -51,11 +51,24 @@ pub enum ValueSource {
     SecretKey { secret: String, key: String },
     /// `spec.type` or `spec.provider` of the binding (not secret), delivered by the downward API
     /// from a pod-template annotation.
-    Override {
-        field: &'static str,
-        value: String,
-        annotation: String,
-    },
+    Override { field: &'static str, value: String, annotation: String },
+    /// An entry of a ConfigMap (an input one, or one bindery generated for non-secret values).
+    ConfigMapKey { configmap: String, key: String },
+    /// A literal, non-secret environment value.
+    Literal { value: String },
+}
+
+/// The env entry delivering `source` as variable `name`.
+pub fn env_entry(name: &str, source: &ValueSource) -> Value {
+    match source {
+        ValueSource::SecretKey { secret, key } => json!({"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}),
+        ValueSource::Override { annotation, .. } => json!({"name": name, "valueFrom": {"fieldRef": {"fieldPath": field_ref(annotation)}}}),
+        ValueSource::ConfigMapKey { configmap, key } => {
+            json!({"name": name, "valueFrom": {"configMapKeyRef": {"name": configmap, "key": key}}})
+        }
+        // `$(` would be expanded by the kubelet; `$$(` keeps it literal.
+        ValueSource::Literal { value } => json!({"name": name, "value": value.replace("$(", "$$(")}),
+    }
 }
 
 /// What one binding gives one container: the plain record `explain` and `materialize` print.
@@ -78,20 +91,11 @@ pub struct BoundContainer {
 fn entry_source(b: &Binding, key: &str, secret: &str) -> ValueSource {
     let names = Names::of(&b.uid);
     match (key, &b.type_override, &b.provider_override) {
-        ("type", Some(t), _) => ValueSource::Override {
-            field: "spec.type",
-            value: t.clone(),
-            annotation: names.type_annotation,
-        },
-        ("provider", _, Some(p)) => ValueSource::Override {
-            field: "spec.provider",
-            value: p.clone(),
-            annotation: names.provider_annotation,
-        },
-        _ => ValueSource::SecretKey {
-            secret: secret.to_string(),
-            key: key.to_string(),
-        },
+        ("type", Some(t), _) => ValueSource::Override { field: "spec.type", value: t.clone(), annotation: names.type_annotation },
+        ("provider", _, Some(p)) => {
+            ValueSource::Override { field: "spec.provider", value: p.clone(), annotation: names.provider_annotation }
+        }
+        _ => ValueSource::SecretKey { secret: secret.to_string(), key: key.to_string() },
     }
 }
 
@@ -112,11 +116,8 @@ pub fn project_all(values: &mut [Value], resolution: &Resolution) -> Result<Vec<
                     keys.extend(b.type_override.as_ref().map(|_| "type".to_string()));
                     keys.extend(b.provider_override.as_ref().map(|_| "provider".to_string()));
                     let files: Vec<(String, ValueSource)> = keys.iter().map(|k| (k.clone(), entry_source(b, k, &secret.name))).collect();
-                    let env: Vec<(String, ValueSource)> = b
-                        .env
-                        .iter()
-                        .map(|m| (m.name.clone(), entry_source(b, &m.key, &secret.name)))
-                        .collect();
+                    let env: Vec<(String, ValueSource)> =
+                        b.env.iter().map(|m| (m.name.clone(), entry_source(b, &m.key, &secret.name))).collect();
                     for (container, mount_path) in containers {
                         bound.push(BoundContainer {
                             workload: wid,
@@ -134,6 +135,50 @@ pub fn project_all(values: &mut [Value], resolution: &Resolution) -> Result<Vec<
     }
     if errors.is_empty() {
         Ok(bound)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Apply every Service Binding Operator binding to its workloads; records index
+/// [`Resolution::operator_bindings`]. Returns the records and the variables the workload
+/// already defined (binding index, `container/VAR`); errors are (binding index, message).
+#[allow(clippy::type_complexity)]
+pub fn project_operator_all(
+    values: &mut [Value],
+    resolution: &Resolution,
+) -> Result<(Vec<BoundContainer>, Vec<(usize, String)>), Vec<(usize, String)>> {
+    use crate::sbo::project::{project, sbo_template, unproject};
+    let mut errors = Vec::new();
+    let mut bound = Vec::new();
+    let mut shadowed_all = Vec::new();
+    for (&wid, bindings) in &resolution.operator_workloads {
+        for &ob in bindings {
+            let rob = &resolution.operator_bindings[ob];
+            let (Some(delivery), b) = (&rob.delivery, &rob.binding) else { continue };
+            let version = version_of(values[wid].get("apiVersion").and_then(Value::as_str).unwrap_or("")).to_string();
+            let tmpl = sbo_template(rob.mapping.as_deref(), &version, b.application.containers_path.as_deref());
+            let result = tmpl.compile().and_then(|t| {
+                unproject(&mut values[wid], &t, b)?;
+                project(&mut values[wid], &t, b, delivery)
+            });
+            match result {
+                Ok(projected) => {
+                    let (containers, shadowed) = (projected.containers, projected.shadowed);
+                    shadowed_all.extend(shadowed.into_iter().map(|v| (ob, v)));
+                    let sources: Vec<(String, ValueSource)> =
+                        delivery.entries.iter().map(|(name, via)| (name.clone(), via.source())).collect();
+                    for (container, mount_path) in containers {
+                        let (files, env) = if b.bind_as_files { (sources.clone(), Vec::new()) } else { (Vec::new(), sources.clone()) };
+                        bound.push(BoundContainer { workload: wid, binding: ob, container, mount_path, files, env });
+                    }
+                }
+                Err(e) => errors.push((ob, format!("cannot project into {}: {e}", describe(&values[wid])))),
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok((bound, shadowed_all))
     } else {
         Err(errors)
     }
@@ -217,11 +262,7 @@ fn take_list(root: &Value, path: &[String], what: &str) -> Result<Vec<Value>, St
     match get_fixed(root, path)? {
         None => Ok(Vec::new()),
         Some(Value::Array(items)) => Ok(items.clone()),
-        Some(other) => Err(format!(
-            "{what} at .{} is {}, not a list",
-            path.join("."),
-            crate::k8s::type_name(other)
-        )),
+        Some(other) => Err(format!("{what} at .{} is {}, not a list", path.join("."), crate::k8s::type_name(other))),
     }
 }
 
@@ -238,10 +279,7 @@ fn put_list(
     emptied: &mut Vec<Emptied>,
 ) -> Result<(), String> {
     if items.is_empty() {
-        emptied.push(Emptied {
-            container: container.map(str::to_string),
-            keys: path.to_vec(),
-        });
+        emptied.push(Emptied { container: container.map(str::to_string), keys: path.to_vec() });
     }
     *slot_fixed(root, path)? = Value::Array(items);
     Ok(())
@@ -308,12 +346,7 @@ fn unproject(root: &mut Value, tmpl: &CompiledTemplate, names: &Names, emptied: 
     }
     let keys = [&names.secret_annotation, &names.type_annotation, &names.provider_annotation];
     remove_keys(root, &tmpl.annotations, &keys, emptied)?;
-    remove_keys(
-        root,
-        &["metadata".into(), "annotations".into()],
-        &[&names.mapping_annotation],
-        emptied,
-    )?;
+    remove_keys(root, &["metadata".into(), "annotations".into()], &[&names.mapping_annotation], emptied)?;
     Ok(())
 }
 
@@ -328,10 +361,7 @@ fn remove_keys(root: &mut Value, path: &[String], keys: &[&String], emptied: &mu
         map.shift_remove(k.as_str());
     }
     if map.is_empty() && before > 0 {
-        emptied.push(Emptied {
-            container: None,
-            keys: path.to_vec(),
-        });
+        emptied.push(Emptied { container: None, keys: path.to_vec() });
     }
     Ok(())
 }
@@ -350,20 +380,17 @@ fn project(root: &mut Value, tmpl: &CompiledTemplate, b: &Binding, secret: &str,
         }
     }
     let bound_secrets: Vec<String> = match get_fixed(root, &tmpl.annotations)? {
-        Some(Value::Object(a)) => a
-            .iter()
-            .filter(|(k, _)| k.starts_with(SECRET_ANNOTATION_PREFIX))
-            .filter_map(|(_, v)| v.as_str().map(str::to_string))
-            .collect(),
+        Some(Value::Object(a)) => {
+            a.iter().filter(|(k, _)| k.starts_with(SECRET_ANNOTATION_PREFIX)).filter_map(|(_, v)| v.as_str().map(str::to_string)).collect()
+        }
         _ => Vec::new(),
     };
 
     // The volume: the Secret, then downward-API items that shadow its type/provider files.
     let mut sources = vec![json!({"secret": {"name": secret}})];
-    for (set, file, annotation) in [
-        (&b.type_override, "type", &names.type_annotation),
-        (&b.provider_override, "provider", &names.provider_annotation),
-    ] {
+    for (set, file, annotation) in
+        [(&b.type_override, "type", &names.type_annotation), (&b.provider_override, "provider", &names.provider_annotation)]
+    {
         if set.is_some() {
             sources.push(json!({"downwardAPI": {"items": [{"path": file, "fieldRef": {"fieldPath": field_ref(annotation)}}]}}));
         }
@@ -409,11 +436,7 @@ fn project(root: &mut Value, tmpl: &CompiledTemplate, b: &Binding, secret: &str,
         for m in &b.env {
             // A mapped variable replaces any variable of the same name (no duplicates).
             env.retain(|e| name_of(e) != m.name);
-            let value_from = match entry_source(b, &m.key, secret) {
-                ValueSource::Override { annotation, .. } => json!({"fieldRef": {"fieldPath": field_ref(&annotation)}}),
-                ValueSource::SecretKey { secret, key } => json!({"secretKeyRef": {"name": secret, "key": key}}),
-            };
-            env.push(json!({"name": m.name, "valueFrom": value_from}));
+            env.push(env_entry(&m.name, &entry_source(b, &m.key, secret)));
         }
         sort_projected(&mut env, |e| {
             let from_secret = e.pointer("/valueFrom/secretKeyRef/name").and_then(Value::as_str);
@@ -451,11 +474,7 @@ mod tests {
             directory: name.into(),
             type_override: None,
             provider_override: None,
-            service: ObjectRef {
-                api_version: "v1".into(),
-                kind: "Secret".into(),
-                name: "s".into(),
-            },
+            service: ObjectRef { api_version: "v1".into(), kind: "Secret".into(), name: "s".into() },
             workload: WorkloadRef {
                 api_version: "apps/v1".into(),
                 kind: "Deployment".into(),
@@ -476,16 +495,7 @@ mod tests {
     fn worked_example() {
         let mut b = binding("db", "u1");
         b.type_override = Some("postgresql".into());
-        b.env = vec![
-            EnvMapping {
-                name: "DB_TYPE".into(),
-                key: "type".into(),
-            },
-            EnvMapping {
-                name: "DB_HOST".into(),
-                key: "host".into(),
-            },
-        ];
+        b.env = vec![EnvMapping { name: "DB_TYPE".into(), key: "type".into() }, EnvMapping { name: "DB_HOST".into(), key: "host".into() }];
         let mut w = deployment();
         apply(&mut w, &MappingSpec::podspecable(), &b, Some("db-secret")).unwrap();
         let tmpl = &w["spec"]["template"];
@@ -512,24 +522,15 @@ mod tests {
                 {"downwardAPI": {"items": [{"path": "type", "fieldRef": {"fieldPath": "metadata.annotations['projector.servicebinding.io/type-u1']"}}]}}
             ]}}])
         );
-        assert_eq!(
-            w["metadata"]["annotations"]["projector.servicebinding.io/mapping-u1"],
-            MappingSpec::podspecable().to_go_json()
-        );
+        assert_eq!(w["metadata"]["annotations"]["projector.servicebinding.io/mapping-u1"], MappingSpec::podspecable().to_go_json());
     }
 
     #[test]
     fn idempotent_and_order_independent() {
         let mut a = binding("a", "ua");
-        a.env = vec![EnvMapping {
-            name: "A".into(),
-            key: "k".into(),
-        }];
+        a.env = vec![EnvMapping { name: "A".into(), key: "k".into() }];
         let mut b = binding("b", "ub");
-        b.env = vec![EnvMapping {
-            name: "B".into(),
-            key: "k".into(),
-        }];
+        b.env = vec![EnvMapping { name: "B".into(), key: "k".into() }];
         let m = MappingSpec::podspecable();
         let mut one = deployment();
         apply(&mut one, &m, &a, Some("sa")).unwrap();
@@ -562,10 +563,7 @@ mod tests {
     #[test]
     fn rotation_removes_the_old_secrets_variables() {
         let mut b = binding("db", "u1");
-        b.env = vec![EnvMapping {
-            name: "HOST".into(),
-            key: "host".into(),
-        }];
+        b.env = vec![EnvMapping { name: "HOST".into(), key: "host".into() }];
         let mut w = deployment();
         apply(&mut w, &MappingSpec::podspecable(), &b, Some("old")).unwrap();
         apply(&mut w, &MappingSpec::podspecable(), &b, Some("new")).unwrap();
@@ -578,26 +576,15 @@ mod tests {
     fn container_filter_and_replacing_existing_variables() {
         let mut b = binding("db", "u1");
         b.workload.containers = vec!["web".into()];
-        b.env = vec![EnvMapping {
-            name: "HOST".into(),
-            key: "host".into(),
-        }];
+        b.env = vec![EnvMapping { name: "HOST".into(), key: "host".into() }];
         let mut w = deployment();
         w["spec"]["template"]["spec"]["containers"][0]["env"] =
             json!([{"name": "HOST", "value": "localhost"}, {"name": "X", "value": "1"}]);
-        w["spec"]["template"]["spec"]["containers"]
-            .as_array_mut()
-            .unwrap()
-            .push(json!({"name": "sidecar"}));
+        w["spec"]["template"]["spec"]["containers"].as_array_mut().unwrap().push(json!({"name": "sidecar"}));
         apply(&mut w, &MappingSpec::podspecable(), &b, Some("s")).unwrap();
         let cs = &w["spec"]["template"]["spec"]["containers"];
         assert_eq!(cs[1], json!({"name": "sidecar"}), "filtered-out containers are untouched");
-        let names: Vec<&str> = cs[0]["env"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["name"].as_str().unwrap())
-            .collect();
+        let names: Vec<&str> = cs[0]["env"].as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap()).collect();
         assert_eq!(names, ["X", "SERVICE_BINDING_ROOT", "HOST"]);
     }
 
@@ -607,10 +594,7 @@ mod tests {
         let mut w = deployment();
         w["spec"]["template"]["spec"]["containers"][0]["env"] = json!([{"name": "SERVICE_BINDING_ROOT", "value": "/custom/"}]);
         apply(&mut w, &MappingSpec::podspecable(), &b, Some("s")).unwrap();
-        assert_eq!(
-            w["spec"]["template"]["spec"]["containers"][0]["volumeMounts"][0]["mountPath"],
-            "/custom/db"
-        );
+        assert_eq!(w["spec"]["template"]["spec"]["containers"][0]["volumeMounts"][0]["mountPath"], "/custom/db");
     }
 
     #[test]
@@ -634,9 +618,7 @@ mod tests {
         let b = binding("db", "u1");
         let mut w = deployment();
         w["spec"]["template"]["spec"]["containers"][0]["env"] = json!({"A": "b"});
-        assert!(apply(&mut w, &MappingSpec::podspecable(), &b, Some("s"))
-            .unwrap_err()
-            .contains("not a list"));
+        assert!(apply(&mut w, &MappingSpec::podspecable(), &b, Some("s")).unwrap_err().contains("not a list"));
         let mut w = deployment();
         w["spec"]["template"] = json!("oops");
         assert!(apply(&mut w, &MappingSpec::podspecable(), &b, Some("s")).is_err());

@@ -23,14 +23,13 @@ pub struct Options {
     pub default_namespace: String,
     /// Behave as if the runtime's `cronjobs.batch` mapping were installed.
     pub builtin_mappings: bool,
+    /// Make copying Secret values into a generated Secret an error instead of a warning.
+    pub deny_secret_copies: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options {
-            default_namespace: "default".into(),
-            builtin_mappings: true,
-        }
+        Options { default_namespace: "default".into(), builtin_mappings: true, deny_secret_copies: false }
     }
 }
 
@@ -96,7 +95,30 @@ pub struct Resolution {
     pub consumed: BTreeSet<DocId>,
     /// ClusterWorkloadResourceMapping documents: cluster configuration, emitted by default.
     pub mappings: BTreeSet<DocId>,
+    /// Input documents an earlier render generated for a binding of this input: replaced by
+    /// the freshly generated ones, never emitted.
+    pub replaced: BTreeSet<DocId>,
+    /// `binding.operators.coreos.com` bindings (the Service Binding Operator's API).
+    pub operator_bindings: Vec<ResolvedOperatorBinding>,
+    /// Workloads and the operator bindings (indices) projected into them, in binding order.
+    pub operator_workloads: BTreeMap<DocId, Vec<usize>>,
+    /// Documents generated for bindings (ConfigMaps and Secrets), with the binding document
+    /// they were generated for; emitted after the input documents.
+    pub generated: Vec<(DocId, Value)>,
     pub problems: Vec<Problem>,
+}
+
+/// A resolved Service Binding Operator binding.
+#[derive(Debug, Clone)]
+pub struct ResolvedOperatorBinding {
+    pub binding: crate::sbo::OperatorBinding,
+    pub doc: DocId,
+    /// The binding data (names, sources; values kept for generated resources only).
+    pub data: Option<crate::sbo::collect::Collected>,
+    pub delivery: Option<crate::sbo::project::Delivery>,
+    pub workloads: Vec<DocId>,
+    /// The workload kind's ClusterWorkloadResourceMapping, as SBO reads it (not defaulted).
+    pub mapping: Option<Arc<MappingSpec>>,
 }
 
 impl Resolution {
@@ -153,14 +175,7 @@ struct Resolver<'a> {
 
 /// Resolve every binding in `docs`.
 pub fn resolve(docs: &[Document], index: &Index, opts: &Options) -> Resolution {
-    let mut r = Resolver {
-        docs,
-        index,
-        opts,
-        mappings: HashMap::new(),
-        mapping_docs: HashMap::new(),
-        out: Resolution::default(),
-    };
+    let mut r = Resolver { docs, index, opts, mappings: HashMap::new(), mapping_docs: HashMap::new(), out: Resolution::default() };
     // Mappings first: each is validated once, as the admission webhook would, used or not.
     for (id, doc) in docs.iter().enumerate() {
         if classify(doc) == Some(BindingDocKind::WorkloadResourceMapping) {
@@ -179,17 +194,23 @@ pub fn resolve(docs: &[Document], index: &Index, opts: &Options) -> Resolution {
             }
             Some(BindingDocKind::OperatorServiceBinding) => {
                 r.out.consumed.insert(id);
-                let ns = doc.namespace(&opts.default_namespace);
-                r.out.problems.push(
-                    Problem::error(
-                        "UnsupportedBinding",
-                        "binding.operators.coreos.com ServiceBindings are not supported yet; refusing to render without it",
-                    )
-                    .binding(ns, doc.name())
-                    .at(Location::of(doc)),
-                );
+                let (binding, problems) = crate::sbo::parse(doc, &opts.default_namespace);
+                r.out.problems.extend(problems);
+                if let Some(b) = binding {
+                    r.operator_binding(id, b);
+                }
             }
             Some(BindingDocKind::WorkloadResourceMapping) | None => {}
+        }
+    }
+    // Resources an earlier render generated for a binding of this input are generated again.
+    let regenerated: BTreeSet<String> =
+        r.out.operator_bindings.iter().map(|ob| format!("{}/{}", ob.binding.namespace, ob.binding.name)).collect();
+    for (id, doc) in docs.iter().enumerate() {
+        let generated_for =
+            doc.value.pointer("/metadata/annotations").and_then(|a| a.get(crate::sbo::project::GENERATED_FOR)).and_then(Value::as_str);
+        if generated_for.is_some_and(|g| regenerated.contains(g)) {
+            r.out.replaced.insert(id);
         }
     }
     r.out
@@ -199,14 +220,8 @@ impl Resolver<'_> {
     fn problem(&mut self, doc: DocId, b: &Binding, rule: &'static str, field: &str, message: String) -> &mut Problem {
         let d = &self.docs[doc];
         let line = locate(d, field).unwrap_or(d.line);
-        let loc = Location {
-            file: d.file.clone(),
-            line,
-            column: None,
-        };
-        self.out
-            .problems
-            .push(Problem::error(rule, message).binding(&b.namespace, &b.name).at(loc));
+        let loc = Location { file: d.file.clone(), line, column: None };
+        self.out.problems.push(Problem::error(rule, message).binding(&b.namespace, &b.name).at(loc));
         self.out.problems.last_mut().expect("just pushed")
     }
 
@@ -239,21 +254,12 @@ impl Resolver<'_> {
         if !targets.is_empty() {
             if let Some(mapping) = self.mapping(&group, &kind) {
                 for (w, project) in targets {
-                    let plan = self.out.workloads.entry(w).or_insert_with(|| WorkloadPlan {
-                        mapping: mapping.clone(),
-                        steps: Vec::new(),
-                    });
+                    let plan = self.out.workloads.entry(w).or_insert_with(|| WorkloadPlan { mapping: mapping.clone(), steps: Vec::new() });
                     plan.steps.push(Step { binding: index, project });
                 }
             }
         }
-        self.out.bindings.push(ResolvedBinding {
-            binding: b,
-            doc,
-            source,
-            secret,
-            workloads,
-        });
+        self.out.bindings.push(ResolvedBinding { binding: b, doc, source, secret, workloads });
     }
 
     /// The binding Secret: direct, or through the Provisioned Service duck type.
@@ -304,34 +310,17 @@ impl Resolver<'_> {
                 ServiceSource::DirectSecret => String::new(),
                 ServiceSource::Provisioned { .. } => format!(" (named by {} {:?} .status.binding.name)", b.service.kind, b.service.name),
             };
-            let msg = format!(
-                "the binding Secret {secret_name:?}{via} was not found in namespace {:?} of the input",
-                b.namespace
-            );
+            let msg = format!("the binding Secret {secret_name:?}{via} was not found in namespace {:?} of the input", b.namespace);
             self.problem(doc, b, "SecretNotFound", "spec.service", msg)
                 .add_help("a binding can only use a Secret in its own namespace; add that Secret to the input");
             return (Some(source), None);
         };
         match secret_keys(&self.docs[sid]) {
-            Ok(keys) => (
-                Some(source),
-                Some(BindingSecret {
-                    name: secret_name,
-                    namespace: b.namespace.clone(),
-                    doc: sid,
-                    keys,
-                }),
-            ),
+            Ok(keys) => (Some(source), Some(BindingSecret { name: secret_name, namespace: b.namespace.clone(), doc: sid, keys })),
             Err(errors) => {
                 let at = self.docs[sid].location();
                 for e in errors {
-                    self.problem(
-                        doc,
-                        b,
-                        "InvalidSecret",
-                        "spec.service",
-                        format!("binding Secret {secret_name:?} (at {at}): {e}"),
-                    );
+                    self.problem(doc, b, "InvalidSecret", "spec.service", format!("binding Secret {secret_name:?} (at {at}): {e}"));
                 }
                 (Some(source), None)
             }
@@ -392,14 +381,131 @@ impl Resolver<'_> {
                     self.docs[w].name(),
                     b.workload.api_version
                 );
-                self.out.problems.push(
-                    Problem::warning("WorkloadVersionMismatch", msg)
-                        .binding(&b.namespace, &b.name)
-                        .at(loc),
-                );
+                self.out.problems.push(Problem::warning("WorkloadVersionMismatch", msg).binding(&b.namespace, &b.name).at(loc));
             }
         }
         found
+    }
+
+    /// A Service Binding Operator binding: data, workloads, mapping, delivery plan.
+    fn operator_binding(&mut self, doc: DocId, b: crate::sbo::OperatorBinding) {
+        use crate::sbo::collect::Collector;
+        let d = &self.docs[doc];
+        let errors_before = self.out.problems.iter().filter(|p| p.is_error()).count();
+        let mut c = Collector {
+            docs: self.docs,
+            index: self.index,
+            default_ns: &self.opts.default_namespace,
+            binding_doc: d,
+            binding: &b,
+            problems: Vec::new(),
+        };
+        let data = c.collect();
+        let problems = std::mem::take(&mut c.problems);
+        self.out.problems.extend(problems);
+        let at = |field: &str| Location { file: d.file.clone(), line: locate(d, field).unwrap_or(d.line), column: None };
+
+        // Applications: by name, by matchLabels, or both (SBO binds both sets).
+        let app = &b.application;
+        let group = app.type_ref.group.clone();
+        let kind = if app.type_ref.resource.is_empty() {
+            Some(app.type_ref.kind.clone())
+        } else {
+            self.index.kind_for_resource(&group, &app.type_ref.resource)
+        };
+        let mut workloads: Vec<DocId> = Vec::new();
+        let what = if app.type_ref.resource.is_empty() { app.type_ref.kind.clone() } else { app.type_ref.resource.clone() };
+        match &kind {
+            None => self.out.problems.push(
+                Problem::error(
+                    "ApplicationNotFound",
+                    format!("cannot find application resources for the given reference: unknown resource {what:?} in group {group:?}"),
+                )
+                .binding(&b.namespace, &b.name)
+                .at(at("spec.application")),
+            ),
+            Some(kind) => {
+                if let Some(name) = &app.name {
+                    let found = self.index.get(&group, kind, &b.namespace, name);
+                    if found.is_empty() {
+                        self.out.problems.push(
+                            Problem::error("ApplicationNotFound", format!("cannot find application resources for the given reference: {kind} {name:?} ({group}/{}) not found in namespace {:?}", app.type_ref.version, b.namespace))
+                                .binding(&b.namespace, &b.name)
+                                .at(at("spec.application.name")),
+                        );
+                    }
+                    workloads.extend_from_slice(found);
+                }
+                if let Some(labels) = &app.match_labels {
+                    let selector = crate::k8s::LabelSelector { match_labels: labels.clone(), match_expressions: Vec::new() };
+                    let found = self.index.select(self.docs, &group, kind, &b.namespace, &selector);
+                    if found.is_empty() {
+                        self.out.problems.push(
+                            Problem::error("ApplicationNotFound", format!("cannot find application resources for the given reference: no {kind} in namespace {:?} matches the label selector", b.namespace))
+                                .binding(&b.namespace, &b.name)
+                                .at(at("spec.application.labelSelector")),
+                        );
+                    }
+                    for w in found {
+                        if !workloads.contains(&w) {
+                            workloads.push(w);
+                        }
+                    }
+                }
+                if app.name.is_none() && app.match_labels.is_none() {
+                    self.out.problems.push(
+                        Problem::warning(
+                            "EmptyApplication",
+                            "the application reference has neither a name nor a label selector: nothing is bound",
+                        )
+                        .binding(&b.namespace, &b.name)
+                        .at(at("spec.application")),
+                    );
+                }
+            }
+        }
+        if b.bind_as_files && !workloads.is_empty() && !crate::k8s::is_dns1123_label(&b.binding_name) {
+            self.out.problems.push(
+                Problem::error("InvalidBindingName", format!("binding name {:?} becomes the volume name, which must be a DNS-1123 label (at most 63 characters, no dots); SBO would fail to update the application", b.binding_name))
+                    .binding(&b.namespace, &b.name)
+                    .at(at("spec.name")),
+            );
+        }
+
+        // The workload kind's mapping, looked up as SBO does: `<resource>.<group>` or `<resource>`.
+        let mapping = kind.as_ref().and_then(|k| {
+            let plural = if app.type_ref.resource.is_empty() { self.index.plural(&group, k) } else { app.type_ref.resource.clone() };
+            let name = if group.is_empty() { plural } else { format!("{plural}.{group}") };
+            let mid = self.index.mapping(&name)?;
+            self.mapping_docs.get(&mid)?;
+            MappingSpec::parse_raw(self.docs[mid].value.get("spec").unwrap_or(&Value::Null)).ok().map(Arc::new)
+        });
+
+        let delivery = data.as_ref().map(|data| crate::sbo::project::plan(&b, data));
+        if let Some(delivery) = &delivery {
+            if !delivery.copies.is_empty() && !workloads.is_empty() {
+                let msg = format!("binding data copied into a generated Secret because {}", delivery.copies.join("; "));
+                let p = if self.opts.deny_secret_copies {
+                    Problem::error("SecretValuesCopied", msg)
+                } else {
+                    Problem::warning("SecretValuesCopied", msg)
+                };
+                self.out.problems.push(p.binding(&b.namespace, &b.name).at(Location::of(d)));
+            }
+        }
+        let failed = self.out.problems.iter().filter(|p| p.is_error()).count() > errors_before;
+        let index = self.out.operator_bindings.len();
+        if !failed {
+            for &w in &workloads {
+                self.out.operator_workloads.entry(w).or_default().push(index);
+            }
+            if let Some(delivery) = &delivery {
+                if !workloads.is_empty() || b.application.secret_path.is_some() {
+                    self.out.generated.extend(delivery.generated.iter().map(|g| (doc, g.clone())));
+                }
+            }
+        }
+        self.out.operator_bindings.push(ResolvedOperatorBinding { binding: b, doc, data, delivery, workloads, mapping });
     }
 
     /// The mapping of a workload kind, resolved once per kind; `None` when the kind's
@@ -411,25 +517,15 @@ impl Resolver<'_> {
         }
         let resolved = if group.is_empty() {
             // The runtime looks up "<plural>." for core kinds, which no object can be named.
-            ResolvedMapping {
-                spec: Arc::new(MappingSpec::podspecable()),
-                doc: None,
-            }
+            ResolvedMapping { spec: Arc::new(MappingSpec::podspecable()), doc: None }
         } else {
             let name = format!("{}.{group}", self.index.plural(group, kind));
             match self.index.mapping(&name) {
-                Some(mid) => ResolvedMapping {
-                    spec: self.mapping_docs.get(&mid)?.clone(),
-                    doc: Some(mid),
-                },
-                None if self.opts.builtin_mappings && group == "batch" && kind == "CronJob" => ResolvedMapping {
-                    spec: Arc::new(MappingSpec::builtin_cronjob()),
-                    doc: None,
-                },
-                None => ResolvedMapping {
-                    spec: Arc::new(MappingSpec::podspecable()),
-                    doc: None,
-                },
+                Some(mid) => ResolvedMapping { spec: self.mapping_docs.get(&mid)?.clone(), doc: Some(mid) },
+                None if self.opts.builtin_mappings && group == "batch" && kind == "CronJob" => {
+                    ResolvedMapping { spec: Arc::new(MappingSpec::builtin_cronjob()), doc: None }
+                }
+                None => ResolvedMapping { spec: Arc::new(MappingSpec::podspecable()), doc: None },
             }
         };
         self.mappings.insert(key, resolved.clone());
@@ -453,11 +549,7 @@ impl Resolver<'_> {
         };
         for (field, msg) in errors {
             let line = locate(mdoc, &field).unwrap_or(mdoc.line);
-            let loc = Location {
-                file: mdoc.file.clone(),
-                line,
-                column: None,
-            };
+            let loc = Location { file: mdoc.file.clone(), line, column: None };
             let text = format!("ClusterWorkloadResourceMapping {:?} {field}: {msg}", mdoc.name());
             self.out.problems.push(Problem::error("InvalidMapping", text).at(loc));
         }

@@ -34,16 +34,8 @@ pub struct YamlError {
 }
 
 enum Frame {
-    Seq {
-        items: Vec<Value>,
-        anchor: usize,
-    },
-    Map {
-        map: Map<String, Value>,
-        key: Option<(String, bool)>,
-        merges: Vec<Value>,
-        anchor: usize,
-    },
+    Seq { items: Vec<Value>, anchor: usize },
+    Map { map: Map<String, Value>, key: Option<(String, bool)>, merges: Vec<Value>, anchor: usize },
 }
 
 fn count_nodes(v: &Value) -> usize {
@@ -63,11 +55,7 @@ struct Builder {
 }
 
 fn err(span: &Span, message: impl Into<String>) -> YamlError {
-    YamlError {
-        line: span.start.line(),
-        column: span.start.col() + 1,
-        message: message.into(),
-    }
+    YamlError { line: span.start.line(), column: span.start.col() + 1, message: message.into() }
 }
 
 /// The text a non-string key is written as.
@@ -87,11 +75,7 @@ impl Builder {
             self.anchors.insert(anchor, (value.clone(), n));
         }
         match self.stack.last_mut() {
-            None => self.docs.push(ParsedDoc {
-                value,
-                line: self.doc_line,
-                end_line: span.end.line().max(self.doc_line),
-            }),
+            None => self.docs.push(ParsedDoc { value, line: self.doc_line, end_line: span.end.line().max(self.doc_line) }),
             Some(Frame::Seq { items, .. }) => items.push(value),
             Some(Frame::Map { map, key, merges, .. }) => match key.take() {
                 None => {
@@ -223,20 +207,11 @@ fn scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Value {
 
 /// Parse a whole stream.
 pub fn parse_stream(text: &str) -> Result<Vec<ParsedDoc>, YamlError> {
-    let mut b = Builder {
-        stack: Vec::new(),
-        anchors: HashMap::new(),
-        alias_nodes: 0,
-        docs: Vec::new(),
-        doc_line: 1,
-    };
+    let mut b = Builder { stack: Vec::new(), anchors: HashMap::new(), alias_nodes: 0, docs: Vec::new(), doc_line: 1 };
     let mut doc_started = false;
     for event in Parser::new_from_str(text) {
-        let (event, span) = event.map_err(|e| YamlError {
-            line: e.marker().line(),
-            column: e.marker().col() + 1,
-            message: e.info().to_string(),
-        })?;
+        let (event, span) =
+            event.map_err(|e| YamlError { line: e.marker().line(), column: e.marker().col() + 1, message: e.info().to_string() })?;
         if !doc_started && b.stack.is_empty() {
             if let Event::Scalar(..) | Event::SequenceStart(..) | Event::MappingStart(..) | Event::Alias(..) = event {
                 b.doc_line = span.start.line();
@@ -252,11 +227,7 @@ pub fn parse_stream(text: &str) -> Result<Vec<ParsedDoc>, YamlError> {
                 // Keys stay as written: `on:` is the key "on", not "true".
                 let is_key = matches!(b.stack.last(), Some(Frame::Map { key: None, .. }));
                 let merge = is_key && style == ScalarStyle::Plain && text == "<<";
-                let value = if is_key {
-                    Value::String(text.to_string())
-                } else {
-                    scalar(&text, style, tag.as_deref())
-                };
+                let value = if is_key { Value::String(text.to_string()) } else { scalar(&text, style, tag.as_deref()) };
                 b.push(value, anchor, &span, merge)?;
             }
             Event::Alias(id) => {
@@ -265,10 +236,7 @@ pub fn parse_stream(text: &str) -> Result<Vec<ParsedDoc>, YamlError> {
                 };
                 b.alias_nodes += nodes;
                 if b.alias_nodes > MAX_ALIAS_NODES {
-                    return Err(err(
-                        &span,
-                        format!("aliases expand to more than {MAX_ALIAS_NODES} nodes (an alias bomb?)"),
-                    ));
+                    return Err(err(&span, format!("aliases expand to more than {MAX_ALIAS_NODES} nodes (an alias bomb?)")));
                 }
                 b.push(value, 0, &span, false)?;
             }
@@ -276,22 +244,14 @@ pub fn parse_stream(text: &str) -> Result<Vec<ParsedDoc>, YamlError> {
                 return Err(err(&span, format!("nesting deeper than {MAX_DEPTH} levels")));
             }
             Event::SequenceStart(anchor, _) => b.stack.push(Frame::Seq { items: Vec::new(), anchor }),
-            Event::MappingStart(anchor, _) => b.stack.push(Frame::Map {
-                map: Map::new(),
-                key: None,
-                merges: Vec::new(),
-                anchor,
-            }),
+            Event::MappingStart(anchor, _) => b.stack.push(Frame::Map { map: Map::new(), key: None, merges: Vec::new(), anchor }),
             Event::SequenceEnd => {
                 if let Some(Frame::Seq { items, anchor }) = b.stack.pop() {
                     b.push(Value::Array(items), anchor, &span, false)?;
                 }
             }
             Event::MappingEnd => {
-                if let Some(Frame::Map {
-                    mut map, merges, anchor, ..
-                }) = b.stack.pop()
-                {
+                if let Some(Frame::Map { mut map, merges, anchor, .. }) = b.stack.pop() {
                     // Explicit keys win over merged ones; earlier merged maps win over later ones.
                     for merged in merges {
                         if let Value::Object(m) = merged {

@@ -167,10 +167,7 @@ pub fn is_plain_safe(s: &str) -> bool {
     if first == '-' && s.chars().nth(1).is_none_or(|c| c.is_ascii_digit() || c == '.' || c == ' ') {
         return false;
     }
-    if matches!(
-        first,
-        '?' | ':' | ',' | '[' | ']' | '{' | '}' | '#' | '&' | '*' | '!' | '|' | '>' | '\'' | '"' | '%' | '@' | '`'
-    ) {
+    if matches!(first, '?' | ':' | ',' | '[' | ']' | '{' | '}' | '#' | '&' | '*' | '!' | '|' | '>' | '\'' | '"' | '%' | '@' | '`') {
         return false;
     }
     if s.starts_with("---") || s.starts_with("...") {
@@ -182,8 +179,7 @@ pub fn is_plain_safe(s: &str) -> bool {
     if s.contains(": ") || s.contains(" #") || s.contains(":\t") || s.contains("\t#") {
         return false;
     }
-    !s.chars()
-        .any(|c| c.is_control() || c == '\u{feff}' || c == '\u{85}' || c == '\u{2028}' || c == '\u{2029}')
+    !s.chars().any(|c| c.is_control() || c == '\u{feff}' || c == '\u{85}' || c == '\u{2028}' || c == '\u{2029}')
 }
 
 #[cfg(test)]
@@ -194,44 +190,17 @@ mod tests {
     #[test]
     fn kubectl_like_layout() {
         let v = json!({"a": {"b": [{"c": 1, "d": [1, "x"]}, "s"], "e": {}, "f": []}, "g": null});
-        assert_eq!(
-            to_string(&v),
-            "a:\n  b:\n  - c: 1\n    d:\n    - 1\n    - x\n  - s\n  e: {}\n  f: []\ng: null\n"
-        );
+        assert_eq!(to_string(&v), "a:\n  b:\n  - c: 1\n    d:\n    - 1\n    - x\n  - s\n  e: {}\n  f: []\ng: null\n");
     }
 
     #[test]
     fn ambiguous_strings_are_quoted() {
-        for s in [
-            "yes",
-            "on",
-            "N",
-            "0644",
-            "1_000",
-            "1:20",
-            "2001-12-14",
-            "~",
-            "",
-            " lead",
-            "a: b",
-            "-1",
-            ".5",
-            "<<",
-            "#c",
-            "{\"a\":1}",
-            "true",
-        ] {
+        for s in
+            ["yes", "on", "N", "0644", "1_000", "1:20", "2001-12-14", "~", "", " lead", "a: b", "-1", ".5", "<<", "#c", "{\"a\":1}", "true"]
+        {
             assert!(!is_plain_safe(s), "{s:?} must be quoted");
         }
-        for s in [
-            "app",
-            "app.kubernetes.io/name",
-            "ghcr.io/x:1.0",
-            "/bindings",
-            "a-b",
-            "metadata.annotations['x']",
-            "-x",
-        ] {
+        for s in ["app", "app.kubernetes.io/name", "ghcr.io/x:1.0", "/bindings", "a-b", "metadata.annotations['x']", "-x"] {
             assert!(is_plain_safe(s), "{s:?} can be plain");
         }
         assert_eq!(quote("it's"), "'it''s'");
@@ -241,10 +210,7 @@ mod tests {
     #[test]
     fn literal_blocks() {
         let v = json!({"k": "line1\nline2\n", "m": "x\ny", "p": "a\n\n\n", "o": "  indented\nz\n"});
-        assert_eq!(
-            to_string(&v),
-            "k: |\n  line1\n  line2\nm: |-\n  x\n  y\np: |+\n  a\n\n\no: |2\n    indented\n  z\n"
-        );
+        assert_eq!(to_string(&v), "k: |\n  line1\n  line2\nm: |-\n  x\n  y\np: |+\n  a\n\n\no: |2\n    indented\n  z\n");
     }
 
     #[test]

@@ -21,11 +21,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_bindery");
 /// A render that takes longer than this is a hang (or an exponential blow-up): kill it and fail.
 const TIMEOUT: Duration = Duration::from_secs(20);
 
-const VALID_FIXTURES: [&str; 3] = [
-    "fixtures/postgres-provisioned",
-    "fixtures/direct-secret-selector",
-    "fixtures/cronjob-and-custom-workload",
-];
+const VALID_FIXTURES: [&str; 3] =
+    ["fixtures/postgres-provisioned", "fixtures/direct-secret-selector", "fixtures/cronjob-and-custom-workload"];
 
 const INVALID_FIXTURES: [&str; 7] = [
     "fixtures/invalid/missing-secret",
@@ -71,19 +68,8 @@ impl Run {
     /// failure is a diagnostic, not a crash.
     #[track_caller]
     fn assert_fails(&self, code: i32) -> &Self {
-        assert_eq!(
-            self.code,
-            Some(code),
-            "`{}` should exit {code}; stderr:\n{}",
-            self.command,
-            self.stderr
-        );
-        assert!(
-            self.stdout.is_empty(),
-            "`{}` failed but printed to stdout:\n{}",
-            self.command,
-            String::from_utf8_lossy(&self.stdout)
-        );
+        assert_eq!(self.code, Some(code), "`{}` should exit {code}; stderr:\n{}", self.command, self.stderr);
+        assert!(self.stdout.is_empty(), "`{}` failed but printed to stdout:\n{}", self.command, String::from_utf8_lossy(&self.stdout));
         assert!(!self.stderr.trim().is_empty(), "`{}` failed without a diagnostic", self.command);
         self.assert_no_panic();
         self
@@ -102,12 +88,7 @@ impl Run {
     #[track_caller]
     fn assert_stderr_names(&self, needles: &[&str]) -> &Self {
         for needle in needles {
-            assert!(
-                self.stderr.contains(needle),
-                "stderr of `{}` should name {needle:?}:\n{}",
-                self.command,
-                self.stderr
-            );
+            assert!(self.stderr.contains(needle), "stderr of `{}` should name {needle:?}:\n{}", self.command, self.stderr);
         }
         self
     }
@@ -150,10 +131,7 @@ where
     S: AsRef<OsStr>,
 {
     let args: Vec<std::ffi::OsString> = args.into_iter().map(|a| a.as_ref().to_os_string()).collect();
-    let command = format!(
-        "bindery render {}",
-        args.iter().map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" ")
-    );
+    let command = format!("bindery render {}", args.iter().map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" "));
     let mut child = Command::new(BIN)
         .arg("render")
         .args(&args)
@@ -191,12 +169,7 @@ where
     }
     let stdout = stdout.join().expect("stdout reader");
     let stderr = String::from_utf8_lossy(&stderr.join().expect("stderr reader")).into_owned();
-    Run {
-        command,
-        code: status.code(),
-        stdout,
-        stderr,
-    }
+    Run { command, code: status.code(), stdout, stderr }
 }
 
 fn read_in_background(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8>> {
@@ -241,13 +214,7 @@ fn kind(v: &Value) -> &str {
 
 /// `apiVersion kind namespace/name`, for comparing document lists and for messages.
 fn identity(v: &Value) -> String {
-    format!(
-        "{} {} {}/{}",
-        str_at(v, "/apiVersion"),
-        kind(v),
-        str_at(v, "/metadata/namespace"),
-        str_at(v, "/metadata/name")
-    )
+    format!("{} {} {}/{}", str_at(v, "/apiVersion"), kind(v), str_at(v, "/metadata/namespace"), str_at(v, "/metadata/name"))
 }
 
 /// `*.yaml` and `*.yml` files under `dir`, relative to it, in bindery's order (sorted paths).
@@ -281,24 +248,17 @@ fn input_resources(dir: &Path) -> Vec<(PathBuf, Value)> {
 
 #[track_caller]
 fn find<'a>(docs: &'a [Value], kind_: &str, name: &str) -> &'a Value {
-    docs.iter()
-        .find(|d| kind(d) == kind_ && str_at(d, "/metadata/name") == name)
-        .unwrap_or_else(|| {
-            let have: Vec<String> = docs.iter().map(identity).collect();
-            panic!("no {kind_} {name:?} in the output; it has {have:#?}")
-        })
+    docs.iter().find(|d| kind(d) == kind_ && str_at(d, "/metadata/name") == name).unwrap_or_else(|| {
+        let have: Vec<String> = docs.iter().map(identity).collect();
+        panic!("no {kind_} {name:?} in the output; it has {have:#?}")
+    })
 }
 
 /// The entry named `name` in the list at `pointer`.
 #[track_caller]
 fn item<'a>(v: &'a Value, pointer: &str, name: &str) -> &'a Value {
-    let list = v
-        .pointer(pointer)
-        .and_then(Value::as_array)
-        .unwrap_or_else(|| panic!("no list at {pointer} in {}", identity(v)));
-    list.iter()
-        .find(|c| str_at(c, "/name") == name)
-        .unwrap_or_else(|| panic!("no {name:?} in {pointer} of {}", identity(v)))
+    let list = v.pointer(pointer).and_then(Value::as_array).unwrap_or_else(|| panic!("no list at {pointer} in {}", identity(v)));
+    list.iter().find(|c| str_at(c, "/name") == name).unwrap_or_else(|| panic!("no {name:?} in {pointer} of {}", identity(v)))
 }
 
 fn list<'a>(v: &'a Value, pointer: &str) -> &'a [Value] {
@@ -321,19 +281,14 @@ fn annotation_read_by(field_path: &str) -> &str {
 /// The one projected binding volume in a volume list; its name is `servicebinding-<UUIDv5>`.
 #[track_caller]
 fn binding_volume(volumes: &[Value]) -> &Value {
-    let projected: Vec<&Value> = volumes
-        .iter()
-        .filter(|v| str_at(v, "/name").starts_with("servicebinding-"))
-        .collect();
+    let projected: Vec<&Value> = volumes.iter().filter(|v| str_at(v, "/name").starts_with("servicebinding-")).collect();
     assert_eq!(projected.len(), 1, "expected one servicebinding volume in {volumes:#?}");
     projected[0]
 }
 
 #[track_caller]
 fn assert_uuid_v5_volume(name: &str) {
-    let uid = name
-        .strip_prefix("servicebinding-")
-        .unwrap_or_else(|| panic!("{name:?} is not a binding volume"));
+    let uid = name.strip_prefix("servicebinding-").unwrap_or_else(|| panic!("{name:?} is not a binding volume"));
     let uuid = uuid::Uuid::parse_str(uid).unwrap_or_else(|e| panic!("{name:?} does not end in a UUID: {e}"));
     assert_eq!(uuid.get_version_num(), 5, "{name:?}: expected a name-based (v5) UUID");
 }
@@ -346,30 +301,18 @@ fn assert_bound(container: &Value, volume: &str, mount_path: &str) {
     let roots = env_named(container, "SERVICE_BINDING_ROOT");
     assert_eq!(roots.len(), 1, "container {who}: SERVICE_BINDING_ROOT once, got {roots:?}");
     assert_eq!(str_at(roots[0], "/value"), "/bindings", "container {who}");
-    let mounts: Vec<&Value> = list(container, "/volumeMounts")
-        .iter()
-        .filter(|m| str_at(m, "/name") == volume)
-        .collect();
+    let mounts: Vec<&Value> = list(container, "/volumeMounts").iter().filter(|m| str_at(m, "/name") == volume).collect();
     assert_eq!(mounts.len(), 1, "container {who}: one mount of {volume}, got {mounts:?}");
     assert_eq!(str_at(mounts[0], "/mountPath"), mount_path, "container {who}");
-    assert_eq!(
-        mounts[0].get("readOnly"),
-        Some(&Value::Bool(true)),
-        "container {who}: mount must be read-only"
-    );
+    assert_eq!(mounts[0].get("readOnly"), Some(&Value::Bool(true)), "container {who}: mount must be read-only");
 }
 
 #[track_caller]
 fn assert_not_bound(container: &Value) {
     let who = str_at(container, "/name");
+    assert!(env_named(container, "SERVICE_BINDING_ROOT").is_empty(), "container {who} must not be bound");
     assert!(
-        env_named(container, "SERVICE_BINDING_ROOT").is_empty(),
-        "container {who} must not be bound"
-    );
-    assert!(
-        !list(container, "/volumeMounts")
-            .iter()
-            .any(|m| str_at(m, "/name").starts_with("servicebinding-")),
+        !list(container, "/volumeMounts").iter().any(|m| str_at(m, "/name").starts_with("servicebinding-")),
         "container {who} must not mount a binding"
     );
 }
@@ -391,10 +334,7 @@ fn assert_secret_env(container: &Value, var: &str, secret: &str, key: &str) {
 #[track_caller]
 fn line_of(file: &str, needle: &str) -> usize {
     let text = std::fs::read_to_string(crate_root().join(file)).expect("read fixture");
-    text.lines()
-        .position(|l| l.contains(needle))
-        .unwrap_or_else(|| panic!("{needle:?} not in {file}"))
-        + 1
+    text.lines().position(|l| l.contains(needle)).unwrap_or_else(|| panic!("{needle:?} not in {file}")) + 1
 }
 
 /// Lines (1-based, inclusive) of the YAML document in `file` that contains `needle`.
@@ -497,10 +437,7 @@ fn provisioned_service_is_projected_into_every_container_and_init_container() {
     let volume = binding_volume(list(pod, "/spec/volumes"));
     let volume_name = str_at(volume, "/name");
     assert_uuid_v5_volume(volume_name);
-    assert_eq!(
-        volume.pointer("/projected/sources"),
-        Some(&serde_json::json!([{"secret": {"name": "orders-db-credentials"}}]))
-    );
+    assert_eq!(volume.pointer("/projected/sources"), Some(&serde_json::json!([{"secret": {"name": "orders-db-credentials"}}])));
     // The volume the Deployment already had is still there.
     assert_eq!(item(pod, "/spec/volumes", "tmp").get("emptyDir"), Some(&serde_json::json!({})));
 
@@ -511,11 +448,7 @@ fn provisioned_service_is_projected_into_every_container_and_init_container() {
         ("DATABASE_USER", "username"),
         ("DATABASE_PASSWORD", "password"),
     ];
-    for (list_path, name) in [
-        ("/spec/initContainers", "migrate"),
-        ("/spec/containers", "api"),
-        ("/spec/containers", "outbox-relay"),
-    ] {
+    for (list_path, name) in [("/spec/initContainers", "migrate"), ("/spec/containers", "api"), ("/spec/containers", "outbox-relay")] {
         let container = item(pod, list_path, name);
         // spec.name is not set, so the directory is the binding's metadata.name.
         assert_bound(container, volume_name, "/bindings/orders-db");
@@ -526,10 +459,7 @@ fn provisioned_service_is_projected_into_every_container_and_init_container() {
 
     // What the api container had before is kept.
     let api = item(pod, "/spec/containers", "api");
-    assert_eq!(
-        env_named(api, "LOG_LEVEL"),
-        [&serde_json::json!({"name": "LOG_LEVEL", "value": "info"})]
-    );
+    assert_eq!(env_named(api, "LOG_LEVEL"), [&serde_json::json!({"name": "LOG_LEVEL", "value": "info"})]);
     assert_eq!(str_at(item(api, "/volumeMounts", "tmp"), "/mountPath"), "/tmp");
     assert_eq!(str_at(pod, "/metadata/annotations/prometheus.io~1scrape"), "true");
 }
@@ -552,12 +482,7 @@ fn service_bindings_are_consumed_and_non_resources_are_skipped() {
 fn every_other_input_document_is_emitted_in_input_order() {
     for fixture in VALID_FIXTURES {
         let inputs = input_resources(&crate_root().join(fixture));
-        let expected: Vec<String> = inputs
-            .iter()
-            .map(|(_, d)| d)
-            .filter(|d| kind(d) != "ServiceBinding")
-            .map(identity)
-            .collect();
+        let expected: Vec<String> = inputs.iter().map(|(_, d)| d).filter(|d| kind(d) != "ServiceBinding").map(identity).collect();
         let docs = render([fixture]).assert_ok().docs();
         let emitted: Vec<String> = docs.iter().map(identity).collect();
         assert_eq!(emitted, expected, "{fixture}: every input resource, in input order");
@@ -576,10 +501,7 @@ fn every_other_input_document_is_emitted_in_input_order() {
 #[test]
 fn keep_bindings_emits_the_service_bindings_where_they_were() {
     let fixture = "fixtures/cronjob-and-custom-workload";
-    let expected: Vec<String> = input_resources(&crate_root().join(fixture))
-        .iter()
-        .map(|(_, d)| identity(d))
-        .collect();
+    let expected: Vec<String> = input_resources(&crate_root().join(fixture)).iter().map(|(_, d)| identity(d)).collect();
     let docs = render([fixture, "--keep-bindings"]).assert_ok().docs();
     assert_eq!(docs.iter().map(identity).collect::<Vec<_>>(), expected);
     let binding = find(&docs, "ServiceBinding", "invoice-archive");
@@ -592,11 +514,7 @@ fn selector_binds_matching_deployments_only_and_container_filter_limits_containe
     let docs = render([fixture]).assert_ok().docs();
     let inputs = input_resources(&crate_root().join(fixture));
     let input = |name: &str| {
-        &inputs
-            .iter()
-            .find(|(_, d)| kind(d) == "Deployment" && str_at(d, "/metadata/name") == name)
-            .expect("input deployment")
-            .1
+        &inputs.iter().find(|(_, d)| kind(d) == "Deployment" && str_at(d, "/metadata/name") == name).expect("input deployment").1
     };
 
     let mut volume_names = Vec::new();
@@ -617,14 +535,7 @@ fn selector_binds_matching_deployments_only_and_container_filter_limits_containe
         // The sidecar is filtered out: exactly as it was written.
         let shipper = item(pod, "/spec/containers", "log-shipper");
         assert_not_bound(shipper);
-        assert_eq!(
-            shipper,
-            item(
-                input(name).pointer("/spec/template").expect("input pod"),
-                "/spec/containers",
-                "log-shipper"
-            )
-        );
+        assert_eq!(shipper, item(input(name).pointer("/spec/template").expect("input pod"), "/spec/containers", "log-shipper"));
 
         // spec.type / spec.provider: the projected files `type` and `provider`, and CACHE_KIND
         // (mapped from key `type`), read pod annotations holding the override values.
@@ -656,17 +567,11 @@ fn selector_binds_matching_deployments_only_and_container_filter_limits_containe
 fn cronjob_is_bound_inside_its_job_template() {
     let docs = render(["fixtures/cronjob-and-custom-workload"]).assert_ok().docs();
     let cronjob = find(&docs, "CronJob", "invoice-export");
-    assert!(
-        cronjob.pointer("/spec/template").is_none(),
-        "a CronJob has no .spec.template; nothing may be written there: {cronjob:#}"
-    );
+    assert!(cronjob.pointer("/spec/template").is_none(), "a CronJob has no .spec.template; nothing may be written there: {cronjob:#}");
     let pod = cronjob.pointer("/spec/jobTemplate/spec/template").expect("job pod template");
     let volume = binding_volume(list(pod, "/spec/volumes"));
     let volume_name = str_at(volume, "/name");
-    assert_eq!(
-        volume.pointer("/projected/sources"),
-        Some(&serde_json::json!([{"secret": {"name": "invoice-archive-s3"}}]))
-    );
+    assert_eq!(volume.pointer("/projected/sources"), Some(&serde_json::json!([{"secret": {"name": "invoice-archive-s3"}}])));
     for (list_path, name) in [("/spec/initContainers", "fetch-templates"), ("/spec/containers", "export")] {
         let container = item(pod, list_path, name);
         assert_bound(container, volume_name, "/bindings/invoice-archive");
@@ -678,9 +583,7 @@ fn cronjob_is_bound_inside_its_job_template() {
 
 #[test]
 fn without_default_mappings_the_cronjob_job_template_is_not_bound() {
-    let docs = render(["fixtures/cronjob-and-custom-workload", "--no-default-mappings"])
-        .assert_ok()
-        .docs();
+    let docs = render(["fixtures/cronjob-and-custom-workload", "--no-default-mappings"]).assert_ok().docs();
     let cronjob = find(&docs, "CronJob", "invoice-export");
     let pod = cronjob.pointer("/spec/jobTemplate/spec/template").expect("job pod template");
     assert_not_bound(item(pod, "/spec/containers", "export"));
@@ -695,22 +598,13 @@ fn custom_workload_is_bound_where_its_mapping_says() {
     let volume = binding_volume(list(runner, "/volumes"));
     let volume_name = str_at(volume, "/name");
     assert_uuid_v5_volume(volume_name);
-    assert_eq!(
-        volume.pointer("/projected/sources"),
-        Some(&serde_json::json!([{"secret": {"name": "clickstream-warehouse"}}]))
-    );
+    assert_eq!(volume.pointer("/projected/sources"), Some(&serde_json::json!([{"secret": {"name": "clickstream-warehouse"}}])));
     for (list_path, name) in [("/steps", "extract"), ("/steps", "load"), ("/sidecars", "statsd")] {
         assert_bound(item(runner, list_path, name), volume_name, "/bindings/clickstream-warehouse");
     }
-    assert_eq!(
-        env_named(item(runner, "/steps", "load"), "BATCH_SIZE"),
-        [&serde_json::json!({"name": "BATCH_SIZE", "value": "5000"})]
-    );
+    assert_eq!(env_named(item(runner, "/steps", "load"), "BATCH_SIZE"), [&serde_json::json!({"name": "BATCH_SIZE", "value": "5000"})]);
     // The pod annotations are where the mapping puts them, and nowhere PodSpec-like.
-    let annotations = runner
-        .pointer("/metadata/annotations")
-        .and_then(Value::as_object)
-        .expect("runner annotations");
+    let annotations = runner.pointer("/metadata/annotations").and_then(Value::as_object).expect("runner annotations");
     assert!(annotations.values().any(|v| v == "clickstream-warehouse"), "{annotations:?}");
     assert!(pipeline.pointer("/spec/template").is_none(), "{pipeline:#}");
 
@@ -718,9 +612,7 @@ fn custom_workload_is_bound_where_its_mapping_says() {
     find(&docs, "ClusterWorkloadResourceMapping", "pipelines.dataflow.example.com");
     find(&docs, "CustomResourceDefinition", "pipelines.dataflow.example.com");
     // ...unless asked otherwise.
-    let dropped = render(["fixtures/cronjob-and-custom-workload", "--drop-mappings"])
-        .assert_ok()
-        .docs();
+    let dropped = render(["fixtures/cronjob-and-custom-workload", "--drop-mappings"]).assert_ok().docs();
     assert!(dropped.iter().all(|d| kind(d) != "ClusterWorkloadResourceMapping"));
     assert_eq!(dropped.len(), docs.len() - 1);
 }
@@ -729,10 +621,7 @@ fn custom_workload_is_bound_where_its_mapping_says() {
 fn namespace_flag_applies_to_namespace_less_bindings_and_changes_their_identifiers() {
     let fixture = "fixtures/direct-secret-selector";
     let volume_of = |docs: &[Value]| {
-        let pod = find(docs, "Deployment", "storefront-web")
-            .pointer("/spec/template")
-            .expect("pod")
-            .clone();
+        let pod = find(docs, "Deployment", "storefront-web").pointer("/spec/template").expect("pod").clone();
         str_at(binding_volume(list(&pod, "/spec/volumes")), "/name").to_string()
     };
     let default = volume_of(&render([fixture]).assert_ok().docs());
@@ -760,11 +649,7 @@ fn a_binding_with_metadata_uid_is_named_after_it() {
     let pod = find(&docs, "Deployment", "worker").pointer("/spec/template").expect("pod");
     let volume = binding_volume(list(pod, "/spec/volumes"));
     assert_eq!(str_at(volume, "/name"), "servicebinding-0b8a7c3e-5f1d-4c2a-9e6b-3d4f5a6b7c8d");
-    assert_bound(
-        item(pod, "/spec/containers", "worker"),
-        "servicebinding-0b8a7c3e-5f1d-4c2a-9e6b-3d4f5a6b7c8d",
-        "/bindings/queue",
-    );
+    assert_bound(item(pod, "/spec/containers", "worker"), "servicebinding-0b8a7c3e-5f1d-4c2a-9e6b-3d4f5a6b7c8d", "/bindings/queue");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -801,23 +686,14 @@ fn first_difference(a: &str, b: &str) -> Option<String> {
     let at = a.iter().zip(&b).position(|(x, y)| x != y).unwrap_or(a.len().min(b.len()));
     let from = at.saturating_sub(3);
     let show = |lines: &[&str]| lines[from.min(lines.len())..(at + 4).min(lines.len())].join("\n");
-    Some(format!(
-        "first difference at line {}\n--- first render:\n{}\n--- second render:\n{}",
-        at + 1,
-        show(&a),
-        show(&b)
-    ))
+    Some(format!("first difference at line {}\n--- first render:\n{}\n--- second render:\n{}", at + 1, show(&a), show(&b)))
 }
 
 #[test]
 fn rendering_the_output_again_changes_nothing() {
     for fixture in VALID_FIXTURES {
         let (first, second) = render_twice(fixture);
-        assert_eq!(
-            second.docs(),
-            first.docs(),
-            "{fixture}: re-projection must replace, never duplicate"
-        );
+        assert_eq!(second.docs(), first.docs(), "{fixture}: re-projection must replace, never duplicate");
     }
 }
 
@@ -877,11 +753,8 @@ fn output_dir_mirrors_the_input_layout() {
     for rel in &written {
         assert!(source.join(rel).is_file(), "{} has no input counterpart", rel.display());
         let docs = parse_stream(&std::fs::read_to_string(out.join(rel)).expect("read output")).expect("YAML");
-        let expected: Vec<String> = inputs
-            .iter()
-            .filter(|(file, d)| file == rel && kind(d) != "ServiceBinding")
-            .map(|(_, d)| identity(d))
-            .collect();
+        let expected: Vec<String> =
+            inputs.iter().filter(|(file, d)| file == rel && kind(d) != "ServiceBinding").map(|(_, d)| identity(d)).collect();
         assert_eq!(docs.iter().map(identity).collect::<Vec<_>>(), expected, "{}", rel.display());
         all.extend(docs);
     }
@@ -970,10 +843,7 @@ fn an_invalid_binding_reports_every_violation() {
 fn unparseable_yaml_is_bad_input() {
     let file = "fixtures/invalid/bad-yaml/secret.yaml";
     let bad_line = line_of(file, "   host:");
-    render(["fixtures/invalid/bad-yaml"])
-        .assert_fails(2)
-        .assert_stderr_names(&["YAML"])
-        .assert_points_into(file, bad_line..=bad_line);
+    render(["fixtures/invalid/bad-yaml"]).assert_fails(2).assert_stderr_names(&["YAML"]).assert_points_into(file, bad_line..=bad_line);
 }
 
 #[test]
@@ -990,13 +860,7 @@ fn all_problems_are_reported_not_just_the_first() {
     let file = "fixtures/invalid/two-broken-bindings/bindings.yaml";
     render(["fixtures/invalid/two-broken-bindings"])
         .assert_fails(1)
-        .assert_stderr_names(&[
-            "SecretNotFound",
-            "default/audit-log-db",
-            "EnvKeyNotFound",
-            "default/notifications-queue",
-            "uri",
-        ])
+        .assert_stderr_names(&["SecretNotFound", "default/audit-log-db", "EnvKeyNotFound", "default/notifications-queue", "uri"])
         .assert_points_into(file, document_lines(file, "name: audit-log-db"))
         .assert_points_into(file, document_lines(file, "name: notifications-queue"));
 }
@@ -1070,12 +934,7 @@ fn secret_values(dir: &Path) -> Vec<String> {
 #[track_caller]
 fn assert_no_secret_values(run: &Run, values: &[String]) {
     for v in values {
-        assert!(
-            !run.stderr.contains(v.as_str()),
-            "`{}` printed the Secret value {v:?} on stderr:\n{}",
-            run.command,
-            run.stderr
-        );
+        assert!(!run.stderr.contains(v.as_str()), "`{}` printed the Secret value {v:?} on stderr:\n{}", run.command, run.stderr);
     }
 }
 
@@ -1136,10 +995,7 @@ fn an_alias_bomb_is_refused() {
 
 #[test]
 fn deep_nesting_is_refused() {
-    let text = format!(
-        "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: deep}}\ndata: {}\n",
-        "[".repeat(100_000)
-    );
+    let text = format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: deep}}\ndata: {}\n", "[".repeat(100_000));
     assert_refused("deep.yaml", text);
 }
 
@@ -1167,9 +1023,7 @@ fn a_symlink_loop_is_refused() {
 fn a_nonexistent_path_is_refused() {
     let dir = tempdir();
     let missing = dir.path().join("no-such-dir");
-    render([&missing])
-        .assert_fails(2)
-        .assert_stderr_names(&[missing.to_str().expect("UTF-8 path")]);
+    render([&missing]).assert_fails(2).assert_stderr_names(&[missing.to_str().expect("UTF-8 path")]);
 }
 
 #[test]
@@ -1179,18 +1033,12 @@ fn tab_indentation_is_refused() {
 
 #[test]
 fn an_unterminated_quoted_string_is_refused() {
-    assert_refused(
-        "unterminated.yaml",
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  greeting: \"hello\n",
-    );
+    assert_refused("unterminated.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  greeting: \"hello\n");
 }
 
 #[test]
 fn duplicate_mapping_keys_are_refused() {
-    assert_refused(
-        "duplicate.yaml",
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: first\n  name: second\ndata: {}\n",
-    );
+    assert_refused("duplicate.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: first\n  name: second\ndata: {}\n");
 }
 
 #[test]
@@ -1200,10 +1048,7 @@ fn an_eight_megabyte_scalar_renders_or_is_refused_cleanly() {
     write(
         dir.path(),
         "big.yaml",
-        format!(
-            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n  blob: {}\n",
-            "x".repeat(SIZE)
-        ),
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n  blob: {}\n", "x".repeat(SIZE)),
     );
     let run = render([dir.path()]);
     match run.code {
@@ -1332,9 +1177,7 @@ fn a_binding_name_of_253_characters_renders_with_valid_names() {
     let volume = str_at(binding_volume(list(pod, "/spec/volumes")), "/name").to_string();
     assert_bound(item(pod, "/spec/containers", "app"), &volume, &format!("/bindings/{name}"));
     for i in 0..odd_uids.len() {
-        let pod = find(&docs, "Deployment", &format!("odd-{i}"))
-            .pointer("/spec/template")
-            .expect("pod");
+        let pod = find(&docs, "Deployment", &format!("odd-{i}")).pointer("/spec/template").expect("pod");
         let volume = str_at(binding_volume(list(pod, "/spec/volumes")), "/name").to_string();
         assert_bound(item(pod, "/spec/containers", "app"), &volume, &format!("/bindings/odd-binding-{i}"));
     }

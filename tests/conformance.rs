@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Case families (case-id prefixes) bindery implements; each of their cases must pass.
-const REQUIRED_PREFIXES: &[&str] = &["spec-"];
+const REQUIRED_PREFIXES: &[&str] = &["spec-", "sboa-", "sbob-"];
 
 fn kit_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("BINDERY_CONFORMANCE_DIR")
@@ -21,10 +21,7 @@ fn kit_dir() -> Option<PathBuf> {
 #[test]
 fn conformance_kit_required_families_pass_and_are_idempotent() {
     let Some(kit) = kit_dir() else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "conformance kit not found (set BINDERY_CONFORMANCE_DIR)"
-        );
+        assert!(std::env::var_os("CI").is_none(), "conformance kit not found (set BINDERY_CONFORMANCE_DIR)");
         eprintln!("SKIPPED: conformance kit not found at ../shared/conformance (set BINDERY_CONFORMANCE_DIR)");
         return;
     };
@@ -40,10 +37,27 @@ fn conformance_kit_required_families_pass_and_are_idempotent() {
         }
     }
     assert!(n > 0, "no required cases found in {}", kit.display());
+    run_oracle(&kit, cases.path(), n);
+}
+
+/// bindery's own cases (tests/cases, over fixtures/), checked by the same oracle.
+#[test]
+fn project_cases_pass_and_are_idempotent() {
+    let Some(kit) = kit_dir() else {
+        assert!(std::env::var_os("CI").is_none(), "conformance kit not found (set BINDERY_CONFORMANCE_DIR)");
+        eprintln!("SKIPPED: conformance kit not found at ../shared/conformance (set BINDERY_CONFORMANCE_DIR)");
+        return;
+    };
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases");
+    let n = std::fs::read_dir(&dir).unwrap().count();
+    run_oracle(&kit, &dir, n);
+}
+
+fn run_oracle(kit: &Path, cases: &Path, n: usize) {
     let out = Command::new("python3")
         .arg(kit.join("oracle.py"))
         .args(["run", "--idempotence", "-v", "--bin", env!("CARGO_BIN_EXE_bindery"), "--cases"])
-        .arg(cases.path())
+        .arg(cases)
         .output()
         .expect("python3 runs the oracle");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -60,7 +74,7 @@ fn copy_dir(from: &Path, to: &Path) {
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
         let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
+        if std::fs::metadata(entry.path()).unwrap().is_dir() {
             copy_dir(&entry.path(), &target);
         } else {
             std::fs::copy(entry.path(), target).unwrap();
