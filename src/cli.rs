@@ -28,6 +28,14 @@ pub struct Cli {
 pub enum Command {
     /// Print the complete rendered manifest set as one multi-document YAML stream.
     Render(RenderArgs),
+    /// Show what render would change, as a unified diff (Secret values masked).
+    Diff(crate::report::command::DiffArgs),
+    /// Resolve everything and report problems; exit 1 on errors.
+    Check(crate::report::command::CheckArgs),
+    /// Show what each bound container will see: binding files and variables, with their sources.
+    Explain(crate::report::command::ExplainArgs),
+    /// Write the binding directories one container would get into a local directory.
+    Materialize(crate::report::command::MaterializeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -88,6 +96,10 @@ pub fn main() -> ExitCode {
     };
     match cli.command {
         Command::Render(args) => render(&args),
+        Command::Diff(args) => crate::report::command::diff(&args),
+        Command::Check(args) => crate::report::command::check(&args),
+        Command::Explain(args) => crate::report::command::explain(&args),
+        Command::Materialize(args) => crate::report::command::materialize(&args),
     }
 }
 

@@ -34,11 +34,8 @@ pub fn mask_line(line: &str) -> String {
 
 /// The file's text with the lines of Secret documents masked.
 fn redacted_text(file: &SourceFile, documents: &[Document], mask_all: bool) -> String {
-    let secret_ranges: Vec<Range<usize>> = documents
-        .iter()
-        .filter(|d| std::ptr::eq(d.file.as_ref(), file) && d.kind() == "Secret")
-        .map(|d| d.line..d.end_line + 1)
-        .collect();
+    let secret_ranges: Vec<Range<usize>> =
+        documents.iter().filter(|d| std::ptr::eq(d.file.as_ref(), file) && d.kind() == "Secret").map(|d| d.line..d.end_line + 1).collect();
     let mut out = String::with_capacity(file.text.len());
     for (i, line) in file.text.split('\n').enumerate() {
         let n = i + 1;
@@ -64,60 +61,66 @@ fn line_span(text: &str, line: usize, column: Option<usize>) -> Range<usize> {
     }
 }
 
-fn handler() -> GraphicalReportHandler {
-    let theme = if std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
-        GraphicalTheme::unicode()
-    } else {
-        GraphicalTheme::unicode_nocolor()
-    };
+/// Colour for diagnostics on stderr: a terminal, and `NO_COLOR` unset.
+fn stderr_color() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+fn handler(color: bool) -> GraphicalReportHandler {
+    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
     GraphicalReportHandler::new_themed(theme).with_context_lines(2).with_width(120)
 }
 
-fn render(report: Report) -> String {
+fn render(report: Report, color: bool) -> String {
     let mut out = String::new();
-    if handler().render_report(&mut out, report.as_ref()).is_err() {
+    if handler(color).render_report(&mut out, report.as_ref()).is_err() {
         out = format!("{report}\n");
     }
     out
 }
 
-/// A problem as a miette report.
+/// A problem as a miette report, coloured when stderr is a terminal.
 pub fn render_problem(p: &Problem, documents: &[Document]) -> String {
+    render_problem_for(p, documents, stderr_color())
+}
+
+/// A problem as a miette report, coloured or not.
+pub fn render_problem_for(p: &Problem, documents: &[Document], color: bool) -> String {
     let mut title = String::new();
     if let Some(b) = &p.binding {
         title.push_str(&format!("ServiceBinding {b}: "));
     }
     title.push_str(&p.message);
-    let mut diag = MietteDiagnostic::new(title)
-        .with_code(format!("bindery::{}", p.rule))
-        .with_severity(match p.severity {
-            Severity::Error => miette::Severity::Error,
-            Severity::Warning => miette::Severity::Warning,
-        });
+    let mut diag = MietteDiagnostic::new(title).with_code(format!("bindery::{}", p.rule)).with_severity(match p.severity {
+        Severity::Error => miette::Severity::Error,
+        Severity::Warning => miette::Severity::Warning,
+    });
     if let Some(h) = &p.help {
         diag = diag.with_help(h.clone());
     }
-    let Some(loc) = &p.location else { return render(Report::new(diag)) };
+    let Some(loc) = &p.location else { return render(Report::new(diag), color) };
     let text = redacted_text(&loc.file, documents, false);
     let span = line_span(&text, loc.line, loc.column);
-    diag = diag.with_label(LabeledSpan::new_with_span(
-        Some(format!("{}:{}", loc.file.display(), loc.line)),
-        span,
-    ));
-    render(Report::new(diag).with_source_code(NamedSource::new(loc.file.display(), text)))
+    diag = diag.with_label(LabeledSpan::new_with_span(Some(format!("{}:{}", loc.file.display(), loc.line)), span));
+    render(Report::new(diag).with_source_code(NamedSource::new(loc.file.display(), text)), color)
 }
 
-/// A load error as a miette report.
+/// A load error as a miette report, coloured when stderr is a terminal.
 pub fn render_load_error(e: &LoadError) -> String {
+    render_load_error_for(e, stderr_color())
+}
+
+/// A load error as a miette report, coloured or not.
+pub fn render_load_error_for(e: &LoadError, color: bool) -> String {
     let mut diag = MietteDiagnostic::new(e.to_string()).with_code("bindery::InvalidInput");
     match (&e.file, e.line) {
         (Some(file), Some(line)) => {
             let text = redacted_text(file, &[], true);
             let span = line_span(&text, line, e.column);
             diag = diag.with_label(LabeledSpan::new_with_span(Some("here".into()), span));
-            render(Report::new(diag).with_source_code(NamedSource::new(file.display(), text)))
+            render(Report::new(diag).with_source_code(NamedSource::new(file.display(), text)), color)
         }
-        _ => render(Report::new(diag)),
+        _ => render(Report::new(diag), color),
     }
 }
 

@@ -53,6 +53,7 @@ pub mod load;
 pub mod mapping;
 pub mod problem;
 pub mod project;
+pub mod report;
 pub mod resolve;
 pub mod sbo;
 pub mod source_map;
@@ -84,6 +85,14 @@ impl Rendered {
         &self.resolution.problems
     }
 
+    /// Whether input document `id` is part of the output set.
+    pub fn is_emitted(&self, id: load::DocId, keep_bindings: bool, drop_mappings: bool) -> bool {
+        let r = &self.resolution;
+        let dropped =
+            r.replaced.contains(&id) || (!keep_bindings && r.consumed.contains(&id)) || (drop_mappings && r.mappings.contains(&id));
+        !dropped
+    }
+
     /// The output set, in order: every input resource (rewritten), except consumed
     /// ServiceBindings (unless `keep_bindings`), ClusterWorkloadResourceMappings when
     /// `drop_mappings`, and resources an earlier render generated; then every generated
@@ -92,11 +101,7 @@ impl Rendered {
         let Some(values) = &self.output else { return Vec::new() };
         let r = &self.resolution;
         let docs = &self.loaded.documents;
-        let inputs = docs.iter().enumerate().filter(|(id, _)| {
-            let dropped =
-                r.replaced.contains(id) || (!keep_bindings && r.consumed.contains(id)) || (drop_mappings && r.mappings.contains(id));
-            !dropped
-        });
+        let inputs = docs.iter().enumerate().filter(|(id, _)| self.is_emitted(*id, keep_bindings, drop_mappings));
         let mut out: Vec<emit::Emitted<'_>> =
             inputs.map(|(id, d)| emit::Emitted { relative: &d.file.relative, value: &values[id] }).collect();
         out.extend(r.generated.iter().map(|(binding, value)| emit::Emitted { relative: &docs[*binding].file.relative, value }));

@@ -501,7 +501,7 @@ impl<'a> Collector<'a> {
                 let Value::Object(map) = v else {
                     self.problem(
                         "ErrorReadingBinding",
-                        format!("{what}: returned value for {path} should be map, but we got {}", print_value(&v)),
+                        format!("{what}: returned value for {path} should be map, but we got {}", crate::k8s::type_name(&v)),
                     );
                     return None;
                 };
