@@ -36,6 +36,14 @@ pub enum Command {
     Explain(crate::report::command::ExplainArgs),
     /// Write the binding directories one container would get into a local directory.
     Materialize(crate::report::command::MaterializeArgs),
+    /// KRM function for kpt and kustomize: a ResourceList on stdin, the rendered list on stdout
+    /// (a plain YAML stream is answered with a plain stream). A bare `bindery` does the same.
+    Krm(crate::krm::FunctionArgs),
+    /// kustomize legacy exec plugin: CONFIG is the BindingResolver file kustomize passes, plain
+    /// YAML streams on stdin and stdout.
+    KustomizePlugin(crate::krm::PluginArgs),
+    /// Argo CD config-management plugin: render the app directory, print only manifests.
+    ArgocdCmp(crate::argocd::CmpArgs),
 }
 
 #[derive(Debug, Args)]
@@ -87,6 +95,9 @@ pub struct RenderArgs {
 
 /// Run bindery with the process arguments.
 pub fn main() -> ExitCode {
+    if let Some(code) = crate::krm::intercept() {
+        return code;
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -100,6 +111,9 @@ pub fn main() -> ExitCode {
         Command::Check(args) => crate::report::command::check(&args),
         Command::Explain(args) => crate::report::command::explain(&args),
         Command::Materialize(args) => crate::report::command::materialize(&args),
+        Command::Krm(args) => crate::krm::run_filter(&args),
+        Command::KustomizePlugin(args) => crate::krm::run_plugin(&args),
+        Command::ArgocdCmp(args) => crate::argocd::run(&args),
     }
 }
 

