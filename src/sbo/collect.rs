@@ -329,6 +329,12 @@ impl<'a> Collector<'a> {
         let version = crate::k8s::version_of(svc.doc.api_version());
         let crd = self.index.crd(group, svc.doc.kind()).map(|id| &self.docs[id]);
         let mut bindable = false;
+        // OLM descriptors first (lowest precedence); they make the CRD bindable, as they did.
+        let crd_name = crd.map_or_else(|| format!("{}.{group}", self.index.plural(group, svc.doc.kind())), |c| c.name().to_string());
+        for (k, v) in super::olm::descriptor_annotations(self.docs, self.index, &svc.namespace, &crd_name, svc.doc.kind(), version) {
+            bindable = true;
+            out.insert(k, v);
+        }
         if let Some(crd) = crd {
             if let Some(Value::Object(a)) = crd.value.pointer("/metadata/annotations") {
                 for (k, v) in a {

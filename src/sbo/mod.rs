@@ -5,6 +5,7 @@
 
 pub mod collect;
 pub mod definitions;
+pub mod olm;
 pub mod project;
 pub mod registry;
 
