@@ -8,7 +8,6 @@ use serde_json::Value;
 use crate::k8s::{group_of, type_name, LabelSelector};
 use crate::load::Document;
 use crate::problem::{Location, Problem};
-use crate::source_map::locate;
 
 /// The API a binding document was written against (kept for messages only).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,8 +124,7 @@ struct Checker<'a> {
 
 impl Checker<'_> {
     fn report(&mut self, rule: &'static str, field: &str, message: String) {
-        let line = locate(self.doc, field).unwrap_or(self.doc.line);
-        let loc = Location { file: self.doc.file.clone(), line, column: None };
+        let loc = Location::of_field(self.doc, field);
         let p = Problem::error(rule, format!("{field}: {message}")).binding(&self.namespace, &self.name).at(loc);
         self.problems.push(p);
     }

@@ -63,15 +63,27 @@ pub struct InputArgs {
     /// namespace, bindingPath.secretPath).
     #[arg(long)]
     pub deny_secret_copies: bool,
+    /// Binding Secrets that are not in the input and that nothing declares are projected by
+    /// name with a warning instead of failing (for repositories whose Secrets live outside Git).
+    #[arg(long)]
+    pub allow_missing_secrets: bool,
+    /// Run-time Secret configuration (conventions, declared Secrets); default: `.bindery.yaml`
+    /// at the root of the first input directory.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 impl InputArgs {
-    pub fn options(&self) -> Options {
-        Options {
+    /// The run's options; `Err` when the config file cannot be read or is invalid (exit 2).
+    pub fn options(&self) -> Result<Options, String> {
+        let runtime = crate::runtime_secrets::RuntimeConfig::load(self.config.as_deref(), &self.paths)?;
+        Ok(Options {
             default_namespace: self.namespace.clone(),
             builtin_mappings: !self.no_default_mappings,
             deny_secret_copies: self.deny_secret_copies,
-        }
+            allow_missing_secrets: self.allow_missing_secrets,
+            runtime,
+        })
     }
 }
 
@@ -131,7 +143,14 @@ fn render(args: &RenderArgs) -> ExitCode {
             return ExitCode::from(EXIT_BAD_INPUT);
         }
     };
-    let rendered = crate::render(loaded, &args.input.options());
+    let options = match args.input.options() {
+        Ok(o) => o,
+        Err(e) => {
+            eprint(&format!("bindery: {e}\n"));
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
+    let rendered = crate::render(loaded, &options);
     for p in rendered.problems() {
         eprint(&render_problem(p, &rendered.loaded.documents));
     }
@@ -168,5 +187,9 @@ fn render(args: &RenderArgs) -> ExitCode {
             }
         }
     }
+    // The process ends here: freeing every document one by one would cost a tenth of a large
+    // render for nothing.
+    drop(docs);
+    std::mem::forget(rendered);
     ExitCode::SUCCESS
 }

@@ -94,6 +94,7 @@ pub fn render_problem_for(p: &Problem, documents: &[Document], color: bool) -> S
     let mut diag = MietteDiagnostic::new(title).with_code(format!("bindery::{}", p.rule)).with_severity(match p.severity {
         Severity::Error => miette::Severity::Error,
         Severity::Warning => miette::Severity::Warning,
+        Severity::Notice => miette::Severity::Advice,
     });
     if let Some(h) = &p.help {
         diag = diag.with_help(h.clone());

@@ -131,6 +131,7 @@ impl Config {
                 default_namespace: self.namespace.clone().unwrap_or_else(|| "default".into()),
                 builtin_mappings: self.default_mappings.unwrap_or(true),
                 deny_secret_copies: self.deny_secret_copies.unwrap_or(false),
+                ..Options::default()
             },
             keep_bindings: self.keep_bindings.unwrap_or(false),
             drop_mappings: self.drop_mappings.unwrap_or(false),
@@ -508,7 +509,7 @@ impl HostRun {
     pub fn failed(&self) -> bool {
         self.rendered.output.is_none()
             || self.has_errors()
-            || (self.settings.fail_on == FailOn::Warning && !self.rendered.problems().is_empty())
+            || (self.settings.fail_on == FailOn::Warning && self.rendered.problems().iter().any(|p| p.severity != Severity::Notice))
     }
 
     /// The output documents, in input order, followed by documents the render created. With
@@ -643,6 +644,7 @@ fn severity_word(s: Severity) -> &'static str {
     match s {
         Severity::Error => "error",
         Severity::Warning => "warning",
+        Severity::Notice => "info",
     }
 }
 

@@ -11,6 +11,20 @@ use crate::load::{Document, SourceFile};
 pub enum Severity {
     Error,
     Warning,
+    /// Information worth a reviewer's attention that needs no action (a binding Secret that
+    /// will be created at run time, a selector that matched nothing). Never fails a run.
+    Notice,
+}
+
+impl Severity {
+    /// `error`, `warning` or `notice`, as every report writes it.
+    pub fn word(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Notice => "notice",
+        }
+    }
 }
 
 /// Where a problem is: a file and 1-based line (and column when known).
@@ -24,6 +38,12 @@ pub struct Location {
 impl Location {
     pub fn of(doc: &Document) -> Self {
         Location { file: doc.file.clone(), line: doc.line, column: None }
+    }
+
+    /// The line of `field` (`spec.env[1].key`) in `doc`, or the document's first line.
+    pub fn of_field(doc: &Document, field: &str) -> Self {
+        let line = crate::source_map::locate(doc, field).unwrap_or(doc.line);
+        Location { file: doc.file.clone(), line, column: None }
     }
 }
 
@@ -47,6 +67,9 @@ impl Problem {
     }
     pub fn warning(rule: &'static str, message: impl Into<String>) -> Self {
         Problem { severity: Severity::Warning, ..Problem::error(rule, message) }
+    }
+    pub fn notice(rule: &'static str, message: impl Into<String>) -> Self {
+        Problem { severity: Severity::Notice, ..Problem::error(rule, message) }
     }
     pub fn binding(mut self, namespace: &str, name: &str) -> Self {
         self.binding = Some(format!("{namespace}/{name}"));
@@ -74,10 +97,7 @@ impl Problem {
         if let Some(l) = &self.location {
             s.push_str(&format!("{}:{}: ", l.file.display(), l.line));
         }
-        let sev = match self.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
+        let sev = self.severity.word();
         s.push_str(&format!("{sev}[{}]: ", self.rule));
         if let Some(b) = &self.binding {
             s.push_str(&format!("ServiceBinding {b}: "));

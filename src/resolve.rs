@@ -14,7 +14,7 @@ use crate::k8s::{group_of, type_name, version_of};
 use crate::load::{DocId, Document};
 use crate::mapping::MappingSpec;
 use crate::problem::{Location, Problem};
-use crate::source_map::locate;
+use crate::runtime_secrets::{is_sops, sops_keys, KnownSecret, RuntimeSecrets, SecretSource};
 
 /// How a run resolves.
 #[derive(Debug, Clone)]
@@ -25,11 +25,22 @@ pub struct Options {
     pub builtin_mappings: bool,
     /// Make copying Secret values into a generated Secret an error instead of a warning.
     pub deny_secret_copies: bool,
+    /// Binding Secrets that are neither in the input nor declared are projected by name with a
+    /// warning instead of failing (`--allow-missing-secrets`: Secrets live outside Git).
+    pub allow_missing_secrets: bool,
+    /// The project configuration for run-time Secrets (`.bindery.yaml`, `--config FILE`).
+    pub runtime: crate::runtime_secrets::RuntimeConfig,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { default_namespace: "default".into(), builtin_mappings: true, deny_secret_copies: false }
+        Options {
+            default_namespace: "default".into(),
+            builtin_mappings: true,
+            deny_secret_copies: false,
+            allow_missing_secrets: false,
+            runtime: crate::runtime_secrets::RuntimeConfig::default(),
+        }
     }
 }
 
@@ -47,9 +58,13 @@ pub enum ServiceSource {
 pub struct BindingSecret {
     pub name: String,
     pub namespace: String,
-    pub doc: DocId,
-    /// Entry names (from `data` and `stringData`); values are never copied here.
+    /// The Secret in the input, or who creates it at run time.
+    pub source: SecretSource,
+    /// Entry names (from `data` and `stringData`, or what the creator declares); values are
+    /// never copied here. Empty when unknown.
     pub keys: BTreeSet<String>,
+    /// Why the key names are unknown (`None`: `keys` is complete).
+    pub unknown_keys: Option<String>,
 }
 
 /// Where a workload kind's containers, volumes and annotations are.
@@ -170,12 +185,15 @@ struct Resolver<'a> {
     mappings: HashMap<(String, String), ResolvedMapping>,
     /// Every valid ClusterWorkloadResourceMapping document, parsed and defaulted.
     mapping_docs: HashMap<DocId, Arc<MappingSpec>>,
+    /// Producers, declarations and conventions for Secrets that are not in the input.
+    runtime: RuntimeSecrets,
     out: Resolution,
 }
 
 /// Resolve every binding in `docs`.
 pub fn resolve(docs: &[Document], index: &Index, opts: &Options) -> Resolution {
-    let mut r = Resolver { docs, index, opts, mappings: HashMap::new(), mapping_docs: HashMap::new(), out: Resolution::default() };
+    let runtime = RuntimeSecrets::build(docs, &opts.runtime, &opts.default_namespace);
+    let mut r = Resolver { docs, index, opts, mappings: HashMap::new(), mapping_docs: HashMap::new(), runtime, out: Resolution::default() };
     // Mappings first: each is validated once, as the admission webhook would, used or not.
     for (id, doc) in docs.iter().enumerate() {
         if classify(doc) == Some(BindingDocKind::WorkloadResourceMapping) {
@@ -219,8 +237,7 @@ pub fn resolve(docs: &[Document], index: &Index, opts: &Options) -> Resolution {
 impl Resolver<'_> {
     fn problem(&mut self, doc: DocId, b: &Binding, rule: &'static str, field: &str, message: String) -> &mut Problem {
         let d = &self.docs[doc];
-        let line = locate(d, field).unwrap_or(d.line);
-        let loc = Location { file: d.file.clone(), line, column: None };
+        let loc = Location::of_field(d, field);
         self.out.problems.push(Problem::error(rule, message).binding(&b.namespace, &b.name).at(loc));
         self.out.problems.last_mut().expect("just pushed")
     }
@@ -262,10 +279,11 @@ impl Resolver<'_> {
         self.out.bindings.push(ResolvedBinding { binding: b, doc, source, secret, workloads });
     }
 
-    /// The binding Secret: direct, or through the Provisioned Service duck type.
+    /// The binding Secret: direct, or through the Provisioned Service duck type; in the input,
+    /// or declared as created at run time (see [`crate::runtime_secrets`]).
     fn service(&mut self, doc: DocId, b: &Binding) -> (Option<ServiceSource>, Option<BindingSecret>) {
-        let (source, secret_name) = if b.service.is_direct_secret() {
-            (ServiceSource::DirectSecret, b.service.name.clone())
+        let (source, secret_name, convention) = if b.service.is_direct_secret() {
+            (ServiceSource::DirectSecret, b.service.name.clone(), None)
         } else {
             let group = group_of(&b.service.api_version);
             let Some(&svc) = self.index.get(group, &b.service.kind, &b.namespace, &b.service.name).first() else {
@@ -273,13 +291,14 @@ impl Resolver<'_> {
                     "the service was not found: no {} {:?} ({}) in namespace {:?}",
                     b.service.kind, b.service.name, b.service.api_version, b.namespace
                 );
-                self.problem(doc, b, "ServiceNotFound", "spec.service.name", msg)
-                    .add_help("add the service resource to the input, or point spec.service at one that is");
+                let help = crate::hints::service_not_found(self.docs, &self.opts.default_namespace, b)
+                    .unwrap_or_else(|| "add the service resource to the input, or point spec.service at one that is".into());
+                self.problem(doc, b, "ServiceNotFound", "spec.service.name", msg).add_help(help);
                 return (None, None);
             };
             let svc_doc = &self.docs[svc];
             match svc_doc.value.pointer("/status/binding/name") {
-                Some(Value::String(s)) if !s.is_empty() => (ServiceSource::Provisioned { doc: svc }, s.clone()),
+                Some(Value::String(s)) if !s.is_empty() => (ServiceSource::Provisioned { doc: svc }, s.clone(), None),
                 Some(v) if !v.is_null() && !v.is_string() => {
                     let msg = format!(
                         "{} {:?} has .status.binding.name of type {}, not a string (at {})",
@@ -291,44 +310,186 @@ impl Resolver<'_> {
                     self.problem(doc, b, "InvalidService", "spec.service", msg);
                     return (None, None);
                 }
-                _ => {
-                    let msg = format!(
-                        "the service was found, but did not contain a binding secret: {} {:?} (at {}) has no .status.binding.name",
-                        b.service.kind,
-                        b.service.name,
-                        svc_doc.location()
-                    );
-                    self.problem(doc, b, "ServiceMissingBinding", "spec.service", msg).add_help(
-                        "commit the Provisioned Service's .status.binding.name, or bind the Secret directly (apiVersion: v1, kind: Secret)",
-                    );
-                    return (None, None);
-                }
+                _ => match self.runtime.for_service(self.docs, svc) {
+                    Some(known) => (ServiceSource::Provisioned { doc: svc }, known.name.clone(), Some(known)),
+                    None => {
+                        let msg = format!(
+                            "the service was found, but did not contain a binding secret: {} {:?} (at {}) has no .status.binding.name",
+                            b.service.kind,
+                            b.service.name,
+                            svc_doc.location()
+                        );
+                        self.problem(doc, b, "ServiceMissingBinding", "spec.service", msg).add_help(format!(
+                            "commit the Provisioned Service's .status.binding.name, bind the Secret directly (apiVersion: v1, kind: Secret), \
+                             annotate the service with {} (and {}), or add a convention for {} to {}",
+                            crate::runtime_secrets::SECRET_ANNOTATION,
+                            crate::runtime_secrets::KEYS_ANNOTATION,
+                            b.service.kind,
+                            crate::runtime_secrets::CONFIG_FILE
+                        ));
+                        return (None, None);
+                    }
+                },
             }
         };
-        let Some(&sid) = self.index.get("", "Secret", &b.namespace, &secret_name).first() else {
-            let via = match &source {
-                ServiceSource::DirectSecret => String::new(),
-                ServiceSource::Provisioned { .. } => format!(" (named by {} {:?} .status.binding.name)", b.service.kind, b.service.name),
-            };
-            let msg = format!("the binding Secret {secret_name:?}{via} was not found in namespace {:?} of the input", b.namespace);
+        let secret_ns = convention.as_ref().map_or_else(|| b.namespace.clone(), |k| k.namespace.clone());
+        if secret_ns != b.namespace {
+            let msg = format!(
+                "the binding Secret {secret_name:?} is written to namespace {secret_ns:?} by {}, not to the binding's namespace {:?}",
+                convention.as_ref().map(|k| k.source.creator(self.docs)).unwrap_or_default(),
+                b.namespace
+            );
             self.problem(doc, b, "SecretNotFound", "spec.service", msg)
-                .add_help("a binding can only use a Secret in its own namespace; add that Secret to the input");
+                .add_help("a binding can only use a Secret in its own namespace; have the Secret written to the binding's namespace");
             return (Some(source), None);
-        };
-        match secret_keys(&self.docs[sid]) {
-            Ok(keys) => (Some(source), Some(BindingSecret { name: secret_name, namespace: b.namespace.clone(), doc: sid, keys })),
-            Err(errors) => {
-                let at = self.docs[sid].location();
-                for e in errors {
-                    self.problem(doc, b, "InvalidSecret", "spec.service", format!("binding Secret {secret_name:?} (at {at}): {e}"));
-                }
-                (Some(source), None)
-            }
         }
+        let by_convention = |this: &Self| {
+            convention.as_ref().map(|k| {
+                format!(
+                    "{} {:?} has no .status.binding.name; its binding Secret {secret_name:?} is named by {}",
+                    b.service.kind,
+                    b.service.name,
+                    k.source.creator(this.docs)
+                )
+            })
+        };
+        if let Some(&sid) = self.index.get("", "Secret", &b.namespace, &secret_name).first() {
+            if let Some(msg) = by_convention(self) {
+                self.notice(doc, b, "BindingSecretByConvention", "spec.service", msg);
+            }
+            if is_sops(&self.docs[sid]) {
+                let msg = format!(
+                    "the binding Secret {secret_name:?} (at {}) is SOPS-encrypted: it is projected by reference with its key names; its values are never decrypted",
+                    self.docs[sid].location()
+                );
+                self.notice(doc, b, "EncryptedSecret", "spec.service", msg);
+                let keys = sops_keys(&self.docs[sid]);
+                let secret = BindingSecret {
+                    name: secret_name,
+                    namespace: b.namespace.clone(),
+                    source: SecretSource::Sops { doc: sid },
+                    keys,
+                    unknown_keys: None,
+                };
+                return (Some(source), Some(secret));
+            }
+            return match secret_keys(&self.docs[sid]) {
+                Ok(keys) => {
+                    let secret = BindingSecret {
+                        name: secret_name,
+                        namespace: b.namespace.clone(),
+                        source: SecretSource::InInput { doc: sid },
+                        keys,
+                        unknown_keys: None,
+                    };
+                    (Some(source), Some(secret))
+                }
+                Err(errors) => {
+                    let at = self.docs[sid].location();
+                    for e in errors {
+                        self.problem(doc, b, "InvalidSecret", "spec.service", format!("binding Secret {secret_name:?} (at {at}): {e}"));
+                    }
+                    (Some(source), None)
+                }
+            };
+        }
+        // Not in the input: a producer or a declaration for this very name wins over the
+        // convention that derived it (a CNPG initdb Secret delivered by an ExternalSecret).
+        let via = match &source {
+            ServiceSource::DirectSecret => String::new(),
+            ServiceSource::Provisioned { .. } if convention.is_some() => {
+                format!(" ({} {:?} has no .status.binding.name)", b.service.kind, b.service.name)
+            }
+            ServiceSource::Provisioned { .. } => format!(" (named by {} {:?} .status.binding.name)", b.service.kind, b.service.name),
+        };
+        let annotated = match &source {
+            ServiceSource::Provisioned { doc: svc } if convention.is_none() => self.runtime.annotated(self.docs, *svc, &secret_name),
+            _ => None,
+        };
+        let known: Option<KnownSecret> = self.runtime.declared(self.docs, &b.namespace, &secret_name).or(annotated).or(convention.clone());
+        let known = match known {
+            Some(k) => k,
+            None if self.runtime.allow_missing(self.opts.allow_missing_secrets) => {
+                let msg = format!(
+                    "the binding Secret {secret_name:?}{via} is not in namespace {:?} of the input and nothing declares who creates it; \
+                     projected by name (--allow-missing-secrets); its keys (type, the keys spec.env maps) are not checked",
+                    b.namespace
+                );
+                let loc = Location::of_field(&self.docs[doc], "spec.service");
+                self.out.problems.push(Problem::warning("SecretNotInInput", msg).binding(&b.namespace, &b.name).at(loc));
+                let secret = BindingSecret {
+                    name: secret_name,
+                    namespace: b.namespace.clone(),
+                    source: SecretSource::Assumed,
+                    keys: BTreeSet::new(),
+                    unknown_keys: Some("nothing declares the Secret (--allow-missing-secrets)".into()),
+                };
+                return (Some(source), Some(secret));
+            }
+            None => {
+                let msg = format!("the binding Secret {secret_name:?}{via} was not found in namespace {:?} of the input", b.namespace);
+                let help = format!(
+                    "a binding can only use a Secret in its own namespace; add that Secret to the input, or declare who creates it at run time: \
+                     a SealedSecret or ExternalSecret for {secret_name:?} in the input, a `secrets:` entry (name, namespace, keys) in {}, \
+                     the annotations {} and {} on the service resource; or pass --allow-missing-secrets when Secrets live outside Git",
+                    crate::runtime_secrets::CONFIG_FILE,
+                    crate::runtime_secrets::SECRET_ANNOTATION,
+                    crate::runtime_secrets::KEYS_ANNOTATION,
+                );
+                self.problem(doc, b, "SecretNotFound", "spec.service", msg).add_help(help);
+                return (Some(source), None);
+            }
+        };
+        let keys_text = match &known.keys {
+            Some(keys) if keys.is_empty() => "with no keys".to_string(),
+            Some(keys) => format!("with keys {}", keys.iter().map(String::as_str).collect::<Vec<_>>().join(", ")),
+            None => "with keys not known offline".to_string(),
+        };
+        let msg = format!(
+            "the binding Secret {secret_name:?}{via} is not in the input: it is created at run time by {}, {keys_text}; projected by reference",
+            known.source.creator(self.docs)
+        );
+        self.notice(doc, b, "RuntimeSecret", "spec.service", msg);
+        let secret = BindingSecret {
+            name: secret_name,
+            namespace: b.namespace.clone(),
+            source: known.source,
+            keys: known.keys.unwrap_or_default(),
+            unknown_keys: known.unknown_keys,
+        };
+        (Some(source), Some(secret))
+    }
+
+    fn notice(&mut self, doc: DocId, b: &Binding, rule: &'static str, field: &str, message: String) {
+        let loc = Location::of_field(&self.docs[doc], field);
+        self.out.problems.push(Problem::notice(rule, message).binding(&b.namespace, &b.name).at(loc));
     }
 
     /// The projection must contain `type`; every env mapping's key must exist.
     fn check_secret_entries(&mut self, doc: DocId, b: &Binding, secret: &BindingSecret) {
+        if let Some(why) = &secret.unknown_keys {
+            if secret.source == SecretSource::Assumed {
+                return; // SecretNotInInput already says that nothing is checked
+            }
+            let mut unchecked: Vec<String> = Vec::new();
+            if b.type_override.is_none() {
+                unchecked.push("that it has a type entry".into());
+            }
+            let env: Vec<&str> = b.env.iter().filter(|e| !secret.keys.contains(&e.key)).map(|e| e.key.as_str()).collect();
+            if !env.is_empty() {
+                unchecked.push(format!("that it has the keys spec.env maps ({})", env.join(", ")));
+            }
+            if !unchecked.is_empty() {
+                let msg = format!(
+                    "the key names of the binding Secret {:?} are not known ({why}); bindery cannot check {}",
+                    secret.name,
+                    unchecked.join(" or ")
+                );
+                let loc = Location::of_field(&self.docs[doc], "spec.service");
+                self.out.problems.push(Problem::warning("SecretKeysUnknown", msg).binding(&b.namespace, &b.name).at(loc));
+            }
+            return;
+        }
         if b.type_override.is_none() && !secret.keys.contains("type") {
             let msg = format!(
                 "the binding Secret {:?} has no \"type\" entry and spec.type is not set; the projected binding must contain type",
@@ -364,11 +525,38 @@ impl Resolver<'_> {
                         "the workload was not found: no {} {:?} ({}) in namespace {:?}",
                         b.workload.kind, name, b.workload.api_version, b.namespace
                     );
-                    self.problem(doc, b, "WorkloadNotFound", "spec.workload.name", msg);
+                    let help = crate::hints::workload_not_found(self.docs, &b.workload.kind, &b.workload.api_version);
+                    self.problem(doc, b, "WorkloadNotFound", "spec.workload.name", msg).add_help(help);
                 }
                 found
             }
-            WorkloadSelection::Selector(sel) => self.index.select(self.docs, group, &b.workload.kind, &b.namespace, sel),
+            WorkloadSelection::Selector(sel) => {
+                let found = self.index.select(self.docs, group, &b.workload.kind, &b.namespace, sel);
+                if found.is_empty() {
+                    let looked_at: Vec<&str> =
+                        self.index.of_type(group, &b.workload.kind, &b.namespace).iter().map(|&w| self.docs[w].name()).collect();
+                    let seen = if looked_at.is_empty() {
+                        format!("the input has no {} ({}) in namespace {:?}", b.workload.kind, b.workload.api_version, b.namespace)
+                    } else {
+                        let more = if looked_at.len() > 10 { format!(", and {} more", looked_at.len() - 10) } else { String::new() };
+                        let shown: Vec<&str> = looked_at.iter().take(10).copied().collect();
+                        format!(
+                            "looked at {} {} in namespace {:?}: {}{more}",
+                            looked_at.len(),
+                            b.workload.kind,
+                            b.namespace,
+                            shown.join(", ")
+                        )
+                    };
+                    let mut msg = format!("the label selector matches no workload ({seen}); nothing is bound here, workloads created at run time are bound by the cluster's runtime");
+                    if let Some(k) = crate::hints::suggest_kind(self.docs, &b.workload.kind) {
+                        msg.push_str(&format!("; did you mean kind: {k}?"));
+                    }
+                    let loc = Location::of_field(&self.docs[doc], "spec.workload.selector");
+                    self.out.problems.push(Problem::notice("SelectorMatchesNothing", msg).binding(&b.namespace, &b.name).at(loc));
+                }
+                found
+            }
         };
         let want = version_of(&b.workload.api_version);
         for &w in &found {
@@ -398,12 +586,13 @@ impl Resolver<'_> {
             default_ns: &self.opts.default_namespace,
             binding_doc: d,
             binding: &b,
+            runtime: &self.runtime,
             problems: Vec::new(),
         };
         let data = c.collect();
         let problems = std::mem::take(&mut c.problems);
         self.out.problems.extend(problems);
-        let at = |field: &str| Location { file: d.file.clone(), line: locate(d, field).unwrap_or(d.line), column: None };
+        let at = |field: &str| Location::of_field(d, field);
 
         // Applications: by name, by matchLabels, or both (SBO binds both sets).
         let app = &b.application;
@@ -414,6 +603,7 @@ impl Resolver<'_> {
             self.index.kind_for_resource(&group, &app.type_ref.resource)
         };
         let mut workloads: Vec<DocId> = Vec::new();
+        let problems_before = self.out.problems.len();
         let what = if app.type_ref.resource.is_empty() { app.type_ref.kind.clone() } else { app.type_ref.resource.clone() };
         match &kind {
             None => self.out.problems.push(
@@ -463,6 +653,14 @@ impl Resolver<'_> {
                     );
                 }
             }
+        }
+        let help = crate::hints::application_not_found(self.docs, &group, &app.type_ref.kind, &app.type_ref.resource).unwrap_or_else(|| {
+            "the application may be created at run time by a controller (an operator, a Knative Configuration), so it is not in the input; \
+             add it to the input or fix spec.application"
+                .into()
+        });
+        for p in self.out.problems[problems_before..].iter_mut().filter(|p| p.rule == "ApplicationNotFound" && p.help.is_none()) {
+            p.add_help(help.clone());
         }
         if b.bind_as_files && !workloads.is_empty() && !crate::k8s::is_dns1123_label(&b.binding_name) {
             self.out.problems.push(
@@ -548,8 +746,7 @@ impl Resolver<'_> {
             Err(errors) => errors,
         };
         for (field, msg) in errors {
-            let line = locate(mdoc, &field).unwrap_or(mdoc.line);
-            let loc = Location { file: mdoc.file.clone(), line, column: None };
+            let loc = Location::of_field(mdoc, &field);
             let text = format!("ClusterWorkloadResourceMapping {:?} {field}: {msg}", mdoc.name());
             self.out.problems.push(Problem::error("InvalidMapping", text).at(loc));
         }

@@ -21,8 +21,14 @@ const BIN: &str = env!("CARGO_BIN_EXE_bindery");
 /// A render that takes longer than this is a hang (or an exponential blow-up): kill it and fail.
 const TIMEOUT: Duration = Duration::from_secs(20);
 
-const VALID_FIXTURES: [&str; 3] =
-    ["fixtures/postgres-provisioned", "fixtures/direct-secret-selector", "fixtures/cronjob-and-custom-workload"];
+const VALID_FIXTURES: [&str; 6] = [
+    "fixtures/postgres-provisioned",
+    "fixtures/direct-secret-selector",
+    "fixtures/cronjob-and-custom-workload",
+    "fixtures/sbo-annotated-crd",
+    "fixtures/sbo-registry-crunchy",
+    "fixtures/sbo-env-naming-mappings",
+];
 
 const INVALID_FIXTURES: [&str; 7] = [
     "fixtures/invalid/missing-secret",
@@ -484,7 +490,11 @@ fn every_other_input_document_is_emitted_in_input_order() {
         let inputs = input_resources(&crate_root().join(fixture));
         let expected: Vec<String> = inputs.iter().map(|(_, d)| d).filter(|d| kind(d) != "ServiceBinding").map(identity).collect();
         let docs = render([fixture]).assert_ok().docs();
-        let emitted: Vec<String> = docs.iter().map(identity).collect();
+        // Resources generated for a binding (SBO's non-secret values) come after the inputs.
+        let generated = |d: &Value| d.pointer("/metadata/annotations/bindery.dev~1generated-for").is_some();
+        let first_generated = docs.iter().position(generated).unwrap_or(docs.len());
+        assert!(docs[first_generated..].iter().all(generated), "{fixture}: generated resources come last");
+        let emitted: Vec<String> = docs[..first_generated].iter().map(identity).collect();
         assert_eq!(emitted, expected, "{fixture}: every input resource, in input order");
 
         // Everything that is not a workload (Secrets, ConfigMaps, services, CRDs, mappings)
@@ -1063,6 +1073,41 @@ fn an_eight_megabyte_scalar_renders_or_is_refused_cleanly() {
         }
         other => panic!("expected exit 0 or 2, got {other:?}:\n{}", run.stderr),
     }
+}
+
+/// A ServiceBinding with a field of the wrong type: exit 1 with a diagnostic naming the binding
+/// and the field (never a panic, never a silent skip).
+#[track_caller]
+fn assert_wrong_type(name: &str, spec: &str, needles: &[&str]) {
+    let dir = tempdir();
+    let text = format!(
+        "apiVersion: v1\nkind: Secret\nmetadata: {{name: db}}\nstringData: {{type: postgresql, host: h}}\n---\n\
+         apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: app, labels: {{app: web}}}}\n\
+         spec: {{template: {{spec: {{containers: [{{name: web, image: x}}]}}}}}}\n---\n\
+         apiVersion: servicebinding.io/v1\nkind: ServiceBinding\nmetadata: {{name: {name}}}\nspec:\n{spec}"
+    );
+    write(dir.path(), "binding.yaml", text);
+    let run = render([dir.path()]);
+    run.assert_fails(1).assert_stderr_names(&[&format!("default/{name}")]).assert_stderr_names(needles);
+}
+
+#[test]
+fn wrong_types_inside_a_service_binding_name_the_binding_and_the_field() {
+    let workload = "  workload: {apiVersion: apps/v1, kind: Deployment, name: app}\n";
+    let service = "  service: {apiVersion: v1, kind: Secret, name: db}\n";
+    // A string where an object belongs.
+    assert_wrong_type("string-service", &format!("  service: \"db\"\n{workload}"), &["spec.service", "must be an object"]);
+    // A map where a list belongs.
+    assert_wrong_type("map-env", &format!("{service}{workload}  env: {{name: DB_HOST, key: host}}\n"), &["spec.env", "list"]);
+    // An unknown label selector operator.
+    assert_wrong_type(
+        "unknown-operator",
+        &format!(
+            "{service}  workload:\n    apiVersion: apps/v1\n    kind: Deployment\n    selector:\n      \
+             matchExpressions: [{{key: app, operator: Near, values: [web]}}]\n"
+        ),
+        &["spec.workload.selector.matchExpressions[0].operator", "Near"],
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

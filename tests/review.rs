@@ -21,8 +21,14 @@ const BIN: &str = env!("CARGO_BIN_EXE_bindery");
 /// A run that takes longer than this is a hang: kill it and fail.
 const TIMEOUT: Duration = Duration::from_secs(20);
 
-const VALID_FIXTURES: [&str; 3] =
-    ["fixtures/postgres-provisioned", "fixtures/direct-secret-selector", "fixtures/cronjob-and-custom-workload"];
+const VALID_FIXTURES: [&str; 6] = [
+    "fixtures/postgres-provisioned",
+    "fixtures/direct-secret-selector",
+    "fixtures/cronjob-and-custom-workload",
+    "fixtures/sbo-annotated-crd",
+    "fixtures/sbo-registry-crunchy",
+    "fixtures/sbo-env-naming-mappings",
+];
 
 const INVALID_FIXTURES: [&str; 7] = [
     "fixtures/invalid/missing-secret",
@@ -429,7 +435,7 @@ fn check_json_has_the_documented_schema() {
     assert_eq!(keys(&doc), ["schemaVersion", "tool", "summary", "problems"]);
     assert_eq!(doc["schemaVersion"], 1);
     assert_eq!(doc["tool"]["name"], "bindery");
-    assert_eq!(keys(&doc["summary"]), ["errors", "warnings", "resources", "bindings"]);
+    assert_eq!(keys(&doc["summary"]), ["errors", "warnings", "notices", "resources", "bindings"]);
     let p = &doc["problems"][0];
     assert_eq!(keys(p), ["rule", "severity", "binding", "message", "help", "location", "fingerprint"]);
     assert_eq!(keys(&p["location"]), ["file", "line", "column"]);

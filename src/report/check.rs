@@ -116,6 +116,11 @@ impl<'a> CheckReport<'a> {
         self.findings.iter().filter(|f| f.severity == Severity::Warning).count()
     }
 
+    /// Notices: information for the reviewer, never a failure (not even under `--strict`).
+    pub fn notices(&self) -> usize {
+        self.findings.iter().filter(|f| f.severity == Severity::Notice).count()
+    }
+
     /// Does this report fail the check? Errors always; warnings under `--strict`.
     pub fn fails(&self, strict: bool) -> bool {
         self.errors() > 0 || (strict && self.warnings() > 0)
@@ -123,10 +128,7 @@ impl<'a> CheckReport<'a> {
 }
 
 fn severity_word(s: Severity) -> &'static str {
-    match s {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-    }
+    s.word()
 }
 
 /// The message with line references (`file.yaml:12`) removed, so a fingerprint survives edits
@@ -173,8 +175,12 @@ pub fn summary(report: &CheckReport<'_>) -> String {
     if report.unreadable {
         return format!("{}; the input could not be read", plural(report.errors(), "error"));
     }
+    let notices = match report.notices() {
+        0 => String::new(),
+        n => format!(", {}", plural(n, "notice")),
+    };
     format!(
-        "{}, {} in {} ({})",
+        "{}, {}{notices} in {} ({})",
         plural(report.errors(), "error"),
         plural(report.warnings(), "warning"),
         plural(report.resources, "resource"),
@@ -223,6 +229,7 @@ struct JsonTool {
 struct JsonSummary {
     errors: usize,
     warnings: usize,
+    notices: usize,
     resources: usize,
     bindings: usize,
 }
@@ -246,6 +253,7 @@ pub fn to_json(report: &CheckReport<'_>) -> String {
         summary: JsonSummary {
             errors: report.errors(),
             warnings: report.warnings(),
+            notices: report.notices(),
             resources: report.resources,
             bindings: report.bindings,
         },
@@ -435,6 +443,15 @@ fn sarif_level(s: Severity) -> &'static str {
     match s {
         Severity::Error => "error",
         Severity::Warning => "warning",
+        Severity::Notice => "note",
+    }
+}
+
+/// GitHub code scanning's `problem.severity`: `error`, `warning` or `recommendation`.
+fn sarif_problem_severity(s: Severity) -> &'static str {
+    match s {
+        Severity::Notice => "recommendation",
+        other => other.word(),
     }
 }
 
@@ -476,7 +493,7 @@ pub fn to_sarif(report: &CheckReport<'_>) -> String {
                 properties: SarifRuleProperties {
                     tags: ["kubernetes", "service-binding"],
                     precision: "very-high",
-                    problem_severity: severity_word(r.severity),
+                    problem_severity: sarif_problem_severity(r.severity),
                 },
             }
         })

@@ -170,7 +170,11 @@ fn rendered(input: &InputArgs, what: &str) -> Result<Rendered, ExitCode> {
         }
         ExitCode::from(EXIT_BAD_INPUT)
     })?;
-    let rendered = crate::render(loaded, &input.options());
+    let options = input.options().map_err(|e| {
+        eprint(&format!("bindery: {e}\n"));
+        ExitCode::from(EXIT_BAD_INPUT)
+    })?;
+    let rendered = crate::render(loaded, &options);
     for p in rendered.problems() {
         eprint(&render_problem(p, &rendered.loaded.documents));
     }
@@ -230,7 +234,14 @@ pub fn check(args: &CheckArgs) -> ExitCode {
             return ExitCode::from(EXIT_BAD_INPUT);
         }
     };
-    let rendered = crate::render(loaded, &args.input.options());
+    let options = match args.input.options() {
+        Ok(o) => o,
+        Err(e) => {
+            eprint(&format!("bindery: {e}\n"));
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
+    let rendered = crate::render(loaded, &options);
     let documents = &rendered.loaded.documents;
     let bindings = documents
         .iter()

@@ -78,6 +78,9 @@ pub struct BindingView {
     pub files: Vec<Entry>,
     /// The variables it injects.
     pub env: Vec<Entry>,
+    /// When the Secret it projects is not readable in the input: who creates it at run time
+    /// (or that it is encrypted).
+    pub secret_source: Option<String>,
 }
 
 impl BindingView {
@@ -142,16 +145,41 @@ struct BindingRef {
     title: String,
     namespace: String,
     doc: DocId,
+    secret_source: Option<String>,
 }
 
 fn spec_binding(rendered: &Rendered, index: usize) -> BindingRef {
     let rb = &rendered.resolution.bindings[index];
-    BindingRef { title: format!("{}/{}", rb.binding.namespace, rb.binding.name), namespace: rb.binding.namespace.clone(), doc: rb.doc }
+    let docs = &rendered.loaded.documents;
+    let secret_source = rb.secret.as_ref().filter(|s| !s.source.has_values()).map(|s| match &s.source {
+        crate::runtime_secrets::SecretSource::Sops { .. } => format!("Secret {} is SOPS-encrypted (values never decrypted)", s.name),
+        other => format!("Secret {} is created at run time by {}", s.name, other.creator(docs)),
+    });
+    BindingRef {
+        title: format!("{}/{}", rb.binding.namespace, rb.binding.name),
+        namespace: rb.binding.namespace.clone(),
+        doc: rb.doc,
+        secret_source,
+    }
 }
 
 fn operator_binding(rendered: &Rendered, index: usize) -> BindingRef {
     let rb = &rendered.resolution.operator_bindings[index];
-    BindingRef { title: format!("{}/{}", rb.binding.namespace, rb.binding.name), namespace: rb.binding.namespace.clone(), doc: rb.doc }
+    let mut creators: Vec<String> = Vec::new();
+    for item in rb.data.iter().flat_map(|d| &d.items) {
+        if let (Some(c), crate::sbo::collect::ItemSource::SecretKey { name, .. }) = (&item.runtime, &item.source) {
+            let line = format!("Secret {name}: {c}");
+            if !creators.contains(&line) {
+                creators.push(line);
+            }
+        }
+    }
+    BindingRef {
+        title: format!("{}/{}", rb.binding.namespace, rb.binding.name),
+        namespace: rb.binding.namespace.clone(),
+        doc: rb.doc,
+        secret_source: (!creators.is_empty()).then(|| format!("not readable offline: {}", creators.join("; "))),
+    }
 }
 
 /// The first document of `kind` named `name` in `namespace`: input order, then generated ones
@@ -169,7 +197,10 @@ fn find_resource<'a>(rendered: &'a Rendered, kind: &str, namespace: &str, name: 
 fn read_value(rendered: &Rendered, source: &ValueSource, namespace: &str, default_ns: &str, reveal: Reveal) -> Option<Vec<u8>> {
     match source {
         ValueSource::SecretKey { secret, key } if reveal == Reveal::All => {
-            find_resource(rendered, "Secret", namespace, secret, default_ns).and_then(|s| secret_entry(s, key))
+            // A SOPS-encrypted Secret's values are ciphertext: never shown as values.
+            find_resource(rendered, "Secret", namespace, secret, default_ns)
+                .filter(|s| s.get("sops").is_none())
+                .and_then(|s| secret_entry(s, key))
         }
         ValueSource::SecretKey { .. } => None,
         _ if reveal == Reveal::Nothing => None,
@@ -214,6 +245,7 @@ pub fn build(rendered: &Rendered, default_ns: &str, reveal: Reveal) -> ExplainRe
             mount_path: mount_path.clone(),
             files: entries(files),
             env: entries(env),
+            secret_source: b.secret_source.clone(),
         };
         let w = match workloads.iter().position(|w| w.doc == *workload) {
             Some(i) => &mut workloads[i],
@@ -307,6 +339,9 @@ pub fn to_text(report: &ExplainReport) -> String {
                     let (branch, indent) = if last_dir { ("└── ", "    ") } else { ("├── ", "│   ") };
                     let dir = if b.root() == root { format!("{}/", b.directory()) } else { format!("{}/", b.mount_path) };
                     out.push_str(&format!("    {branch}{dir}  ← ServiceBinding {} ({}:{})\n", b.binding, b.file, b.line));
+                    if let Some(source) = &b.secret_source {
+                        out.push_str(&format!("    {indent}    ({source})\n"));
+                    }
                     let rows: Vec<(String, String)> =
                         b.files.iter().map(|e| (format!("{} = {}", e.name, e.shown()), describe_source(&e.source))).collect();
                     for (j, row) in aligned(&rows).into_iter().enumerate() {
@@ -384,6 +419,9 @@ struct JsonBinding<'a> {
     mount_path: &'a str,
     files: Vec<JsonEntry<'a>>,
     env: Vec<JsonEntry<'a>>,
+    /// Who creates the Secret at run time (absent when it is in the input).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret_source: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -463,6 +501,7 @@ pub fn to_json(report: &ExplainReport) -> String {
                                 mount_path: &b.mount_path,
                                 files: b.files.iter().map(json_entry).collect(),
                                 env: b.env.iter().map(json_entry).collect(),
+                                secret_source: b.secret_source.as_deref(),
                             })
                             .collect(),
                     })

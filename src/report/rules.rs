@@ -19,7 +19,7 @@ const fn rule(id: &'static str, severity: Severity, short: &'static str, full: &
     Rule { id, severity, short, full, help }
 }
 
-use Severity::{Error, Warning};
+use Severity::{Error, Notice, Warning};
 
 /// Every rule bindery reports, in a fixed order (SARIF rule indices follow it).
 pub const RULES: &[Rule] = &[
@@ -81,6 +81,84 @@ pub const RULES: &[Rule] = &[
          the binding's namespace. bindery requires it so it can check the projected keys.",
         "Add the Secret to the input in the binding's namespace; a binding cannot use a Secret of another \
          namespace.",
+    ),
+    rule(
+        "RuntimeSecret",
+        Notice,
+        "Binding Secret is created at run time",
+        "The binding Secret is not in the input, but something declares that it will exist: a SealedSecret or \
+         ExternalSecret in the input, an operator convention, a declaration in .bindery.yaml or the service's \
+         bindery.dev/binding-secret annotation. It is projected by reference, by name; its key names come from \
+         that declaration. The message names who creates it.",
+        "Nothing to do; make sure the named creator really runs before the workload starts.",
+    ),
+    rule(
+        "BindingSecretByConvention",
+        Notice,
+        "Binding Secret named by an operator convention",
+        "The service has no committed .status.binding.name, so its binding Secret's name is derived from its spec \
+         by the convention of the operator that manages it (built-in table or .bindery.yaml), or from its \
+         bindery.dev/binding-secret annotation.",
+        "Commit .status.binding.name to make the name explicit, or keep the convention.",
+    ),
+    rule(
+        "EncryptedSecret",
+        Notice,
+        "Binding Secret is SOPS-encrypted",
+        "The binding Secret carries a sops: key: its key names are read, its values are never decrypted. It is \
+         projected by reference; anything that needs a value is an error.",
+        "Nothing to do; decrypt it in the deployment pipeline as usual.",
+    ),
+    rule(
+        "SecretNotInInput",
+        Warning,
+        "Binding Secret assumed to exist",
+        "With --allow-missing-secrets (or allowMissingSecrets: true in .bindery.yaml), a binding Secret that is \
+         neither in the input nor declared is projected by name; its keys cannot be checked.",
+        "Declare the Secret (a secrets: entry in .bindery.yaml, or annotations on the service) to have its keys \
+         checked.",
+    ),
+    rule(
+        "SecretKeysUnknown",
+        Warning,
+        "Binding Secret's keys are not known",
+        "The binding Secret is created at run time and its key names are not known offline (an ExternalSecret with \
+         dataFrom, a convention without a key list, an undeclared Secret), so the type entry and the env \
+         mappings' keys cannot be checked.",
+        "List the keys in .bindery.yaml or in the service's bindery.dev/binding-keys annotation.",
+    ),
+    rule(
+        "RuntimeSecretKeysUnknown",
+        Error,
+        "Run-time Secret's keys are needed",
+        "A Service Binding Operator binding builds its binding data from key names, and the run-time Secret it \
+         reads has none declared.",
+        "List the keys in .bindery.yaml or in the service's bindery.dev/binding-keys annotation.",
+    ),
+    rule(
+        "RuntimeSecretValue",
+        Error,
+        "A value of a run-time Secret is needed",
+        "A mapping template reads, or a copy into a generated Secret needs, the value of a Secret that is created at \
+         run time or encrypted: bindery cannot read it offline. The message names who creates it.",
+        "Deliver the entry by reference (no mapping over it, a Secret in the binding's namespace), or commit a \
+         readable Secret.",
+    ),
+    rule(
+        "SelectorMatchesNothing",
+        Notice,
+        "Label selector matches no workload",
+        "The binding selects workloads by label and none in the input matches; nothing is bound. Workloads created \
+         at run time are bound by the in-cluster runtime, if one runs. The message lists the workloads looked at.",
+        "Check the selector against the workloads' own metadata.labels, and the kind and apiVersion.",
+    ),
+    rule(
+        "ServiceByResource",
+        Warning,
+        "Service named by resource instead of kind",
+        "A Service Binding Operator binding names a service by resource (a plural such as secrets); the operator's \
+         services take group, version and kind. bindery resolves the resource, the operator may not.",
+        "Replace resource: with the kind the message suggests.",
     ),
     rule(
         "InvalidSecret",

@@ -50,6 +50,9 @@ pub struct Item {
     pub source: ItemSource,
     /// Index of the service it came from (`None` for mappings).
     pub service: Option<usize>,
+    /// `Some(creator)`: the value lives in a Secret that is not readable offline (created at run
+    /// time, or SOPS-encrypted): deliverable by reference only, `value` is empty.
+    pub runtime: Option<String>,
 }
 
 /// The binding data of one SBO binding, after naming and merging, sorted by name.
@@ -63,8 +66,25 @@ pub struct Collected {
 
 /// A resolved service object.
 struct Service<'a> {
+    id: DocId,
     doc: &'a Document,
     namespace: String,
+}
+
+impl Service<'_> {
+    /// The object templates see: `metadata.namespace` is the resolved namespace (`--namespace`
+    /// or `default`) when the manifest sets none, as it would be on the cluster.
+    fn value(&self) -> std::borrow::Cow<'_, Value> {
+        let set = self.doc.value.pointer("/metadata/namespace").and_then(Value::as_str).is_some_and(|n| !n.is_empty());
+        if set {
+            return std::borrow::Cow::Borrowed(&self.doc.value);
+        }
+        let mut v = self.doc.value.clone();
+        if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
+            meta.insert("namespace".into(), Value::String(self.namespace.clone()));
+        }
+        std::borrow::Cow::Owned(v)
+    }
 }
 
 pub struct Collector<'a> {
@@ -73,6 +93,8 @@ pub struct Collector<'a> {
     pub default_ns: &'a str,
     pub binding_doc: &'a Document,
     pub binding: &'a OperatorBinding,
+    /// Producers, declarations and conventions for Secrets that are not in the input.
+    pub runtime: &'a crate::runtime_secrets::RuntimeSecrets,
     pub problems: Vec<Problem>,
 }
 
@@ -108,7 +130,17 @@ pub fn resource_data(doc: &Document, kind: RefKind) -> Result<BTreeMap<String, S
 }
 
 fn str_item(name: String, value: String, source: ItemSource, service: Option<usize>) -> Item {
-    Item { name, raw: Value::String(value.clone()), value, source, service }
+    Item { name, raw: Value::String(value.clone()), value, source, service, runtime: None }
+}
+
+/// What a Secret lookup found.
+enum SecretLookup {
+    /// Items by reference (values only when the Secret is readable).
+    Items(Vec<Item>),
+    /// A problem was reported.
+    Failed,
+    /// Neither in the input nor declared.
+    Missing,
 }
 
 impl<'a> Collector<'a> {
@@ -119,6 +151,116 @@ impl<'a> Collector<'a> {
     fn warn(&mut self, rule: &'static str, message: String) {
         let loc = Location::of(self.binding_doc);
         self.problems.push(Problem::warning(rule, message).binding(&self.binding.namespace, &self.binding.name).at(loc));
+    }
+
+    fn notice(&mut self, rule: &'static str, message: String) {
+        if self.problems.iter().any(|p| p.rule == rule && p.message == message) {
+            return; // several annotations reading one Secret: one notice
+        }
+        let loc = Location::of(self.binding_doc);
+        self.problems.push(Problem::notice(rule, message).binding(&self.binding.namespace, &self.binding.name).at(loc));
+    }
+
+    /// The entries of Secret `namespace/name` as items by reference: read from the input, or
+    /// (SOPS-encrypted, or declared as created at run time) by key name only.
+    fn secret_items(&mut self, i: usize, namespace: &str, name: &str) -> SecretLookup {
+        use crate::runtime_secrets::{is_sops, sops_keys};
+        let by_ref = |keys: &BTreeSet<String>, creator: &str| -> Vec<Item> {
+            keys.iter()
+                .map(|k| Item {
+                    name: k.clone(),
+                    value: String::new(),
+                    raw: Value::String(String::new()),
+                    source: ItemSource::SecretKey { namespace: namespace.to_string(), name: name.to_string(), key: k.clone() },
+                    service: Some(i),
+                    runtime: Some(creator.to_string()),
+                })
+                .collect()
+        };
+        if let Some(secret) = self.find("", "Secret", namespace, name) {
+            if is_sops(secret) {
+                let creator = format!("the SOPS-encrypted Secret {name:?} (at {})", secret.location());
+                self.notice(
+                    "EncryptedSecret",
+                    format!("{creator} is delivered by reference with its key names; its values are never decrypted"),
+                );
+                return SecretLookup::Items(by_ref(&sops_keys(secret), &creator));
+            }
+            return match resource_data(secret, RefKind::Secret) {
+                Ok(data) => SecretLookup::Items(
+                    data.into_iter()
+                        .map(|(k, v)| {
+                            let src = ItemSource::SecretKey { namespace: namespace.to_string(), name: name.to_string(), key: k.clone() };
+                            str_item(k, v, src, Some(i))
+                        })
+                        .collect(),
+                ),
+                Err(e) => {
+                    self.problem("ErrorReadingSecret", format!("Secret {name:?}: {e}"));
+                    SecretLookup::Failed
+                }
+            };
+        }
+        let Some(known) = self.runtime.declared(self.docs, namespace, name) else { return SecretLookup::Missing };
+        self.known_items(i, known)
+    }
+
+    /// Items of a Secret that is not in the input but declared (producer, config, annotation,
+    /// convention): by reference when its key names are known.
+    fn known_items(&mut self, i: usize, known: crate::runtime_secrets::KnownSecret) -> SecretLookup {
+        let creator = known.source.creator(self.docs);
+        let Some(keys) = &known.keys else {
+            let why = known.unknown_keys.clone().unwrap_or_default();
+            self.problem(
+                "RuntimeSecretKeysUnknown",
+                format!(
+                    "the binding Secret {:?} is created at run time by {creator}, but its key names are not known ({why}); \
+                     Service Binding Operator binding data is built from key names",
+                    known.name
+                ),
+            );
+            if let Some(p) = self.problems.last_mut() {
+                p.add_help(format!(
+                    "list the keys with the annotation {} on the service, or keys: in {}",
+                    crate::runtime_secrets::KEYS_ANNOTATION,
+                    crate::runtime_secrets::CONFIG_FILE
+                ));
+            }
+            return SecretLookup::Failed;
+        };
+        self.notice(
+            "RuntimeSecret",
+            format!(
+                "the binding Secret {:?} is not in the input: it is created at run time by {creator}, with keys {}; delivered by reference",
+                known.name,
+                keys.iter().map(String::as_str).collect::<Vec<_>>().join(", ")
+            ),
+        );
+        let items = keys
+            .iter()
+            .map(|k| Item {
+                name: k.clone(),
+                value: String::new(),
+                raw: Value::String(String::new()),
+                source: ItemSource::SecretKey { namespace: known.namespace.clone(), name: known.name.clone(), key: k.clone() },
+                service: Some(i),
+                runtime: Some(creator.clone()),
+            })
+            .collect();
+        SecretLookup::Items(items)
+    }
+
+    /// Help for a Secret that is neither in the input nor declared: the ways to declare it.
+    fn missing_secret_help(&mut self, name: &str) {
+        let help = format!(
+            "add the Secret to the input, or declare who creates it at run time with its key names: a SealedSecret or ExternalSecret \
+             for {name:?} in the input, or a `secrets:` entry (name, namespace, keys) in {} (Service Binding Operator binding data \
+             needs the key names, so --allow-missing-secrets does not apply)",
+            crate::runtime_secrets::CONFIG_FILE
+        );
+        if let Some(p) = self.problems.last_mut() {
+            p.add_help(help);
+        }
     }
 
     fn find(&self, group: &str, kind: &str, namespace: &str, name: &str) -> Option<&'a Document> {
@@ -136,9 +278,9 @@ impl<'a> Collector<'a> {
             } else {
                 self.index.kind_for_resource(&s.type_ref.group, &s.type_ref.resource)
             };
-            let found = kind.as_deref().and_then(|k| self.find(&s.type_ref.group, k, &s.namespace, &s.name));
+            let found = kind.as_deref().and_then(|k| self.index.get(&s.type_ref.group, k, &s.namespace, &s.name).first().copied());
             match found {
-                Some(doc) => services.push(Service { doc, namespace: s.namespace.clone() }),
+                Some(id) => services.push(Service { id, doc: &self.docs[id], namespace: s.namespace.clone() }),
                 None => {
                     let what =
                         if s.type_ref.resource.is_empty() { s.type_ref.kind.to_ascii_lowercase() } else { s.type_ref.resource.clone() };
@@ -147,6 +289,10 @@ impl<'a> Collector<'a> {
                         "ErrorReadingServices",
                         format!("spec.services[{i}]: {gr} {:?} not found in namespace {:?} of the input", s.name, s.namespace),
                     );
+                    let hint = if s.type_ref.resource.is_empty() { crate::hints::suggest_kind(self.docs, &s.type_ref.kind) } else { None };
+                    if let (Some(k), Some(p)) = (hint, self.problems.last_mut()) {
+                        p.add_help(format!("kinds are case-sensitive CamelCase: did you mean kind: {k}?"));
+                    }
                 }
             }
         }
@@ -177,20 +323,10 @@ impl<'a> Collector<'a> {
                     // Upstream returns here: no later service is read as a direct Secret.
                     direct_stopped = true;
                 } else {
-                    match resource_data(svc.doc, RefKind::Secret) {
-                        Ok(data) => direct.push(
-                            data.into_iter()
-                                .map(|(k, v)| {
-                                    let src = ItemSource::SecretKey {
-                                        namespace: svc.namespace.clone(),
-                                        name: svc.doc.name().to_string(),
-                                        key: k.clone(),
-                                    };
-                                    str_item(k, v, src, Some(i))
-                                })
-                                .collect(),
-                        ),
-                        Err(e) => self.problem("ErrorReadingSecret", format!("Secret {:?}: {e}", svc.doc.name())),
+                    // Through the same lookup as provisioned Secrets: a SOPS-encrypted Secret is
+                    // delivered by key name only.
+                    if let SecretLookup::Items(items) = self.secret_items(i, &svc.namespace, svc.doc.name()) {
+                        direct.push(items);
                     }
                 }
             }
@@ -226,7 +362,7 @@ impl<'a> Collector<'a> {
         let mut secret_keys: BTreeSet<String> = BTreeSet::new();
         for (s, svc) in b.services.iter().zip(&services) {
             if let Some(id) = &s.id {
-                data.insert(id.clone(), svc.doc.value.clone());
+                data.insert(id.clone(), svc.value().into_owned());
                 if svc.doc.kind() == "Secret" {
                     secret_keys.insert(id.clone());
                 }
@@ -241,10 +377,33 @@ impl<'a> Collector<'a> {
             }
         }
         let data = Value::Object(data);
+        // Items whose values are not readable offline, and who creates them.
+        let unreadable: BTreeMap<String, String> = provisioned
+            .iter()
+            .flatten()
+            .chain(direct.iter().flatten())
+            .chain(&individual)
+            .filter_map(|it| it.runtime.clone().map(|c| (it.name.clone(), c)))
+            .collect();
         let mut mapped: BTreeMap<String, Item> = BTreeMap::new();
         for (i, m) in b.mappings.iter().enumerate() {
             let rendered = Template::parse(&m.value).and_then(|t| t.render(&data, Escape::None));
             match rendered {
+                Ok(r) if r.keys_read.iter().any(|k| unreadable.contains_key(k)) => {
+                    let read: Vec<String> = r.keys_read.iter().filter(|k| unreadable.contains_key(*k)).map(|k| format!("{k:?}")).collect();
+                    let mut creators: Vec<&str> = r.keys_read.iter().filter_map(|k| unreadable.get(k).map(String::as_str)).collect();
+                    creators.dedup();
+                    self.problem(
+                        "RuntimeSecretValue",
+                        format!(
+                            "spec.mappings[{i}] ({}) reads binding item {}, whose value is in a Secret bindery cannot read offline \
+                             (created at run time by {}); a mapping needs the value",
+                            m.name,
+                            read.join(", "),
+                            creators.join("; ")
+                        ),
+                    );
+                }
                 Ok(r) => {
                     let secret = r.keys_read.iter().any(|k| secret_keys.contains(k));
                     mapped.insert(m.name.clone(), str_item(m.name.clone(), r.text, ItemSource::Mapping { secret }, None));
@@ -302,6 +461,26 @@ impl<'a> Collector<'a> {
                 }
             }
             merged.insert(item.name.clone(), item);
+        }
+        for item in merged.values() {
+            let Some(creator) = &item.runtime else { continue };
+            let copy = match &item.source {
+                _ if b.application.secret_path.is_some() => {
+                    Some("bindingPath.secretPath needs one Secret holding all binding data".to_string())
+                }
+                ItemSource::SecretKey { namespace, name, .. } if *namespace != b.namespace => {
+                    Some(format!("it comes from Secret {namespace}/{name}, which a pod in {:?} cannot reference", b.namespace))
+                }
+                _ => None,
+            };
+            if let Some(why) = copy {
+                let msg = format!(
+                    "binding item {:?} would have to be copied into a generated Secret ({why}), but its value is not readable offline \
+                     (created at run time by {creator})",
+                    item.name
+                );
+                self.problem("RuntimeSecretValue", msg);
+            }
         }
         if merged.is_empty() {
             self.problem("NoBindingData", "no binding data to project: the services expose no binding data (no .status.binding.name, no binding annotations, nothing owned)".into());
@@ -362,8 +541,17 @@ impl<'a> Collector<'a> {
     fn provisioned(&mut self, i: usize, svc: &Service, annotations: &BTreeMap<String, String>) -> Option<Vec<Item>> {
         let what = format!("{} {:?}", svc.doc.kind(), svc.doc.name());
         match svc.doc.value.pointer("/status/binding/name") {
-            Some(Value::String(s)) if !s.is_empty() => {
-                let Some(secret) = self.find("", "Secret", &svc.namespace, s) else {
+            Some(Value::String(s)) if !s.is_empty() => match self.secret_items(i, &svc.namespace, s) {
+                SecretLookup::Items(items) => Some(items),
+                SecretLookup::Failed => None,
+                SecretLookup::Missing if self.runtime.annotated(self.docs, svc.id, s).is_some() => {
+                    let known = self.runtime.annotated(self.docs, svc.id, s)?;
+                    match self.known_items(i, known) {
+                        SecretLookup::Items(items) => Some(items),
+                        SecretLookup::Failed | SecretLookup::Missing => None,
+                    }
+                }
+                SecretLookup::Missing => {
                     self.problem(
                         "ErrorReadingSecret",
                         format!(
@@ -371,24 +559,35 @@ impl<'a> Collector<'a> {
                             svc.namespace
                         ),
                     );
-                    return None;
-                };
-                match resource_data(secret, RefKind::Secret) {
-                    Ok(data) => Some(
-                        data.into_iter()
-                            .map(|(k, v)| {
-                                let src = ItemSource::SecretKey { namespace: svc.namespace.clone(), name: s.clone(), key: k.clone() };
-                                str_item(k, v, src, Some(i))
-                            })
-                            .collect(),
-                    ),
-                    Err(e) => {
-                        self.problem("ErrorReadingSecret", format!("Secret {s:?}: {e}"));
-                        None
-                    }
+                    self.missing_secret_help(s);
+                    None
+                }
+            },
+            Some(Value::String(_)) => None,
+            None | Some(Value::Null)
+                if !annotations.keys().any(|k| matches!(annotation_name(k), Some(Ok(_))))
+                    && self.runtime.for_service(self.docs, svc.id).is_some() =>
+            {
+                // No status and no binding annotations: what an operator convention or the user
+                // declares will be the binding Secret.
+                let known = self.runtime.for_service(self.docs, svc.id)?;
+                let creator = known.source.creator(self.docs);
+                if self.find("", "Secret", &known.namespace, &known.name).is_some() {
+                    self.notice(
+                        "BindingSecretByConvention",
+                        format!("{what} has no .status.binding.name; its binding Secret {:?} is named by {creator}", known.name),
+                    );
+                    return match self.secret_items(i, &known.namespace.clone(), &known.name.clone()) {
+                        SecretLookup::Items(items) => Some(items),
+                        SecretLookup::Failed | SecretLookup::Missing => None,
+                    };
+                }
+                let known = self.runtime.declared(self.docs, &known.namespace, &known.name).unwrap_or(known);
+                match self.known_items(i, known) {
+                    SecretLookup::Items(items) => Some(items),
+                    SecretLookup::Failed | SecretLookup::Missing => None,
                 }
             }
-            Some(Value::String(_)) => None,
             None | Some(Value::Null) => {
                 let provisioned = annotations.get("servicebinding.io/provisioned-service").is_some_and(|v| v == "true");
                 if provisioned && svc.doc.value.pointer("/metadata/annotations/servicebinding.io~1provisioned-service").is_none() {
@@ -419,7 +618,8 @@ impl<'a> Collector<'a> {
         let literal = ItemSource::Literal { secret: from_secret };
         let n = def.name.clone();
         let what = format!("service {} {:?} annotation {key:?}", svc.doc.kind(), svc.doc.name());
-        let eval = |path: &str| eval_template(path, &svc.doc.value);
+        let value = svc.value();
+        let eval = |path: &str| eval_template(path, &value);
         // A path that fails: skipped when optional, else ErrorReadingBinding.
         macro_rules! values {
             ($path:expr) => {
@@ -467,6 +667,45 @@ impl<'a> Collector<'a> {
             DefinitionKind::Entry { path, object, source_key } | DefinitionKind::Resource { path, object, source_value: source_key } => {
                 let name = print_value(&one!(path));
                 let kind = if *object == RefKind::Secret { "Secret" } else { "ConfigMap" };
+                let entry = matches!(def.kind, DefinitionKind::Entry { .. });
+                let readable = self.find("", kind, &svc.namespace, &name).is_some_and(|d| !crate::runtime_secrets::is_sops(d));
+                if *object == RefKind::Secret && !readable {
+                    // SOPS-encrypted, or created at run time: by reference, from key names.
+                    let items = match self.secret_items(i, &svc.namespace, &name) {
+                        SecretLookup::Items(items) => items,
+                        SecretLookup::Failed => return None,
+                        SecretLookup::Missing => match self.runtime.named_by_convention(self.docs, svc.id, &name) {
+                            // The registry's path names the Secret the operator's convention creates.
+                            Some(known) => match self.known_items(i, known) {
+                                SecretLookup::Items(items) => items,
+                                _ => return None,
+                            },
+                            None => {
+                                self.problem(
+                                    "ErrorReadingBinding",
+                                    format!("{what}: {kind} {name:?} not found in namespace {:?} of the input", svc.namespace),
+                                );
+                                self.missing_secret_help(&name);
+                                return None;
+                            }
+                        },
+                    };
+                    if entry && !items.iter().any(|it| it.name == *source_key) {
+                        self.problem("ErrorReadingBinding", format!("{what}: key {source_key:?} not found in {kind} {name:?}"));
+                        return None;
+                    }
+                    let items = items
+                        .into_iter()
+                        .filter(|it| source_key.is_empty() || it.name == *source_key)
+                        .map(|mut it| {
+                            if !source_key.is_empty() && !n.is_empty() {
+                                it.name = n.clone();
+                            }
+                            it
+                        })
+                        .collect();
+                    return Some(items);
+                }
                 let Some(doc) = self.find("", kind, &svc.namespace, &name) else {
                     self.problem(
                         "ErrorReadingBinding",
@@ -481,7 +720,6 @@ impl<'a> Collector<'a> {
                         return None;
                     }
                 };
-                let entry = matches!(def.kind, DefinitionKind::Entry { .. });
                 let source = |k: &str| match object {
                     RefKind::Secret => ItemSource::SecretKey { namespace: svc.namespace.clone(), name: name.clone(), key: k.to_string() },
                     RefKind::ConfigMap => {
@@ -564,7 +802,14 @@ impl<'a> Collector<'a> {
             Ok(pairs) => Some(
                 pairs
                     .into_iter()
-                    .map(|(name, raw)| Item { name, value: print_value(&raw), raw, source: literal.clone(), service: Some(i) })
+                    .map(|(name, raw)| Item {
+                        name,
+                        value: print_value(&raw),
+                        raw,
+                        source: literal.clone(),
+                        service: Some(i),
+                        runtime: None,
+                    })
                     .collect(),
             ),
             Err(e) => {
@@ -622,6 +867,7 @@ impl<'a> Collector<'a> {
                             raw: v.clone(),
                             source: ItemSource::Literal { secret: false },
                             service: Some(i),
+                            runtime: None,
                         }),
                         _ => self.problem(
                             "ErrorReadingServices",

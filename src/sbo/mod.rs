@@ -17,7 +17,6 @@ use crate::binding::stable_uid;
 use crate::k8s::type_name;
 use crate::load::Document;
 use crate::problem::{Location, Problem};
-use crate::source_map::locate;
 
 /// A reference by group/version and kind or resource (`resource` wins when both are set).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,8 +100,7 @@ struct Checker<'a> {
 
 impl Checker<'_> {
     fn report(&mut self, field: &str, message: impl Into<String>) {
-        let line = locate(self.doc, field).unwrap_or(self.doc.line);
-        let loc = Location { file: self.doc.file.clone(), line, column: None };
+        let loc = Location::of_field(self.doc, field);
         let p = Problem::error("InvalidBinding", format!("{field}: {}", message.into())).binding(&self.namespace, &self.name).at(loc);
         self.problems.push(p);
     }
@@ -191,7 +189,39 @@ pub fn parse(doc: &Document, default_ns: &str) -> (Option<OperatorBinding>, Vec<
                 let ns =
                     c.string(s, "namespace", &format!("{field}.namespace")).filter(|n| !n.is_empty()).unwrap_or_else(|| namespace.clone());
                 let id = c.string(s, "id", &format!("{field}.id")).filter(|i| !i.is_empty());
+                if type_ref.kind.is_empty() && !type_ref.resource.is_empty() {
+                    let hint = crate::hints::kind_for_resource(&type_ref.resource).map_or_else(String::new, |k| format!(" (kind: {k})"));
+                    let p = Problem::warning(
+                        "ServiceByResource",
+                        format!(
+                            "{field} names the service by resource: {}; the Service Binding Operator's services take a kind{hint}",
+                            type_ref.resource
+                        ),
+                    )
+                    .binding(&namespace, &name)
+                    .at(Location::of_field(doc, &format!("{field}.resource")));
+                    c.problems.push(p);
+                }
                 services.push(ServiceRef { type_ref, name: sname, namespace: ns, id });
+            }
+            // A stray '-' splits one service into two entries: the first has group and version
+            // but no kind or name, the next kind and name but no group or version.
+            for i in 1..items.len() {
+                let has = |v: &Value, k: &str| v.get(k).is_some_and(|x| !x.is_null());
+                let (a, b) = (&items[i - 1], &items[i]);
+                let a_head = (has(a, "group") || has(a, "version")) && !has(a, "kind") && !has(a, "resource") && !has(a, "name");
+                let b_tail = (has(b, "kind") || has(b, "name")) && !has(b, "group") && !has(b, "version");
+                if a_head && b_tail {
+                    let help = format!(
+                        "spec.services[{}] has group/version and spec.services[{i}] kind/name: they look like one service split by a stray '-' \
+                         (or mis-indented); write them as one list entry",
+                        i - 1
+                    );
+                    let prefixes = [format!("spec.services[{}]", i - 1), format!("spec.services[{i}]")];
+                    for p in c.problems.iter_mut().filter(|p| prefixes.iter().any(|pre| p.message.starts_with(pre.as_str()))) {
+                        p.add_help(help.clone());
+                    }
+                }
             }
         }
         Some(Value::Array(_)) => c.report("spec.services", "must have at least 1 item"),
@@ -268,7 +298,7 @@ pub fn parse(doc: &Document, default_ns: &str) -> (Option<OperatorBinding>, Vec<
     }
     for legacy in ["mountPath", "namePrefix", "envVarPrefix"] {
         if spec.get(legacy).is_some() {
-            let loc = Location { file: doc.file.clone(), line: locate(doc, &format!("spec.{legacy}")).unwrap_or(doc.line), column: None };
+            let loc = Location::of_field(doc, &format!("spec.{legacy}"));
             c.problems.push(
                 Problem::warning("LegacyField", format!("spec.{legacy} does not exist in the current SBO API and is ignored"))
                     .binding(&namespace, &name)
