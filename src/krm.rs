@@ -887,7 +887,7 @@ items:
   metadata:
     name: db
     annotations: {config.kubernetes.io/path: db.yaml, config.kubernetes.io/index: '0', internal.config.kubernetes.io/seqindent: compact}
-  stringData: {type: postgresql, host: db.internal}
+  stringData: {type: example-db, host: db.internal}
 - apiVersion: apps/v1
   kind: Deployment
   metadata:

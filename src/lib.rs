@@ -43,6 +43,7 @@
 
 pub mod argocd;
 pub mod binding;
+pub mod checks;
 pub mod cli;
 pub mod diagnostics;
 pub mod emit;
@@ -149,7 +150,9 @@ pub fn render(loaded: Loaded, opts: &Options) -> Rendered {
                 (rb.doc, rb.binding.namespace.clone(), rb.binding.name.clone(), msg)
             })),
         }
-        if failures.is_empty() {
+        resolution.problems.extend(checks::consumer_problems(&loaded.documents, &resolution));
+        resolution.problems.extend(checks::collision_problems(&loaded.documents, &resolution, &bound, &operator_bound));
+        if failures.is_empty() && !resolution.has_errors() {
             output = Some(values);
         } else {
             bound.clear();

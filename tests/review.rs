@@ -173,7 +173,7 @@ fn copy_dir(from: &Path, to: &Path) {
 const SMALL_APP: &str = r#"apiVersion: v1
 kind: Secret
 metadata: {name: db}
-stringData: {type: postgresql, host: db.internal, password: s3cr3t-Pa55word}
+stringData: {type: postgresql, host: db.internal, port: "5432", database: app, username: web, password: s3cr3t-Pa55word}
 ---
 apiVersion: apps/v1
 kind: Deployment

@@ -148,7 +148,7 @@ fn gitops_repository_renders_every_run_time_secret_by_reference() {
 fn check_reports_notices_naming_who_creates_each_secret() {
     let (code, report) = check_json(&[GITOPS], None);
     assert_eq!(code, 0);
-    assert_eq!(report["summary"], serde_json::json!({"errors": 0, "warnings": 1, "notices": 9, "resources": 19, "bindings": 9}));
+    assert_eq!(report["summary"], serde_json::json!({"errors": 0, "warnings": 2, "notices": 9, "resources": 19, "bindings": 9}));
     let got = problems(&report);
     let f = "fixtures/runtime-secrets";
     assert_eq!(
@@ -238,6 +238,14 @@ fn check_reports_notices_naming_who_creates_each_secret() {
                 "SecretKeysUnknown",
                 "the key names of the binding Secret \"payments-vault\" are not known (ExternalSecret \"payments-vault\" uses spec.dataFrom, \
                  whose keys are only known at run time); bindery cannot check that it has the keys spec.env maps (token)"
+            ),
+            // CloudNativePG's app Secret names the database `dbname` and the JDBC URL `jdbc-uri`:
+            // consumers that read `database` or `jdbc-url` (Spring Cloud Bindings) miss them.
+            p(
+                "warning",
+                "ConsumerMissingEntries",
+                "a binding of type \"postgresql\" usually needs one of jdbc-url or host+port+database (Spring Cloud Bindings, Quarkus, \
+                 kube-service-bindings); the Secret \"orders-pg-app\" has: dbname, host, jdbc-uri, password, pgpass, port, type, uri, user, username"
             ),
         ]
     );

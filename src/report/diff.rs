@@ -406,7 +406,7 @@ mod tests {
 apiVersion: v1
 kind: Secret
 metadata: {name: db}
-stringData: {type: postgresql, password: hunter2-Pa55}
+stringData: {type: example-db, password: hunter2-Pa55}
 ---
 apiVersion: apps/v1
 kind: Deployment

@@ -538,7 +538,7 @@ apiVersion: servicebinding.io/v1
 kind: ServiceBinding
 metadata: {name: db}
 spec:
-  type: postgresql
+  type: example-db
   service: {apiVersion: v1, kind: Secret, name: db}
   workload: {apiVersion: apps/v1, kind: Deployment, name: app, containers: [web]}
   env: [{name: DB_PASSWORD, key: password}, {name: DB_TYPE, key: type}]
@@ -578,8 +578,8 @@ spec:
     fn values_are_revealed_by_level() {
         let shown = |reveal| values(&view(reveal)).into_iter().collect::<std::collections::BTreeMap<_, _>>();
         let non_secret = shown(Reveal::NonSecret);
-        assert_eq!(non_secret["type"], "\"postgresql\"");
-        assert_eq!(non_secret["DB_TYPE"], "\"postgresql\"");
+        assert_eq!(non_secret["type"], "\"example-db\"");
+        assert_eq!(non_secret["DB_TYPE"], "\"example-db\"");
         assert_eq!(non_secret["password"], MASK);
         let all = shown(Reveal::All);
         assert_eq!(all["password"], "\"hunter2-Pa55\"");
