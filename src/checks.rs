@@ -20,7 +20,11 @@ struct Need {
 }
 
 const NEEDS: &[Need] = &[
-    Need { types: &["postgresql", "mysql", "mariadb", "sqlserver", "oracle", "db2"], any: &[&["jdbc-url"], &["host", "port", "database"]], all: &["username", "password"] },
+    Need {
+        types: &["postgresql", "mysql", "mariadb", "sqlserver", "oracle", "db2"],
+        any: &[&["jdbc-url"], &["host", "port", "database"]],
+        all: &["username", "password"],
+    },
     Need { types: &["mongodb"], any: &[&["uri"], &["host"]], all: &[] },
     Need { types: &["redis"], any: &[&["host"], &["uri"]], all: &[] },
     Need { types: &["kafka"], any: &[&["bootstrap-servers"]], all: &[] },
@@ -49,7 +53,13 @@ fn is_host(v: &str) -> bool {
     }
     !v.is_empty()
         && v.len() <= 253
-        && v.split('.').all(|l| !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-') && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        && v.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
 }
 
 fn is_uri(v: &str) -> bool {
@@ -117,7 +127,12 @@ pub fn consumer_problems(docs: &[Document], resolution: &Resolution) -> Vec<Prob
 
 /// Two bindings mounted at one path of one container (an error), and one variable injected by
 /// two bindings (a warning: the later binding's wins).
-pub fn collision_problems(docs: &[Document], resolution: &Resolution, spec: &[BoundContainer], operator: &[BoundContainer]) -> Vec<Problem> {
+pub fn collision_problems(
+    docs: &[Document],
+    resolution: &Resolution,
+    spec: &[BoundContainer],
+    operator: &[BoundContainer],
+) -> Vec<Problem> {
     struct Use<'a> {
         binding: String,
         doc: &'a Document,
@@ -137,7 +152,10 @@ pub fn collision_problems(docs: &[Document], resolution: &Resolution, spec: &[Bo
         for r in records {
             let (binding, doc) = name_of(operator_api, r.binding);
             if !r.mount_path.is_empty() {
-                mounts.entry((r.workload, r.container.clone(), r.mount_path.clone())).or_default().push(Use { binding: binding.clone(), doc });
+                mounts
+                    .entry((r.workload, r.container.clone(), r.mount_path.clone()))
+                    .or_default()
+                    .push(Use { binding: binding.clone(), doc });
             }
             for (var, _) in &r.env {
                 vars.entry((r.workload, r.container.clone(), var.clone())).or_default().push(Use { binding: binding.clone(), doc });
@@ -150,7 +168,11 @@ pub fn collision_problems(docs: &[Document], resolution: &Resolution, spec: &[Bo
         let names: BTreeSet<&str> = uses.iter().map(|u| u.binding.as_str()).collect();
         if names.len() > 1 {
             let list: Vec<&str> = names.into_iter().collect();
-            let msg = format!("bindings {} are all mounted at {path} in container {container:?} of {}; give them different names (spec.name)", list.join(" and "), workload(w));
+            let msg = format!(
+                "bindings {} are all mounted at {path} in container {container:?} of {}; give them different names (spec.name)",
+                list.join(" and "),
+                workload(w)
+            );
             let (ns, name) = uses[0].binding.split_once('/').unwrap_or(("", ""));
             out.push(Problem::error("BindingNameCollision", msg).binding(ns, name).at(Location::of(uses[1].doc)));
         }
@@ -159,7 +181,11 @@ pub fn collision_problems(docs: &[Document], resolution: &Resolution, spec: &[Bo
         let names: BTreeSet<&str> = uses.iter().map(|u| u.binding.as_str()).collect();
         if names.len() > 1 {
             let list: Vec<&str> = names.into_iter().collect();
-            let msg = format!("variable {var} in container {container:?} of {} is injected by {}; the later binding's value wins", workload(w), list.join(" and "));
+            let msg = format!(
+                "variable {var} in container {container:?} of {} is injected by {}; the later binding's value wins",
+                workload(w),
+                list.join(" and ")
+            );
             let (ns, name) = uses[0].binding.split_once('/').unwrap_or(("", ""));
             out.push(Problem::warning("EnvVarCollision", msg).binding(ns, name).at(Location::of(uses[1].doc)));
         }
@@ -179,7 +205,10 @@ mod tests {
     fn consumer_needs() {
         assert_eq!(missing_for_type("postgresql", &keys(&["type", "host", "port", "database", "username", "password"])), None);
         assert_eq!(missing_for_type("postgresql", &keys(&["jdbc-url", "username", "password"])), None);
-        assert_eq!(missing_for_type("postgresql", &keys(&["host", "username"])).unwrap(), "one of jdbc-url or host+port+database, password");
+        assert_eq!(
+            missing_for_type("postgresql", &keys(&["host", "username"])).unwrap(),
+            "one of jdbc-url or host+port+database, password"
+        );
         assert_eq!(missing_for_type("custom-thing", &keys(&[])), None);
     }
 

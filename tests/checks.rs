@@ -57,5 +57,11 @@ fn two_bindings_mounted_at_one_path_are_an_error_naming_both() {
     let dir = write(&format!("{APP}{}{}", BINDING.replace("NAME", "first"), BINDING.replace("NAME", "second")));
     let (code, out, err) = bindery(&["render", dir.path().to_str().unwrap()]);
     assert_eq!((code, out.as_str()), (1, ""), "{err}");
-    assert!(err.contains("BindingNameCollision") && err.contains("default/first") && err.contains("default/second") && err.contains("/bindings/db"), "{err}");
+    assert!(
+        err.contains("BindingNameCollision")
+            && err.contains("default/first")
+            && err.contains("default/second")
+            && err.contains("/bindings/db"),
+        "{err}"
+    );
 }
