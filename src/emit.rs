@@ -18,14 +18,22 @@ pub fn to_yaml(value: &Value) -> String {
     crate::yaml_out::to_string(value)
 }
 
-/// The whole set as one multi-document stream.
+/// The whole set as one multi-document stream. Documents are serialized in parallel, in
+/// chunks, and concatenated in order.
 pub fn stream(docs: &[Emitted<'_>]) -> String {
-    let mut out = String::new();
-    for d in docs {
-        out.push_str("---\n");
-        out.push_str(&to_yaml(d.value));
-    }
-    out
+    use rayon::prelude::*;
+    let chunks: Vec<String> = docs
+        .par_chunks(64)
+        .map(|chunk| {
+            let mut out = String::new();
+            for d in chunk {
+                out.push_str("---\n");
+                crate::yaml_out::write_document(&mut out, d.value);
+            }
+            out
+        })
+        .collect();
+    chunks.concat()
 }
 
 /// Write each input file's documents to `dir/<relative path>`. Files are written completely or

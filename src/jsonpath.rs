@@ -238,25 +238,88 @@ fn find_close(chars: &[char], open: usize) -> Option<usize> {
 /// A compiled container `path`.
 #[derive(Debug, Clone)]
 pub struct ContainerPath {
-    rfc: String,
+    /// Parsed once: parsing (pest) costs far more than evaluating, and a path is evaluated
+    /// on every workload the mapping reaches.
+    query: jsonpath_rust::parser::model::JpQuery,
 }
 
 impl ContainerPath {
     pub fn compile(expr: &str) -> Result<Self, String> {
+        thread_local! {
+            // Mappings are compiled once per workload they reach; the same few paths recur.
+            static CACHE: std::cell::RefCell<std::collections::HashMap<String, jsonpath_rust::parser::model::JpQuery>> =
+                Default::default();
+        }
         let rfc = translate(expr)?;
-        // Check it parses now, so an invalid path is a mapping error, not a silent skip.
-        Value::Null.query_only_path(&rfc).map_err(|e| format!("invalid JSONPath {expr:?}: {e}"))?;
-        Ok(ContainerPath { rfc })
+        if let Some(query) = CACHE.with(|c| c.borrow().get(&rfc).cloned()) {
+            return Ok(ContainerPath { query });
+        }
+        // Parse it now, so an invalid path is a mapping error, not a silent skip.
+        let query = jsonpath_rust::parser::parse_json_path(&rfc).map_err(|e| format!("invalid JSONPath {expr:?}: {e}"))?;
+        CACHE.with(|c| {
+            let mut c = c.borrow_mut();
+            if c.len() >= 256 {
+                c.clear();
+            }
+            c.insert(rfc, query.clone());
+        });
+        Ok(ContainerPath { query })
     }
 
     /// Paths (for [`ContainerPath::get_mut`]) of every match, in result order.
     pub fn find(&self, root: &Value) -> Vec<String> {
-        root.query_only_path(&self.rfc).unwrap_or_default()
+        jsonpath_rust::query::js_path_process(&self.query, root)
+            .map(|found| found.into_iter().map(|r| r.path).collect())
+            .unwrap_or_default()
     }
 
     pub fn get_mut<'v>(root: &'v mut Value, path: &str) -> Option<&'v mut Value> {
-        root.reference_mut(path)
+        // Fast path for the normalized paths `find` returns (`$['a'][0]['b']`) without escapes:
+        // walk them directly instead of re-parsing them with the full JSONPath grammar.
+        let Some(steps) = normalized_steps(path) else { return root.reference_mut(path) };
+        let mut node = root;
+        for step in steps {
+            node = match step {
+                Ok(name) => match node {
+                    Value::Object(m) => m.get_mut(name)?,
+                    // A JSON pointer token reads as an index on an array (as `reference_mut` does).
+                    Value::Array(a) if name.bytes().all(|b| b.is_ascii_digit()) && (name == "0" || !name.starts_with('0')) => {
+                        a.get_mut(name.parse::<usize>().ok()?)?
+                    }
+                    _ => return None,
+                },
+                Err(index) => node.as_array_mut()?.get_mut(index)?,
+            };
+        }
+        Some(node)
     }
+}
+
+/// The steps of a normalized path without escapes: `Ok(name)` or `Err(index)`; `None` when
+/// `path` is not that simple form.
+fn normalized_steps(path: &str) -> Option<Vec<Result<&str, usize>>> {
+    if path.contains('\\') {
+        return None;
+    }
+    let mut rest = path.strip_prefix('$')?;
+    let mut steps = Vec::new();
+    while !rest.is_empty() {
+        rest = rest.strip_prefix('[')?;
+        if let Some(quoted) = rest.strip_prefix('\'') {
+            let end = quoted.find('\'')?;
+            steps.push(Ok(&quoted[..end]));
+            rest = quoted[end + 1..].strip_prefix(']')?;
+        } else {
+            let end = rest.find(']')?;
+            let digits = &rest[..end];
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            steps.push(Err(digits.parse().ok()?));
+            rest = &rest[end + 1..];
+        }
+    }
+    Some(steps)
 }
 
 #[cfg(test)]

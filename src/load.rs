@@ -123,16 +123,24 @@ pub struct Loaded {
     pub documents: Vec<Document>,
 }
 
+/// One file's outcome: its documents, or why it cannot be used.
+type Parsed = Result<(Arc<SourceFile>, Vec<Document>), LoadError>;
+
 /// Read every path. `-` reads standard input. Directories are walked recursively for
 /// `*.yaml`, `*.yml` and `*.json`, skipping `.git` and what `.gitignore` ignores.
+///
+/// Files are read and parsed in parallel (rayon, one thread per core), then concatenated in
+/// sorted path order: the result does not depend on scheduling.
 pub fn load_paths(paths: &[PathBuf]) -> Result<Loaded, Vec<LoadError>> {
+    use rayon::prelude::*;
+
     let mut loaded = Loaded::default();
     let mut errors = Vec::new();
     for root in paths {
-        let files = if root.as_os_str() == "-" {
+        let parsed: Vec<Parsed> = if root.as_os_str() == "-" {
             let mut bytes = Vec::new();
             match std::io::stdin().take(MAX_FILE_BYTES as u64 + 1).read_to_end(&mut bytes) {
-                Ok(_) => vec![(PathBuf::from("<stdin>"), PathBuf::from("stdin.yaml"), Ok(bytes))],
+                Ok(_) => vec![parse_file(PathBuf::from("<stdin>"), PathBuf::from("stdin.yaml"), bytes)],
                 Err(e) => {
                     errors.push(err(Path::new("<stdin>"), format!("cannot read standard input: {e}")));
                     continue;
@@ -140,11 +148,12 @@ pub fn load_paths(paths: &[PathBuf]) -> Result<Loaded, Vec<LoadError>> {
             }
         } else {
             match discover(root) {
+                // An indexed parallel iterator keeps the input order in `collect`.
                 Ok(found) => found
-                    .into_iter()
-                    .map(|(p, rel)| {
-                        let bytes = read_limited(&p);
-                        (p, rel, bytes)
+                    .into_par_iter()
+                    .map(|(path, rel)| match read_limited(&path) {
+                        Ok(bytes) => parse_file(path, rel, bytes),
+                        Err(e) => Err(err(&path, e)),
                     })
                     .collect(),
                 Err(e) => {
@@ -153,15 +162,8 @@ pub fn load_paths(paths: &[PathBuf]) -> Result<Loaded, Vec<LoadError>> {
                 }
             }
         };
-        for (path, rel, bytes) in files {
-            let bytes = match bytes {
-                Ok(b) => b,
-                Err(e) => {
-                    errors.push(err(&path, e));
-                    continue;
-                }
-            };
-            match parse_file(path, rel, bytes) {
+        for result in parsed {
+            match result {
                 Ok((file, docs)) => {
                     loaded.files.push(file);
                     loaded.documents.extend(docs);
@@ -179,7 +181,10 @@ pub fn load_paths(paths: &[PathBuf]) -> Result<Loaded, Vec<LoadError>> {
 
 fn read_limited(path: &Path) -> Result<Vec<u8>, String> {
     let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
-    let mut bytes = Vec::new();
+    // Size the buffer from the metadata (one read instead of a series of growing ones); the
+    // limit still applies to what is actually read.
+    let hint = file.metadata().map_or(0, |m| m.len()).min(MAX_FILE_BYTES as u64 + 1) as usize;
+    let mut bytes = Vec::with_capacity(hint + 1);
     file.take(MAX_FILE_BYTES as u64 + 1).read_to_end(&mut bytes).map_err(|e| format!("cannot read: {e}"))?;
     Ok(bytes)
 }

@@ -79,10 +79,10 @@ impl Builder {
             Some(Frame::Seq { items, .. }) => items.push(value),
             Some(Frame::Map { map, key, merges, .. }) => match key.take() {
                 None => {
-                    let text = match &value {
-                        Value::String(s) => s.clone(),
+                    let text = match value {
+                        Value::String(s) => s,
                         Value::Object(_) | Value::Array(_) => serde_json::to_string(&value).unwrap_or_default(),
-                        other => key_text(other),
+                        other => key_text(&other),
                     };
                     *key = Some((text, is_plain_merge_key));
                 }
@@ -91,20 +91,34 @@ impl Builder {
                     Value::Array(items) if items.iter().all(Value::is_object) => merges.extend(items),
                     _ => return Err(err(span, "merge key << needs a mapping or a list of mappings")),
                 },
-                Some((k, false)) => {
-                    if map.contains_key(&k) {
-                        return Err(err(span, format!("duplicate mapping key {k:?}")));
+                Some((k, false)) => match map.entry(k) {
+                    serde_json::map::Entry::Occupied(o) => return Err(err(span, format!("duplicate mapping key {:?}", o.key()))),
+                    serde_json::map::Entry::Vacant(v) => {
+                        v.insert(value);
                     }
-                    map.insert(k, value);
-                }
+                },
             },
         }
         Ok(())
     }
 }
 
+/// The scalar's text as an exact-size `String` (a scanner-built one may carry spare capacity,
+/// which adds up over a large input).
+fn owned(text: std::borrow::Cow<'_, str>) -> String {
+    let mut s = text.into_owned();
+    s.shrink_to_fit();
+    s
+}
+
 /// Resolve a plain scalar as YAML 1.1 (go-yaml v2, which kubectl uses) would.
 pub fn resolve_plain(s: &str) -> Value {
+    resolve_plain_owned(std::borrow::Cow::Borrowed(s))
+}
+
+/// [`resolve_plain`] that moves the text into the string it returns (no copy).
+fn resolve_plain_owned(text: std::borrow::Cow<'_, str>) -> Value {
+    let s: &str = &text;
     match s {
         "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
         "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "true" | "True" | "TRUE" => return Value::Bool(true),
@@ -113,7 +127,7 @@ pub fn resolve_plain(s: &str) -> Value {
     }
     let first = s.as_bytes()[0];
     if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.')) {
-        return Value::String(s.to_string());
+        return Value::String(owned(text));
     }
     if let Some(i) = parse_int(s) {
         if let Ok(i) = i64::try_from(i) {
@@ -128,7 +142,7 @@ pub fn resolve_plain(s: &str) -> Value {
             return Value::Number(n);
         }
     }
-    Value::String(s.to_string())
+    Value::String(owned(text))
 }
 
 /// Go's `strconv.ParseInt`/`ParseUint(s, 0, 64)` after removing `_`, as go-yaml v2 does:
@@ -184,24 +198,19 @@ fn is_float(s: &str) -> bool {
     mantissa_ok && exp_ok
 }
 
-fn scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Value {
+fn scalar(text: std::borrow::Cow<'_, str>, style: ScalarStyle, tag: Option<&Tag>) -> Value {
     if let Some(tag) = tag.filter(|t| t.is_yaml_core_schema()) {
         match tag.suffix.as_str() {
-            "str" | "binary" | "timestamp" => return Value::String(text.to_string()),
+            "str" | "binary" | "timestamp" => return Value::String(owned(text)),
             "null" => return Value::Null,
-            "bool" | "int" | "float" => {
-                let v = resolve_plain(text);
-                if !v.is_string() {
-                    return v;
-                }
-                return Value::String(text.to_string());
-            }
+            // A string result is the text itself.
+            "bool" | "int" | "float" => return resolve_plain_owned(text),
             _ => {}
         }
     }
     match style {
-        ScalarStyle::Plain => resolve_plain(text),
-        _ => Value::String(text.to_string()),
+        ScalarStyle::Plain => resolve_plain_owned(text),
+        _ => Value::String(owned(text)),
     }
 }
 
@@ -227,7 +236,7 @@ pub fn parse_stream(text: &str) -> Result<Vec<ParsedDoc>, YamlError> {
                 // Keys stay as written: `on:` is the key "on", not "true".
                 let is_key = matches!(b.stack.last(), Some(Frame::Map { key: None, .. }));
                 let merge = is_key && style == ScalarStyle::Plain && text == "<<";
-                let value = if is_key { Value::String(text.to_string()) } else { scalar(&text, style, tag.as_deref()) };
+                let value = if is_key { Value::String(owned(text)) } else { scalar(text, style, tag.as_deref()) };
                 b.push(value, anchor, &span, merge)?;
             }
             Event::Alias(id) => {

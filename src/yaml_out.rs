@@ -9,35 +9,67 @@ use serde_json::{Map, Value};
 /// One document, without a `---` line.
 pub fn to_string(value: &Value) -> String {
     let mut out = String::new();
-    match value {
-        Value::Object(m) if !m.is_empty() => write_map(&mut out, m, 0, None),
-        Value::Array(a) if !a.is_empty() => write_seq(&mut out, a, 0, None),
-        other => {
-            write_scalar(&mut out, other, 0);
-            out.push('\n');
-        }
-    }
+    write_document(&mut out, value);
     out
 }
 
-fn pad(n: usize) -> String {
-    " ".repeat(n)
+/// Append one document (without a `---` line) to `out`.
+pub fn write_document(out: &mut String, value: &Value) {
+    match value {
+        Value::Object(m) if !m.is_empty() => write_map(out, m, 0, false),
+        Value::Array(a) if !a.is_empty() => write_seq(out, a, 0, false),
+        other => {
+            write_scalar(out, other, 0);
+            out.push('\n');
+        }
+    }
 }
 
-/// Write a map's entries at `indent`; the first line starts with `first` instead of padding.
-fn write_map(out: &mut String, m: &Map<String, Value>, indent: usize, mut first: Option<String>) {
+/// Longest key written as an implicit (`key: value`) key; YAML allows 1024 characters.
+const MAX_IMPLICIT_KEY: usize = 1000;
+
+fn pad(out: &mut String, n: usize) {
+    const SPACES: &str = "                                                                ";
+    let mut n = n;
+    while n > 0 {
+        let k = n.min(SPACES.len());
+        out.push_str(&SPACES[..k]);
+        n -= k;
+    }
+}
+
+/// Write a map's entries at `indent`; when `lead_written`, the caller already wrote the first
+/// line's prefix (`- ` of a sequence item) in place of the padding.
+fn write_map(out: &mut String, m: &Map<String, Value>, indent: usize, mut lead_written: bool) {
     for (k, v) in m {
-        out.push_str(&first.take().unwrap_or_else(|| pad(indent)));
-        out.push_str(&key(k));
+        if !std::mem::take(&mut lead_written) {
+            pad(out, indent);
+        }
+        if k.len() > MAX_IMPLICIT_KEY / 6 {
+            // Maybe too long for an implicit key: YAML readers refuse those beyond 1024
+            // characters; an explicit `? key` entry has no limit.
+            let mut written = String::new();
+            write_key(&mut written, k);
+            if written.chars().count() > MAX_IMPLICIT_KEY {
+                out.push_str("? ");
+                out.push_str(&written);
+                out.push('\n');
+                pad(out, indent);
+            } else {
+                out.push_str(&written);
+            }
+        } else {
+            write_key(out, k);
+        }
         out.push(':');
         match v {
             Value::Object(inner) if !inner.is_empty() => {
                 out.push('\n');
-                write_map(out, inner, indent + 2, None);
+                write_map(out, inner, indent + 2, false);
             }
             Value::Array(items) if !items.is_empty() => {
                 out.push('\n');
-                write_seq(out, items, indent, None);
+                write_seq(out, items, indent, false);
             }
             scalar => {
                 out.push(' ');
@@ -48,15 +80,16 @@ fn write_map(out: &mut String, m: &Map<String, Value>, indent: usize, mut first:
     }
 }
 
-fn write_seq(out: &mut String, items: &[Value], indent: usize, mut first: Option<String>) {
+fn write_seq(out: &mut String, items: &[Value], indent: usize, mut lead_written: bool) {
     for v in items {
-        let lead = first.take().unwrap_or_else(|| pad(indent));
-        let dash = format!("{lead}- ");
+        if !std::mem::take(&mut lead_written) {
+            pad(out, indent);
+        }
+        out.push_str("- ");
         match v {
-            Value::Object(m) if !m.is_empty() => write_map(out, m, indent + 2, Some(dash)),
-            Value::Array(a) if !a.is_empty() => write_seq(out, a, indent + 2, Some(format!("{lead}- "))),
+            Value::Object(m) if !m.is_empty() => write_map(out, m, indent + 2, true),
+            Value::Array(a) if !a.is_empty() => write_seq(out, a, indent + 2, true),
             scalar => {
-                out.push_str(&dash);
                 write_scalar(out, scalar, indent + 2);
                 out.push('\n');
             }
@@ -64,11 +97,11 @@ fn write_seq(out: &mut String, items: &[Value], indent: usize, mut first: Option
     }
 }
 
-fn key(k: &str) -> String {
+fn write_key(out: &mut String, k: &str) {
     if k.contains('\n') || !is_plain_safe(k) {
-        quote(k)
+        write_quoted(out, k);
     } else {
-        k.to_string()
+        out.push_str(k);
     }
 }
 
@@ -77,7 +110,10 @@ fn write_scalar(out: &mut String, v: &Value, indent: usize) {
     match v {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::Number(n) => {
+            use std::fmt::Write as _;
+            let _ = write!(out, "{n}");
+        }
         Value::Object(_) => out.push_str("{}"),
         Value::Array(_) => out.push_str("[]"),
         Value::String(s) => {
@@ -86,7 +122,7 @@ fn write_scalar(out: &mut String, v: &Value, indent: usize) {
             } else if is_plain_safe(s) {
                 out.push_str(s);
             } else {
-                out.push_str(&quote(s));
+                write_quoted(out, s);
             }
         }
     }
@@ -110,11 +146,10 @@ fn write_literal(out: &mut String, s: &str, indent: usize) {
         1 => {}
         _ => out.push('+'),
     }
-    let p = pad(indent);
     for line in body.split('\n') {
         out.push('\n');
         if !line.is_empty() {
-            out.push_str(&p);
+            pad(out, indent);
             out.push_str(line);
         }
     }
@@ -124,9 +159,15 @@ fn write_literal(out: &mut String, s: &str, indent: usize) {
 }
 
 /// Single quotes when that is enough, double quotes (with escapes) for control characters.
+#[cfg(test)]
 fn quote(s: &str) -> String {
-    if s.chars().any(|c| c.is_control() || c == '\u{feff}') || s.contains('\n') {
-        let mut q = String::with_capacity(s.len() + 2);
+    let mut q = String::with_capacity(s.len() + 2);
+    write_quoted(&mut q, s);
+    q
+}
+
+fn write_quoted(q: &mut String, s: &str) {
+    if s.chars().any(|c| c.is_control() || c == '\u{feff}') {
         q.push('"');
         for c in s.chars() {
             match c {
@@ -136,14 +177,23 @@ fn quote(s: &str) -> String {
                 '\r' => q.push_str("\\r"),
                 '\t' => q.push_str("\\t"),
                 '\0' => q.push_str("\\0"),
-                c if c.is_control() || c == '\u{feff}' => q.push_str(&format!("\\u{:04x}", c as u32)),
+                c if c.is_control() || c == '\u{feff}' => {
+                    use std::fmt::Write as _;
+                    let _ = write!(q, "\\u{:04x}", c as u32);
+                }
                 c => q.push(c),
             }
         }
         q.push('"');
-        q
     } else {
-        format!("'{}'", s.replace('\'', "''"))
+        q.push('\'');
+        for c in s.chars() {
+            if c == '\'' {
+                q.push('\'');
+            }
+            q.push(c);
+        }
+        q.push('\'');
     }
 }
 
@@ -155,19 +205,23 @@ const RESERVED: &[&str] = &[
 
 /// Whether `s` reads back as this same string, plain, under YAML 1.1 and 1.2.
 pub fn is_plain_safe(s: &str) -> bool {
-    let Some(first) = s.chars().next() else { return false };
-    if RESERVED.contains(&s) {
+    let bytes = s.as_bytes();
+    let Some(&first) = bytes.first() else { return false };
+    if s.len() <= 5 && RESERVED.contains(&s) {
         return false;
     }
     // Numbers in any notation (decimal, octal, hex, floats, .inf, sexagesimal, timestamps)
     // start with a digit, a sign or a dot: quote them all.
-    if first.is_ascii_digit() || matches!(first, '+' | '.') {
+    if first.is_ascii_digit() || matches!(first, b'+' | b'.') {
         return false;
     }
-    if first == '-' && s.chars().nth(1).is_none_or(|c| c.is_ascii_digit() || c == '.' || c == ' ') {
+    if first == b'-' && bytes.get(1).is_none_or(|&c| c.is_ascii_digit() || c == b'.' || c == b' ') {
         return false;
     }
-    if matches!(first, '?' | ':' | ',' | '[' | ']' | '{' | '}' | '#' | '&' | '*' | '!' | '|' | '>' | '\'' | '"' | '%' | '@' | '`') {
+    if matches!(
+        first,
+        b'?' | b':' | b',' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\'' | b'"' | b'%' | b'@' | b'`'
+    ) {
         return false;
     }
     if s.starts_with("---") || s.starts_with("...") {
@@ -176,10 +230,22 @@ pub fn is_plain_safe(s: &str) -> bool {
     if s.ends_with([' ', '\t', ':']) || s.starts_with([' ', '\t']) {
         return false;
     }
-    if s.contains(": ") || s.contains(" #") || s.contains(":\t") || s.contains("\t#") {
-        return false;
+    // One pass: `: `, ` #`, `:\t`, `\t#`, and control characters (ASCII ones here, the rest
+    // below when the string is not ASCII).
+    let mut prev = 0u8;
+    let mut ascii = true;
+    for &b in bytes {
+        match (prev, b) {
+            (b':', b' ' | b'\t') | (b' ' | b'\t', b'#') => return false,
+            _ => {}
+        }
+        if b < 0x20 || b == 0x7f {
+            return false;
+        }
+        ascii &= b < 0x80;
+        prev = b;
     }
-    !s.chars().any(|c| c.is_control() || c == '\u{feff}' || c == '\u{85}' || c == '\u{2028}' || c == '\u{2029}')
+    ascii || !s.chars().any(|c| c.is_control() || c == '\u{feff}' || c == '\u{85}' || c == '\u{2028}' || c == '\u{2029}')
 }
 
 #[cfg(test)]
@@ -205,6 +271,68 @@ mod tests {
         }
         assert_eq!(quote("it's"), "'it''s'");
         assert_eq!(quote("a\u{1}"), "\"a\\u0001\"");
+    }
+
+    /// The straightforward form of [`is_plain_safe`] (several scans), kept as the oracle for
+    /// the one-pass version.
+    fn is_plain_safe_reference(s: &str) -> bool {
+        let Some(first) = s.chars().next() else { return false };
+        if RESERVED.contains(&s) {
+            return false;
+        }
+        if first.is_ascii_digit() || matches!(first, '+' | '.') {
+            return false;
+        }
+        if first == '-' && s.chars().nth(1).is_none_or(|c| c.is_ascii_digit() || c == '.' || c == ' ') {
+            return false;
+        }
+        if matches!(first, '?' | ':' | ',' | '[' | ']' | '{' | '}' | '#' | '&' | '*' | '!' | '|' | '>' | '\'' | '"' | '%' | '@' | '`') {
+            return false;
+        }
+        if s.starts_with("---") || s.starts_with("...") || s.ends_with([' ', '\t', ':']) || s.starts_with([' ', '\t']) {
+            return false;
+        }
+        if s.contains(": ") || s.contains(" #") || s.contains(":\t") || s.contains("\t#") {
+            return false;
+        }
+        !s.chars().any(|c| c.is_control() || c == '\u{feff}' || c == '\u{85}' || c == '\u{2028}' || c == '\u{2029}')
+    }
+
+    #[test]
+    fn one_pass_plain_check_agrees_with_the_reference() {
+        let alphabet = [
+            ' ', '\t', ':', '#', '-', '.', '+', '0', 'a', 'y', 'N', '\'', '"', '\n', '\u{7f}', '\u{85}', '\u{2028}', '\u{feff}', 'é', '~',
+            '<', '=', '[', '/',
+        ];
+        let mut cases: Vec<String> = RESERVED.iter().map(|s| s.to_string()).collect();
+        cases.push(String::new());
+        for a in alphabet {
+            for b in alphabet {
+                for c in alphabet {
+                    cases.push([a, b, c].iter().collect());
+                    cases.push(format!("x{a}{b}{c}x"));
+                }
+                cases.push([a, b].iter().collect());
+            }
+            cases.push(a.to_string());
+        }
+        for s in &cases {
+            assert_eq!(is_plain_safe(s), is_plain_safe_reference(s), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn keys_too_long_for_an_implicit_key_are_explicit() {
+        // Found by the `load` fuzz target: a 1,100-character key was written as `key: value`,
+        // which YAML readers refuse (implicit keys end within 1024 characters).
+        let long = format!("matchLa{}ls", "\u{1e}".repeat(200));
+        let plain = "k".repeat(1500);
+        let v = json!({"a": {&long: {"ap:p keeper": null}, &plain: [1, {"b": "c"}], "s": [{&plain: "x", "t": 1}]}, "z": 1});
+        let text = to_string(&v);
+        assert!(text.contains(&format!("? {plain}\n")), "{text}");
+        assert_eq!(crate::yaml_in::parse_stream(&text).unwrap()[0].value, v, "{text}");
+        let back: serde_json::Value = serde_norway::from_str(&text).unwrap();
+        assert_eq!(back, v, "{text}");
     }
 
     #[test]

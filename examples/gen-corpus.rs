@@ -1,0 +1,260 @@
+//! Benchmark corpus generator (issue 7).
+//!
+//! `cargo run --release --example gen-corpus -- DIR N` writes N apps under `DIR`, one folder
+//! each (`app-00000/`…), spread over 20 namespaces. Each app has a Deployment (two containers
+//! and an init container), a Service, a ConfigMap, a Provisioned Service custom resource with
+//! `status.binding.name`, its Secret, and a `servicebinding.io/v1` ServiceBinding: a third of
+//! the bindings select the workload by label, half map env variables, a fifth override
+//! `type`/`provider`. N = 2000 is 12,000 documents, about 5 MB. The output is a pure function
+//! of N (a fixed-seed generator), so every run writes the same bytes.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+/// SplitMix64: tiny, seeded, deterministic.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn hex(&mut self, len: usize) -> String {
+        let mut s = String::with_capacity(len);
+        while s.len() < len {
+            write!(s, "{:016x}", self.next()).unwrap();
+        }
+        s.truncate(len);
+        s
+    }
+}
+
+const KINDS: &[(&str, &str, &str, &str)] = &[
+    ("postgres.example.com/v1alpha1", "PostgresInstance", "postgresql", "5432"),
+    ("redis.example.com/v1", "RedisCluster", "redis", "6379"),
+    ("mysql.example.com/v1beta1", "MySQLDatabase", "mysql", "3306"),
+    ("kafka.example.com/v1", "KafkaTopic", "kafka", "9092"),
+];
+
+fn app(i: usize, rng: &mut Rng) -> Vec<(&'static str, String)> {
+    let ns = format!("team-{:02}", i % 20);
+    let name = format!("svc-{i:05}");
+    let (api, kind, ty, port) = KINDS[i % KINDS.len()];
+    let replicas = 1 + rng.below(5);
+    let version = format!("{}.{}.{}", rng.below(4), rng.below(20), rng.below(100));
+    let tier = ["frontend", "backend", "worker"][i % 3];
+    let by_selector = i % 3 == 0;
+    let with_env = i % 2 == 0;
+    let with_overrides = i % 5 == 0;
+
+    let deployment = format!(
+        r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {name}
+  namespace: {ns}
+  labels:
+    app.kubernetes.io/name: {name}
+    app.kubernetes.io/part-of: shop
+    tier: {tier}
+  annotations:
+    deployment.kubernetes.io/revision: "{rev}"
+spec:
+  replicas: {replicas}
+  selector:
+    matchLabels:
+      app.kubernetes.io/name: {name}
+  template:
+    metadata:
+      labels:
+        app.kubernetes.io/name: {name}
+        tier: {tier}
+    spec:
+      initContainers:
+      - name: migrate
+        image: ghcr.io/example/{name}-migrate:{version}
+        command: ["/bin/migrate", "--wait", "--timeout=60s"]
+      containers:
+      - name: app
+        image: ghcr.io/example/{name}:{version}
+        ports:
+        - containerPort: 8080
+          name: http
+        env:
+        - name: LOG_LEVEL
+          value: info
+        - name: FEATURE_FLAGS
+          value: "checkout,search"
+        envFrom:
+        - configMapRef:
+            name: {name}-config
+        resources:
+          requests:
+            cpu: 100m
+            memory: 128Mi
+          limits:
+            memory: 256Mi
+        readinessProbe:
+          httpGet:
+            path: /healthz
+            port: http
+          periodSeconds: 10
+      - name: sidecar
+        image: ghcr.io/example/proxy:1.{minor}
+        args:
+        - --upstream=127.0.0.1:8080
+        - --listen=:9090
+        ports:
+        - containerPort: 9090
+          name: proxy
+"#,
+        rev = 1 + rng.below(40),
+        minor = rng.below(30),
+    );
+    let service = format!(
+        r#"apiVersion: v1
+kind: Service
+metadata:
+  name: {name}
+  namespace: {ns}
+  labels:
+    app.kubernetes.io/name: {name}
+spec:
+  selector:
+    app.kubernetes.io/name: {name}
+  ports:
+  - name: http
+    port: 80
+    targetPort: http
+"#
+    );
+    let configmap = format!(
+        r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {name}-config
+  namespace: {ns}
+data:
+  REGION: eu-west-{region}
+  CACHE_TTL: "{ttl}"
+  settings.json: |
+    {{"name": "{name}", "retries": {retries}, "timeoutMs": {timeout}}}
+"#,
+        region = 1 + rng.below(3),
+        ttl = 30 + rng.below(600),
+        retries = rng.below(8),
+        timeout = 100 * (1 + rng.below(50)),
+    );
+    let password = rng.hex(24);
+    let service_cr = format!(
+        r#"# Provisioned Service: its operator publishes the binding Secret's name.
+apiVersion: {api}
+kind: {kind}
+metadata:
+  name: {name}-db
+  namespace: {ns}
+spec:
+  version: "{major}"
+  storage: {storage}Gi
+status:
+  binding:
+    name: {name}-db-credentials
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: {name}-db-credentials
+  namespace: {ns}
+type: servicebinding.io/{ty}
+stringData:
+  type: {ty}
+  provider: example-operator
+  host: {name}-db.{ns}.svc.cluster.local
+  port: "{port}"
+  username: u_{user}
+  password: {password}
+  database: db_{i}{extra}
+"#,
+        // What consumers of the type expect (bindery warns otherwise): Kafka clients read
+        // bootstrap-servers.
+        extra = if ty == "kafka" { format!("\n  bootstrap-servers: {name}-db.{ns}.svc:{port}") } else { String::new() },
+        major = 10 + rng.below(7),
+        storage = 1 + rng.below(100),
+        user = rng.hex(8),
+    );
+    let mut binding = format!(
+        r#"apiVersion: servicebinding.io/v1
+kind: ServiceBinding
+metadata:
+  name: {name}-db
+  namespace: {ns}
+spec:
+  service:
+    apiVersion: {api}
+    kind: {kind}
+    name: {name}-db
+  workload:
+    apiVersion: apps/v1
+    kind: Deployment
+"#
+    );
+    if by_selector {
+        writeln!(binding, "    selector:\n      matchLabels:\n        app.kubernetes.io/name: {name}").unwrap();
+    } else {
+        writeln!(binding, "    name: {name}").unwrap();
+    }
+    if with_overrides {
+        writeln!(binding, "  type: {ty}-override\n  provider: bench-provider").unwrap();
+    }
+    if with_env {
+        binding.push_str(
+            "  env:\n  - name: DB_HOST\n    key: host\n  - name: DB_PORT\n    key: port\n  - name: DB_PASSWORD\n    key: password\n",
+        );
+    }
+    vec![
+        ("deployment.yaml", deployment),
+        ("service.yaml", service),
+        ("configmap.yaml", configmap),
+        ("database.yaml", service_cr),
+        ("binding.yaml", binding),
+    ]
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (dir, n) = match args.as_slice() {
+        [dir, n] => match n.parse::<usize>() {
+            Ok(n) => (PathBuf::from(dir), n),
+            Err(_) => usage(),
+        },
+        _ => usage(),
+    };
+    let mut rng = Rng(0x05ee_db1d_e7a9);
+    let mut bytes = 0usize;
+    for i in 0..n {
+        let folder = dir.join(format!("app-{i:05}"));
+        std::fs::create_dir_all(&folder).unwrap_or_else(|e| fail(&folder, e));
+        for (file, text) in app(i, &mut rng) {
+            let path = folder.join(file);
+            std::fs::write(&path, &text).unwrap_or_else(|e| fail(&path, e));
+            bytes += text.len();
+        }
+    }
+    eprintln!("gen-corpus: {n} apps, {} documents, {bytes} bytes in {}", n * 6, dir.display());
+}
+
+fn usage() -> ! {
+    eprintln!("usage: gen-corpus DIR N");
+    std::process::exit(2)
+}
+
+fn fail(path: &std::path::Path, e: std::io::Error) -> ! {
+    eprintln!("gen-corpus: {}: {e}", path.display());
+    std::process::exit(2)
+}

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Benchmark for issue 7: `bindery render` against the serde_norway floor, linear scaling, peak
+# memory. One command: scripts/bench.sh [RUNS]   (default 11 runs per measurement)
+#
+# Every comparison is measured alternately in the same loop (A, B, A, B, …) so that load from
+# other processes hits both sides alike; the figures are medians. Wall time is taken with bash's
+# EPOCHREALTIME, peak RSS with /usr/bin/time -f %M. The corpora are generated (deterministic)
+# under $BENCH_DIR (default: a temporary directory, removed afterwards).
+#
+# Targets: render ≤ baseline on N=2000; time(N=4000) ≤ 4.4 × time(N=1000); peak RSS ≤ 8 × input.
+# Exit status 1 when a target is missed. HYPERFINE=1 also runs hyperfine (if installed) as a
+# cross-check (hyperfine does not alternate).
+set -euo pipefail
+
+runs=${1:-11}
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+cargo build --release --quiet --bin bindery --example baseline --example gen-corpus
+bin=$root/target/release/bindery
+baseline=$root/target/release/examples/baseline
+gen=$root/target/release/examples/gen-corpus
+
+if [[ -n "${BENCH_DIR:-}" ]]; then
+    dir=$BENCH_DIR
+    mkdir -p "$dir"
+else
+    dir=$(mktemp -d)
+    trap 'rm -rf "$dir"' EXIT
+fi
+for n in 1000 2000 4000; do
+    [[ -d $dir/c$n ]] || "$gen" "$dir/c$n" "$n" 2>/dev/null
+done
+
+input_bytes() { find "$1" -type f -name '*.yaml' -printf '%s\n' | awk '{s += $1} END {print s}'; }
+
+# run LABEL CMD... : one run; appends "wall_ms rss_kb" to $dir/LABEL.txt
+run() {
+    local label=$1
+    shift
+    local t0 t1
+    t0=$EPOCHREALTIME
+    /usr/bin/time -f '%M' -o "$dir/rss.tmp" "$@" >/dev/null 2>"$dir/stderr.tmp" || {
+        cat "$dir/stderr.tmp" >&2
+        echo "bench: $label failed" >&2
+        exit 2
+    }
+    t1=$EPOCHREALTIME
+    echo "$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", (b - a) * 1000}') $(tail -1 "$dir/rss.tmp")" >>"$dir/$label.txt"
+}
+
+median() { # FILE COLUMN
+    sort -n -k"$2","$2" "$1" | awk -v c="$2" '{v[NR] = $c} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+}
+
+rm -f "$dir"/*.txt
+# Warm the page cache and the binaries.
+for n in 1000 2000 4000; do
+    "$bin" render "$dir/c$n" >/dev/null 2>"$dir/stderr.tmp"
+    if [[ -s $dir/stderr.tmp ]]; then
+        echo "bench: render of N=$n printed diagnostics (the corpus should be clean):" >&2
+        head -20 "$dir/stderr.tmp" >&2
+    fi
+done
+"$baseline" "$dir/c2000" >/dev/null 2>&1
+
+for ((i = 0; i < runs; i++)); do
+    run render2000 "$bin" render "$dir/c2000"
+    run baseline2000 "$baseline" "$dir/c2000"
+    run render1000 "$bin" render "$dir/c1000"
+    run render4000 "$bin" render "$dir/c4000"
+done
+
+r2=$(median "$dir/render2000.txt" 1)
+b2=$(median "$dir/baseline2000.txt" 1)
+r1=$(median "$dir/render1000.txt" 1)
+r4=$(median "$dir/render4000.txt" 1)
+rss2=$(median "$dir/render2000.txt" 2)
+rss4=$(median "$dir/render4000.txt" 2)
+brss2=$(median "$dir/baseline2000.txt" 2)
+in2=$(input_bytes "$dir/c2000")
+in4=$(input_bytes "$dir/c4000")
+
+verdict() { if awk "BEGIN {exit !($1)}"; then echo PASS; else echo FAIL; fi; }
+
+echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1); $runs alternating runs, medians"
+echo "input:   N=2000 $(find "$dir/c2000" -name '*.yaml' | wc -l) files, $in2 bytes; N=4000 $in4 bytes"
+printf 'N=2000   render %8.1f ms   baseline %8.1f ms   ratio %.2f (target <= 1.00)  %s\n' \
+    "$r2" "$b2" "$(awk -v a="$r2" -v b="$b2" 'BEGIN {print a / b}')" "$(verdict "$r2 <= $b2")"
+printf 'scaling  N=1000 %8.1f ms   N=4000   %8.1f ms   ratio %.2f (target <= 4.40)  %s\n' \
+    "$r1" "$r4" "$(awk -v a="$r4" -v b="$r1" 'BEGIN {print a / b}')" "$(verdict "$r4 <= 4.4 * $r1")"
+printf 'peak RSS N=2000 %8.1f MB   (%.2f x input, baseline %.1f MB)  target <= 8x  %s\n' \
+    "$(awk -v k="$rss2" 'BEGIN {print k / 1024}')" "$(awk -v k="$rss2" -v b="$in2" 'BEGIN {print k * 1024 / b}')" \
+    "$(awk -v k="$brss2" 'BEGIN {print k / 1024}')" "$(verdict "$rss2 * 1024 <= 8 * $in2")"
+printf 'peak RSS N=4000 %8.1f MB   (%.2f x input)  target <= 8x  %s\n' \
+    "$(awk -v k="$rss4" 'BEGIN {print k / 1024}')" "$(awk -v k="$rss4" -v b="$in4" 'BEGIN {print k * 1024 / b}')" \
+    "$(verdict "$rss4 * 1024 <= 8 * $in4")"
+
+status=0
+awk "BEGIN {exit !($r2 <= $b2 && $r4 <= 4.4 * $r1 && $rss2 * 1024 <= 8 * $in2 && $rss4 * 1024 <= 8 * $in4)}" || status=1
+
+if [[ "${HYPERFINE:-}" == 1 ]] && command -v hyperfine >/dev/null; then
+    hyperfine --warmup 2 --runs "$runs" -N \
+        "$bin render $dir/c2000" "$baseline $dir/c2000"
+fi
+exit $status
