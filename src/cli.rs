@@ -9,9 +9,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::diagnostics::{render_load_error, render_problem};
 use crate::emit::{self, Emitted};
-use crate::load::load_paths;
 use crate::resolve::Options;
 
 pub const EXIT_UNRESOLVED: u8 = 1;
@@ -134,30 +132,9 @@ fn eprint(text: &str) {
 }
 
 fn render(args: &RenderArgs) -> ExitCode {
-    let loaded = match load_paths(&args.input.paths) {
-        Ok(l) => l,
-        Err(errors) => {
-            for e in &errors {
-                eprint(&render_load_error(e));
-            }
-            return ExitCode::from(EXIT_BAD_INPUT);
-        }
-    };
-    let options = match args.input.options() {
-        Ok(o) => o,
-        Err(e) => {
-            eprint(&format!("bindery: {e}\n"));
-            return ExitCode::from(EXIT_BAD_INPUT);
-        }
-    };
-    let rendered = crate::render(loaded, &options);
-    for p in rendered.problems() {
-        eprint(&render_problem(p, &rendered.loaded.documents));
-    }
-    let Some(_) = &rendered.output else {
-        let n = rendered.problems().iter().filter(|p| p.is_error()).count();
-        eprint(&format!("bindery: {n} error(s); nothing rendered\n"));
-        return ExitCode::from(EXIT_UNRESOLVED);
+    let rendered = match crate::report::command::rendered(&args.input, "render") {
+        Ok(r) => r,
+        Err(code) => return code,
     };
     let docs: Vec<Emitted<'_>> = rendered.emitted(args.keep_bindings, args.drop_mappings);
     match &args.output {

@@ -163,7 +163,7 @@ fn print(text: &str) -> Result<(), ExitCode> {
 }
 
 /// Load and render once; diagnostics go to stderr. `Err` when nothing was rendered.
-fn rendered(input: &InputArgs, what: &str) -> Result<Rendered, ExitCode> {
+pub(crate) fn rendered(input: &InputArgs, what: &str) -> Result<Rendered, ExitCode> {
     let loaded = load_paths(&input.paths).map_err(|errors| {
         for e in &errors {
             eprint(&render_load_error(e));
