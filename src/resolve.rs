@@ -235,6 +235,12 @@ pub fn resolve(docs: &[Document], index: &Index, opts: &Options) -> Resolution {
 }
 
 impl Resolver<'_> {
+    /// Whether an error was recorded since the problem list had `before` entries: linear in
+    /// what this binding added, not in every problem so far.
+    fn failed_since(&self, before: usize) -> bool {
+        self.out.problems[before..].iter().any(Problem::is_error)
+    }
+
     fn problem(&mut self, doc: DocId, b: &Binding, rule: &'static str, field: &str, message: String) -> &mut Problem {
         let d = &self.docs[doc];
         let loc = Location::of_field(d, field);
@@ -243,13 +249,13 @@ impl Resolver<'_> {
     }
 
     fn binding(&mut self, doc: DocId, b: Binding) {
-        let errors_before = self.out.problems.iter().filter(|p| p.is_error()).count();
+        let problems_before = self.out.problems.len();
         let (source, secret) = self.service(doc, &b);
         if let Some(secret) = &secret {
             self.check_secret_entries(doc, &b, secret);
         }
         let workloads = self.workloads(doc, &b);
-        let failed = self.out.problems.iter().filter(|p| p.is_error()).count() > errors_before;
+        let failed = self.failed_since(problems_before);
         let index = self.out.bindings.len();
         let (group, kind) = (group_of(&b.workload.api_version).to_string(), b.workload.kind.clone());
         let projected_before: Vec<DocId> = self
@@ -579,7 +585,7 @@ impl Resolver<'_> {
     fn operator_binding(&mut self, doc: DocId, b: crate::sbo::OperatorBinding) {
         use crate::sbo::collect::Collector;
         let d = &self.docs[doc];
-        let errors_before = self.out.problems.iter().filter(|p| p.is_error()).count();
+        let binding_start = self.out.problems.len();
         let mut c = Collector {
             docs: self.docs,
             index: self.index,
@@ -691,7 +697,7 @@ impl Resolver<'_> {
                 self.out.problems.push(p.binding(&b.namespace, &b.name).at(Location::of(d)));
             }
         }
-        let failed = self.out.problems.iter().filter(|p| p.is_error()).count() > errors_before;
+        let failed = self.failed_since(binding_start);
         let index = self.out.operator_bindings.len();
         if !failed {
             for &w in &workloads {

@@ -271,9 +271,7 @@ pub fn to_json(report: &CheckReport<'_>) -> String {
             })
             .collect(),
     };
-    let mut text = serde_json::to_string_pretty(&doc).expect("reports serialize");
-    text.push('\n');
-    text
+    super::json_text(&doc)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -551,9 +549,7 @@ pub fn to_sarif(report: &CheckReport<'_>) -> String {
             results,
         }],
     };
-    let mut text = serde_json::to_string_pretty(&log).expect("reports serialize");
-    text.push('\n');
-    text
+    super::json_text(&log)
 }
 
 #[cfg(test)]

@@ -392,9 +392,7 @@ pub fn json(diffs: &[ResourceDiff], context: usize) -> String {
             })
             .collect(),
     };
-    let mut text = serde_json::to_string_pretty(&doc).expect("reports serialize");
-    text.push('\n');
-    text
+    super::json_text(&doc)
 }
 
 #[cfg(test)]

@@ -514,9 +514,7 @@ pub fn to_json(report: &ExplainReport) -> String {
             .map(|b| JsonIdle { binding: &b.binding, file: &b.file, line: b.line, reason: b.reason })
             .collect(),
     };
-    let mut text = serde_json::to_string_pretty(&doc).expect("reports serialize");
-    text.push('\n');
-    text
+    super::json_text(&doc)
 }
 
 #[cfg(test)]

@@ -20,6 +20,13 @@ use std::path::{Component, Path};
 use serde::Serialize;
 use serde_json::Value;
 
+/// A report as pretty-printed JSON, ending with a line break.
+pub fn json_text(report: &impl Serialize) -> String {
+    let mut text = serde_json::to_string_pretty(report).expect("reports serialize");
+    text.push('\n');
+    text
+}
+
 /// Format version of every JSON document these writers print; bumped on incompatible changes.
 pub const SCHEMA_VERSION: u32 = 1;
 
