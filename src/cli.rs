@@ -139,9 +139,8 @@ fn render(args: &RenderArgs) -> ExitCode {
     let docs: Vec<Emitted<'_>> = rendered.emitted(args.keep_bindings, args.drop_mappings);
     match &args.output {
         None => {
-            let text = emit::stream(&docs);
-            let mut out = std::io::stdout().lock();
-            if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            if let Err(e) = emit::write_stream(&mut out, &docs) {
                 if e.kind() != std::io::ErrorKind::BrokenPipe {
                     eprint(&format!("bindery: cannot write to stdout: {e}\n"));
                     return ExitCode::from(EXIT_BAD_INPUT);

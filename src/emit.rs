@@ -36,6 +36,16 @@ pub fn stream(docs: &[Emitted<'_>]) -> String {
     chunks.concat()
 }
 
+/// Write the whole set as one multi-document stream to `out`, serializing in parallel batches
+/// so that the text of the whole set is never held at once (the bytes are the same as
+/// [`stream`]'s).
+pub fn write_stream(out: &mut impl std::io::Write, docs: &[Emitted<'_>]) -> std::io::Result<()> {
+    for batch in docs.chunks(1024) {
+        out.write_all(stream(batch).as_bytes())?;
+    }
+    out.flush()
+}
+
 /// Write each input file's documents to `dir/<relative path>`. Files are written completely or
 /// not at all: everything is serialized before the first write.
 pub fn write_dir(dir: &Path, docs: &[Emitted<'_>]) -> std::io::Result<Vec<PathBuf>> {

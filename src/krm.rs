@@ -521,7 +521,8 @@ impl HostRun {
         if self.failed() {
             return None;
         }
-        let values = self.rendered.output.as_ref()?;
+        self.rendered.output.as_ref()?;
+        let rendered = |id: DocId| self.rendered.output_value(id);
         let res = &self.rendered.resolution;
         let mut out = Vec::new();
         for (original, (role, id)) in self.originals.iter().zip(&self.slots) {
@@ -538,7 +539,7 @@ impl HostRun {
                     {
                         continue;
                     }
-                    out.push(values[*id].clone());
+                    out.extend(rendered(*id).cloned());
                 }
                 (Role::Input, None) => unreachable!("inputs have an id"),
             }
@@ -553,7 +554,7 @@ impl HostRun {
                 copy_host_annotations(&old.value, &mut new);
             }
             if place_new {
-                place_new_item(&mut new, &self.anchors(*binding), values);
+                place_new_item(&mut new, &self.anchors(*binding), rendered);
             }
             out.push(new);
         }
@@ -614,14 +615,13 @@ fn mentions(v: &Value, name: &str) -> bool {
 /// Give a created item the path annotations kpt needs to write it (unless it has them): in the
 /// directory of the first anchor whose rendered value names it (else of the first anchor, else
 /// the package root), in `<kind>_<name>.yaml` as kpt names files itself.
-pub fn place_new_item(item: &mut Value, anchors: &[(DocId, String)], rendered: &[Value]) {
+pub fn place_new_item<'a>(item: &mut Value, anchors: &[(DocId, String)], rendered: impl Fn(DocId) -> Option<&'a Value>) {
     if annotation(item, PATH_ANNOTATION).is_some() {
         return;
     }
     let name = item.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string();
     let kind = item.get("kind").and_then(Value::as_str).unwrap_or("resource").to_ascii_lowercase();
-    let anchor =
-        anchors.iter().find(|(id, _)| !name.is_empty() && rendered.get(*id).is_some_and(|v| mentions(v, &name))).or(anchors.first());
+    let anchor = anchors.iter().find(|(id, _)| !name.is_empty() && rendered(*id).is_some_and(|v| mentions(v, &name))).or(anchors.first());
     let dir = anchor.and_then(|(_, p)| Path::new(p).parent()).map(|d| d.to_string_lossy().into_owned()).unwrap_or_default();
     let file = format!("{kind}_{name}.yaml");
     let path = if dir.is_empty() { file } else { format!("{dir}/{file}") };
@@ -1018,15 +1018,16 @@ items:
         let rendered =
             vec![json!({"kind": "Deployment", "spec": {"x": [{"secretRef": {"name": "gen"}}]}}), json!({"kind": "Deployment", "spec": {}})];
         let anchors = vec![(1, "other/b.yaml".to_string()), (0, "apps/web/deploy.yaml".to_string())];
+        let rendered = |id: DocId| rendered.get(id);
         let mut new = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "gen"}});
-        place_new_item(&mut new, &anchors, &rendered);
+        place_new_item(&mut new, &anchors, rendered);
         assert_eq!(new["metadata"]["annotations"][PATH_ANNOTATION], "apps/web/secret_gen.yaml");
         assert_eq!(new["metadata"]["annotations"][INTERNAL_PATH_ANNOTATION], "apps/web/secret_gen.yaml");
         let mut other = json!({"kind": "ConfigMap", "metadata": {"name": "x"}});
-        place_new_item(&mut other, &anchors, &rendered);
+        place_new_item(&mut other, &anchors, rendered);
         assert_eq!(other["metadata"]["annotations"][PATH_ANNOTATION], "other/configmap_x.yaml");
         let mut root = json!({"kind": "ConfigMap", "metadata": {"name": "y"}});
-        place_new_item(&mut root, &[], &rendered);
+        place_new_item(&mut root, &[], rendered);
         assert_eq!(root["metadata"]["annotations"][PATH_ANNOTATION], "configmap_y.yaml");
     }
 

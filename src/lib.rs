@@ -35,7 +35,7 @@
 //! let loaded = bindery::load::Loaded { files: vec![file], documents };
 //! let rendered = bindery::render(loaded, &bindery::resolve::Options::default());
 //! assert!(rendered.problems().is_empty());
-//! let deployment = &rendered.output.unwrap()[1];
+//! let deployment = rendered.output_value(1).unwrap();
 //! let env = &deployment["spec"]["template"]["spec"]["containers"][0]["env"];
 //! assert_eq!(env[0]["name"], "SERVICE_BINDING_ROOT");
 //! assert_eq!(env[1]["valueFrom"]["secretKeyRef"]["key"], "host");
@@ -75,9 +75,10 @@ use crate::resolve::{Options, Resolution};
 pub struct Rendered {
     pub loaded: Loaded,
     pub resolution: Resolution,
-    /// Rendered value of every input document (same indices as `loaded.documents`); `None`
-    /// when resolution or projection failed.
-    pub output: Option<Vec<Value>>,
+    /// The documents projection rewrote (same indices as `loaded.documents`: `Some` for a
+    /// rewritten document, `None` for one that comes out as it came in); `None` when
+    /// resolution or projection failed. Read it through [`Rendered::output_value`].
+    pub output: Option<Vec<Option<Value>>>,
     /// What each bound container received, binding by binding (empty when rendering failed).
     pub bound: Vec<project::BoundContainer>,
     /// The same for Service Binding Operator bindings (`binding` indexes
@@ -88,6 +89,13 @@ pub struct Rendered {
 impl Rendered {
     pub fn problems(&self) -> &[Problem] {
         &self.resolution.problems
+    }
+
+    /// The rendered value of input document `id`: its rewritten value, or its input value when
+    /// nothing changed it. `None` when rendering failed.
+    pub fn output_value(&self, id: load::DocId) -> Option<&Value> {
+        let rewritten = self.output.as_ref()?;
+        Some(rewritten.get(id)?.as_ref().unwrap_or(&self.loaded.documents.get(id)?.value))
     }
 
     /// Whether input document `id` is part of the output set.
@@ -103,12 +111,12 @@ impl Rendered {
     /// `drop_mappings`, and resources an earlier render generated; then every generated
     /// resource, filed under its binding's file. Empty when rendering failed.
     pub fn emitted(&self, keep_bindings: bool, drop_mappings: bool) -> Vec<emit::Emitted<'_>> {
-        let Some(values) = &self.output else { return Vec::new() };
+        let Some(rewritten) = &self.output else { return Vec::new() };
         let r = &self.resolution;
         let docs = &self.loaded.documents;
         let inputs = docs.iter().enumerate().filter(|(id, _)| self.is_emitted(*id, keep_bindings, drop_mappings));
         let mut out: Vec<emit::Emitted<'_>> =
-            inputs.map(|(id, d)| emit::Emitted { relative: &d.file.relative, value: &values[id] }).collect();
+            inputs.map(|(id, d)| emit::Emitted { relative: &d.file.relative, value: rewritten[id].as_ref().unwrap_or(&d.value) }).collect();
         out.extend(r.generated.iter().map(|(binding, value)| emit::Emitted { relative: &docs[*binding].file.relative, value }));
         out
     }
@@ -120,14 +128,11 @@ pub fn render(loaded: Loaded, opts: &Options) -> Rendered {
     let mut resolution = resolve::resolve(&loaded.documents, &index, opts);
     let (mut output, mut bound, mut operator_bound) = (None, Vec::new(), Vec::new());
     if !resolution.has_errors() {
-        // Cloned in parallel (order kept): a deep copy of every document is a noticeable share
-        // of a large render.
-        let mut values: Vec<Value> = {
-            use rayon::prelude::*;
-            loaded.documents.par_iter().map(|d| d.value.clone()).collect()
-        };
+        // Copy on write: only the workloads projection touches are copied.
+        let mut values = project::Rewrites::new(&loaded.documents);
         let spec = project::project_all(&mut values, &resolution);
         let operator = project::project_operator_all(&mut values, &resolution);
+        let values = values.into_inner();
         let mut failures = Vec::new();
         match spec {
             Ok(b) => bound = b,

@@ -99,16 +99,45 @@ fn entry_source(b: &Binding, key: &str, secret: &str) -> ValueSource {
     }
 }
 
-/// Apply every planned step to the workload documents (`values[id]` is document `id`) and
-/// return what each bound container received.
-pub fn project_all(values: &mut [Value], resolution: &Resolution) -> Result<Vec<BoundContainer>, Vec<(usize, String)>> {
+/// The rewritten documents of a render: a document is copied from its input the first time
+/// projection writes to it (copy on write); the others stay shared with the input.
+pub struct Rewrites<'a> {
+    inputs: &'a [crate::load::Document],
+    rewritten: Vec<Option<Value>>,
+}
+
+impl<'a> Rewrites<'a> {
+    pub fn new(inputs: &'a [crate::load::Document]) -> Self {
+        Rewrites { inputs, rewritten: vec![None; inputs.len()] }
+    }
+
+    /// Document `id` as it stands now.
+    pub fn get(&self, id: DocId) -> &Value {
+        self.rewritten[id].as_ref().unwrap_or(&self.inputs[id].value)
+    }
+
+    /// Document `id`, copied from its input on first use.
+    pub fn get_mut(&mut self, id: DocId) -> &mut Value {
+        let input = &self.inputs[id].value;
+        self.rewritten[id].get_or_insert_with(|| input.clone())
+    }
+
+    /// The rewritten documents (`None`: unchanged), indexed like the inputs.
+    pub fn into_inner(self) -> Vec<Option<Value>> {
+        self.rewritten
+    }
+}
+
+/// Apply every planned step to the workload documents and return what each bound container
+/// received.
+pub fn project_all(values: &mut Rewrites<'_>, resolution: &Resolution) -> Result<Vec<BoundContainer>, Vec<(usize, String)>> {
     let mut errors = Vec::new();
     let mut bound = Vec::new();
     for (&wid, plan) in &resolution.workloads {
         for &Step { binding, project } in &plan.steps {
             let rb = &resolution.bindings[binding];
             let secret = if project { rb.secret.as_ref() } else { None };
-            match apply(&mut values[wid], &plan.mapping.spec, &rb.binding, secret.map(|s| s.name.as_str())) {
+            match apply(values.get_mut(wid), &plan.mapping.spec, &rb.binding, secret.map(|s| s.name.as_str())) {
                 Ok(containers) => {
                     let Some(secret) = secret else { continue };
                     let b = &rb.binding;
@@ -129,7 +158,7 @@ pub fn project_all(values: &mut [Value], resolution: &Resolution) -> Result<Vec<
                         });
                     }
                 }
-                Err(e) => errors.push((binding, format!("cannot project into {}: {e}", describe(&values[wid])))),
+                Err(e) => errors.push((binding, format!("cannot project into {}: {e}", describe(values.get(wid))))),
             }
         }
     }
@@ -145,7 +174,7 @@ pub fn project_all(values: &mut [Value], resolution: &Resolution) -> Result<Vec<
 /// already defined (binding index, `container/VAR`); errors are (binding index, message).
 #[allow(clippy::type_complexity)]
 pub fn project_operator_all(
-    values: &mut [Value],
+    values: &mut Rewrites<'_>,
     resolution: &Resolution,
 ) -> Result<(Vec<BoundContainer>, Vec<(usize, String)>), Vec<(usize, String)>> {
     use crate::sbo::project::{project, sbo_template, unproject};
@@ -156,11 +185,12 @@ pub fn project_operator_all(
         for &ob in bindings {
             let rob = &resolution.operator_bindings[ob];
             let (Some(delivery), b) = (&rob.delivery, &rob.binding) else { continue };
-            let version = version_of(values[wid].get("apiVersion").and_then(Value::as_str).unwrap_or("")).to_string();
+            let version = version_of(values.get(wid).get("apiVersion").and_then(Value::as_str).unwrap_or("")).to_string();
             let tmpl = sbo_template(rob.mapping.as_deref(), &version, b.application.containers_path.as_deref());
             let result = tmpl.compile().and_then(|t| {
-                unproject(&mut values[wid], &t, b)?;
-                project(&mut values[wid], &t, b, delivery)
+                let workload = values.get_mut(wid);
+                unproject(workload, &t, b)?;
+                project(workload, &t, b, delivery)
             });
             match result {
                 Ok(projected) => {
@@ -173,7 +203,7 @@ pub fn project_operator_all(
                         bound.push(BoundContainer { workload: wid, binding: ob, container, mount_path, files, env });
                     }
                 }
-                Err(e) => errors.push((ob, format!("cannot project into {}: {e}", describe(&values[wid])))),
+                Err(e) => errors.push((ob, format!("cannot project into {}: {e}", describe(values.get(wid))))),
             }
         }
     }

@@ -151,7 +151,7 @@ pub fn compute(rendered: &Rendered, opts: &DiffOptions) -> Vec<ResourceDiff> {
     for (id, doc) in docs.iter().enumerate() {
         let after = match replaced_by[id] {
             Some(g) => Some(&resolution.generated[g].1),
-            None if emitted(id) => Some(&output[id]),
+            None if emitted(id) => Some(output[id].as_ref().unwrap_or(&doc.value)),
             None => None,
         };
         // A resource an earlier render generated and this one does not is always shown as
@@ -463,7 +463,9 @@ spec:
     fn secrets_are_masked_on_both_sides_and_a_value_only_change_says_so() {
         let mut r = rendered();
         // A render that changed a Secret value, and one that generated a Secret.
-        r.output.as_mut().unwrap()[0]["stringData"]["password"] = json!("rotated-Va1ue");
+        let mut rotated = r.loaded.documents[0].value.clone();
+        rotated["stringData"]["password"] = json!("rotated-Va1ue");
+        r.output.as_mut().unwrap()[0] = Some(rotated);
         r.resolution.generated.push((
             2,
             json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db-copy", "namespace": "default"}, "data": {"password": "aHVudGVyMi1QYTU1"}}),
@@ -487,7 +489,7 @@ spec:
         let earlier =
             json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "gen", "namespace": "default"}, "data": {"a": "1"}});
         r.loaded.documents.push(crate::load::Document { value: earlier.clone(), ..r.loaded.documents[0].clone() });
-        r.output.as_mut().unwrap().push(earlier.clone());
+        r.output.as_mut().unwrap().push(None);
         r.resolution.consumed.insert(3);
         r.resolution.replaced.insert(3);
         let mut again = earlier.clone();
