@@ -20,8 +20,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::value::Value;
 use clap::Args;
-use serde_json::Value;
 
 use crate::cli::EXIT_BAD_INPUT;
 use crate::k8s::{group_of, is_dns1123_label};

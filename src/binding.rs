@@ -3,7 +3,7 @@
 //!
 //! Nothing after this module branches on `apiVersion`.
 
-use serde_json::Value;
+use crate::value::Value;
 
 use crate::k8s::{group_of, type_name, LabelSelector};
 use crate::load::Document;

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
+use crate::value::Value;
 
 /// One output document and the input file it belongs to (relative path, for `-o DIR`).
 pub struct Emitted<'a> {

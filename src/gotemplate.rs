@@ -12,7 +12,7 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::Value;
+use crate::value::Value;
 
 /// How action output is escaped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -238,7 +238,7 @@ fn parse_operand(t: &str) -> Result<Arg, TemplateError> {
         if let Ok(i) = t.parse::<i64>() {
             return Ok(Arg::Literal(Value::from(i)));
         }
-        if let Some(n) = t.parse::<f64>().ok().and_then(serde_json::Number::from_f64) {
+        if let Some(n) = t.parse::<f64>().ok().and_then(crate::value::Number::from_f64) {
             return Ok(Arg::Literal(Value::Number(n)));
         }
         return Err(parse_err(format!("bad number syntax: {t:?}")));
@@ -783,7 +783,7 @@ fn sprintf(fmt: &str, args: &[Value]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     fn render(t: &str, data: &Value, e: Escape) -> Result<String, TemplateError> {
         Template::parse(t)?.render(data, e).map(|r| r.text)

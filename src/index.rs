@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use serde_json::Value;
+use crate::value::Value;
 
 use crate::k8s::{group_of, LabelSelector};
 use crate::load::{DocId, Document};
@@ -210,7 +210,7 @@ mod tests {
         let ix = Index::build(&docs, "default");
         assert_eq!(ix.get("apps", "Deployment", "default", "a"), &[0]);
         assert!(ix.get("apps", "Deployment", "default", "b").is_empty());
-        let sel = LabelSelector::parse(&serde_json::json!({"matchLabels": {"team": "x"}})).unwrap();
+        let sel = LabelSelector::parse(&crate::json!({"matchLabels": {"team": "x"}})).unwrap();
         assert_eq!(ix.select(&docs, "apps", "Deployment", "other", &sel), vec![1]);
         assert_eq!(ix.plural("example.com", "BatchApp"), "batchapps");
         assert_eq!(ix.plural("batch", "CronJob"), "cronjobs");

@@ -2,9 +2,9 @@
 //! JSONPath" (field names only) evaluated by hand, and the full container `path` translated
 //! into RFC 9535 syntax and evaluated with jsonpath-rust.
 
+use crate::value::{Map, Value};
 use jsonpath_rust::query::queryable::Queryable;
 use jsonpath_rust::JsonPath;
-use serde_json::{Map, Value};
 
 /// Read a field name after `.`: it runs until a delimiter; a backslash escapes (and is removed).
 fn read_name(chars: &[char], mut i: usize) -> (String, usize) {
@@ -325,7 +325,7 @@ fn normalized_steps(path: &str) -> Option<Vec<Result<&str, usize>>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     #[test]
     fn fixed_paths() {
@@ -455,7 +455,7 @@ pub fn eval_template(template: &str, root: &Value) -> Result<TemplateResult, Str
 #[cfg(test)]
 mod template_tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     #[test]
     fn single_and_multi_node_templates() {

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
+use crate::value::Value;
 
 /// The group of an `apiVersion` (`""` for the core group `v1`).
 pub fn group_of(api_version: &str) -> &str {
@@ -131,7 +131,7 @@ impl LabelSelector {
         }
     }
 
-    pub fn matches(&self, labels: Option<&serde_json::Map<String, Value>>) -> bool {
+    pub fn matches(&self, labels: Option<&crate::value::Map>) -> bool {
         let get = |k: &str| labels.and_then(|l| l.get(k)).and_then(Value::as_str);
         self.match_labels.iter().all(|(k, v)| get(k) == Some(v.as_str()))
             && self.match_expressions.iter().all(|r| match r.operator {
@@ -251,7 +251,7 @@ pub fn path_clean(p: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     #[test]
     fn groups_and_versions() {

@@ -28,8 +28,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use crate::json;
+use crate::value::{Map, Value};
 use clap::{Args, Parser, ValueEnum};
-use serde_json::{json, Map, Value};
 
 use crate::binding::classify;
 use crate::cli::{EXIT_BAD_INPUT, EXIT_UNRESOLVED};
@@ -165,7 +166,7 @@ impl Config {
     }
 
     /// Every entry of a map; all unknown keys and bad values are reported together.
-    pub fn from_map(map: &Map<String, Value>) -> Result<Config, String> {
+    pub fn from_map(map: &Map) -> Result<Config, String> {
         let mut config = Config::default();
         let errors: Vec<String> = map.iter().filter_map(|(k, v)| config.set(k, v).err()).collect();
         if errors.is_empty() {
@@ -793,7 +794,7 @@ pub fn result_of(p: &Problem, item: Option<&Value>) -> Value {
     Value::Object(r)
 }
 
-fn resource_list(input: &Map<String, Value>, items: Vec<Value>, results: Vec<Value>) -> String {
+fn resource_list(input: &Map, items: Vec<Value>, results: Vec<Value>) -> String {
     let mut out = Map::new();
     out.insert("apiVersion".into(), input.get("apiVersion").cloned().unwrap_or_else(|| "config.kubernetes.io/v1".into()));
     out.insert("kind".into(), "ResourceList".into());
@@ -1016,7 +1017,7 @@ items:
     #[test]
     fn new_items_are_placed_next_to_the_workload_that_names_them() {
         let rendered =
-            vec![json!({"kind": "Deployment", "spec": {"x": [{"secretRef": {"name": "gen"}}]}}), json!({"kind": "Deployment", "spec": {}})];
+            [json!({"kind": "Deployment", "spec": {"x": [{"secretRef": {"name": "gen"}}]}}), json!({"kind": "Deployment", "spec": {}})];
         let anchors = vec![(1, "other/b.yaml".to_string()), (0, "apps/web/deploy.yaml".to_string())];
         let rendered = |id: DocId| rendered.get(id);
         let mut new = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "gen"}});

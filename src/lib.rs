@@ -62,10 +62,11 @@ pub mod resolve;
 pub mod runtime_secrets;
 pub mod sbo;
 pub mod source_map;
+pub mod value;
 pub mod yaml_in;
 pub mod yaml_out;
 
-use serde_json::Value;
+use crate::value::Value;
 
 use crate::load::Loaded;
 use crate::problem::Problem;

@@ -11,7 +11,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde_json::{Map, Value};
+use crate::value::{Map, Value};
 
 /// Files larger than this are refused rather than parsed (hostile or accidental input).
 pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
@@ -295,7 +295,7 @@ fn push_resource(file: &Arc<SourceFile>, line: usize, end_line: usize, value: Va
 }
 
 /// A Kubernetes resource has string `apiVersion` and `kind`.
-fn is_resource(map: &Map<String, Value>) -> bool {
+fn is_resource(map: &Map) -> bool {
     let s = |k: &str| map.get(k).and_then(Value::as_str).is_some_and(|v| !v.is_empty());
     s("apiVersion") && s("kind")
 }
@@ -325,7 +325,7 @@ mod tests {
     #[test]
     fn bom_crlf_anchors_and_merge_keys() {
         let d = docs("\u{feff}apiVersion: v1\r\nkind: ConfigMap\r\nbase: &b {x: 1}\r\ndata:\r\n  <<: *b\r\n  y: 2\r\n");
-        assert_eq!(d[0].value["data"], serde_json::json!({"x": 1, "y": 2}));
+        assert_eq!(d[0].value["data"], crate::json!({"x": 1, "y": 2}));
     }
 
     #[test]

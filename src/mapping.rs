@@ -2,7 +2,7 @@
 //! pod-template annotations, containers and volumes. Defaults, version selection, validation,
 //! and the JSON form stashed on projected workloads (spec-semantics §7, §8.2).
 
-use serde_json::Value;
+use crate::value::Value;
 
 use crate::jsonpath::{parse_fixed, ContainerPath};
 use crate::k8s::type_name;
@@ -269,7 +269,7 @@ impl MappingTemplate {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     #[test]
     fn podspecable_stash_matches_the_runtime_byte_for_byte() {

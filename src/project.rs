@@ -3,7 +3,8 @@
 //! volume of the binding Secret (with downward-API `type`/`provider` overrides), read-only
 //! mounts under `$SERVICE_BINDING_ROOT`, and `secretKeyRef` env mappings.
 
-use serde_json::{json, Map, Value};
+use crate::json;
+use crate::value::{Map, Value};
 
 use crate::binding::Binding;
 use crate::index::MAPPING_ANNOTATION_PREFIX;
@@ -277,7 +278,7 @@ fn is_empty_collection(v: &Value) -> bool {
     }
 }
 
-fn object_mut(v: &mut Value) -> Result<&mut Map<String, Value>, String> {
+fn object_mut(v: &mut Value) -> Result<&mut Map, String> {
     if v.is_null() {
         *v = Value::Object(Map::new());
     }

@@ -5,8 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
+use crate::value::Value;
 use base64::Engine;
-use serde_json::Value;
 
 use crate::binding::{classify, parse_binding, Binding, BindingDocKind, WorkloadSelection};
 use crate::index::Index;

@@ -24,7 +24,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
+use crate::value::Value;
 
 use crate::jsonpath::{eval_template, print_jsonpath_value, TemplateResult};
 use crate::k8s::group_of;
@@ -266,7 +266,7 @@ fn strings(v: &Value, what: &str) -> Result<Vec<String>, String> {
     }
 }
 
-fn check_fields(m: &serde_json::Map<String, Value>, allowed: &[&str], what: &str) -> Result<(), String> {
+fn check_fields(m: &crate::value::Map, allowed: &[&str], what: &str) -> Result<(), String> {
     match m.keys().find(|k| !allowed.contains(&k.as_str())) {
         Some(k) => Err(format!("{what}: unknown field {k:?} (expected one of: {})", allowed.join(", "))),
         None => Ok(()),
@@ -578,7 +578,7 @@ mod tests {
         for c in builtin_conventions() {
             assert!(!c.secret.is_empty() && !c.creator.is_empty());
         }
-        let v = serde_json::json!({"metadata": {"name": "pg"}, "spec": {"users": [{"name": "app", "db": "admin"}]}});
+        let v = crate::json!({"metadata": {"name": "pg"}, "spec": {"users": [{"name": "app", "db": "admin"}]}});
         assert_eq!(template_string("{.metadata.name}-pguser-{.spec.users[0].name}", &v).as_deref(), Some("pg-pguser-app"));
         assert_eq!(template_string("{.spec.bootstrap.initdb.secret.name}", &v), None);
     }

@@ -7,10 +7,10 @@
 //! Built on saphyr-parser's event stream, which keeps each scalar's style and position (the
 //! serde_yaml family resolves scalars before we can see how they were written).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
+use crate::value::{Map, Number, Value};
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
-use serde_json::{Map, Number, Value};
 
 pub const MAX_DEPTH: usize = 512;
 pub const MAX_ALIAS_NODES: usize = 1_000_000;
@@ -35,8 +35,12 @@ pub struct YamlError {
 
 enum Frame {
     Seq { items: Vec<Value>, anchor: usize },
-    Map { map: Map<String, Value>, key: Option<(String, bool)>, merges: Vec<Value>, anchor: usize },
+    Map { map: Map, key: Option<(String, bool)>, merges: Vec<Value>, anchor: usize, seen: Option<HashSet<String>> },
 }
+
+/// Up to this many keys a mapping finds duplicates by scanning its entries; a larger one keeps
+/// a hash set of its keys while it is read (so a hostile 100,000-key mapping stays linear).
+const SCAN_KEYS: usize = 32;
 
 fn count_nodes(v: &Value) -> usize {
     match v {
@@ -77,7 +81,7 @@ impl Builder {
         match self.stack.last_mut() {
             None => self.docs.push(ParsedDoc { value, line: self.doc_line, end_line: span.end.line().max(self.doc_line) }),
             Some(Frame::Seq { items, .. }) => items.push(value),
-            Some(Frame::Map { map, key, merges, .. }) => match key.take() {
+            Some(Frame::Map { map, key, merges, seen, .. }) => match key.take() {
                 None => {
                     let text = match value {
                         Value::String(s) => s,
@@ -91,12 +95,22 @@ impl Builder {
                     Value::Array(items) if items.iter().all(Value::is_object) => merges.extend(items),
                     _ => return Err(err(span, "merge key << needs a mapping or a list of mappings")),
                 },
-                Some((k, false)) => match map.entry(k) {
-                    serde_json::map::Entry::Occupied(o) => return Err(err(span, format!("duplicate mapping key {:?}", o.key()))),
-                    serde_json::map::Entry::Vacant(v) => {
-                        v.insert(value);
+                Some((k, false)) => {
+                    let duplicate = match seen {
+                        Some(keys) => !keys.insert(k.clone()),
+                        None if map.len() < SCAN_KEYS => map.contains_key(&k),
+                        None => {
+                            let mut keys: HashSet<String> = map.keys().cloned().collect();
+                            let duplicate = !keys.insert(k.clone());
+                            *seen = Some(keys);
+                            duplicate
+                        }
+                    };
+                    if duplicate {
+                        return Err(err(span, format!("duplicate mapping key {k:?}")));
                     }
-                },
+                    map.push_unique(k, value);
+                }
             },
         }
         Ok(())
@@ -253,7 +267,9 @@ pub fn parse_stream(text: &str) -> Result<Vec<ParsedDoc>, YamlError> {
                 return Err(err(&span, format!("nesting deeper than {MAX_DEPTH} levels")));
             }
             Event::SequenceStart(anchor, _) => b.stack.push(Frame::Seq { items: Vec::new(), anchor }),
-            Event::MappingStart(anchor, _) => b.stack.push(Frame::Map { map: Map::new(), key: None, merges: Vec::new(), anchor }),
+            Event::MappingStart(anchor, _) => {
+                b.stack.push(Frame::Map { map: Map::new(), key: None, merges: Vec::new(), anchor, seen: None })
+            }
             Event::SequenceEnd => {
                 if let Some(Frame::Seq { items, anchor }) = b.stack.pop() {
                     b.push(Value::Array(items), anchor, &span, false)?;
@@ -261,11 +277,17 @@ pub fn parse_stream(text: &str) -> Result<Vec<ParsedDoc>, YamlError> {
             }
             Event::MappingEnd => {
                 if let Some(Frame::Map { mut map, merges, anchor, .. }) = b.stack.pop() {
+                    map.shrink_to_fit();
                     // Explicit keys win over merged ones; earlier merged maps win over later ones.
-                    for merged in merges {
-                        if let Value::Object(m) = merged {
-                            for (k, v) in m {
-                                map.entry(k).or_insert(v);
+                    if !merges.is_empty() {
+                        let mut keys: HashSet<String> = map.keys().cloned().collect();
+                        for merged in merges {
+                            if let Value::Object(m) = merged {
+                                for (k, v) in m {
+                                    if keys.insert(k.clone()) {
+                                        map.push_unique(k, v);
+                                    }
+                                }
                             }
                         }
                     }
@@ -281,7 +303,7 @@ pub fn parse_stream(text: &str) -> Result<Vec<ParsedDoc>, YamlError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     fn one(text: &str) -> Value {
         parse_stream(text).unwrap().remove(0).value

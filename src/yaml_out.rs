@@ -4,7 +4,7 @@
 //! no reader could take it for anything but that string (`yes`, `on`, `0644`, `1_000`,
 //! `2001-12-14`, `~` are quoted).
 
-use serde_json::{Map, Value};
+use crate::value::{Map, Value};
 
 /// One document, without a `---` line.
 pub fn to_string(value: &Value) -> String {
@@ -40,7 +40,7 @@ fn pad(out: &mut String, n: usize) {
 
 /// Write a map's entries at `indent`; when `lead_written`, the caller already wrote the first
 /// line's prefix (`- ` of a sequence item) in place of the padding.
-fn write_map(out: &mut String, m: &Map<String, Value>, indent: usize, mut lead_written: bool) {
+fn write_map(out: &mut String, m: &Map, indent: usize, mut lead_written: bool) {
     for (k, v) in m {
         if !std::mem::take(&mut lead_written) {
             pad(out, indent);
@@ -251,7 +251,7 @@ pub fn is_plain_safe(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     #[test]
     fn kubectl_like_layout() {
@@ -331,7 +331,7 @@ mod tests {
         let text = to_string(&v);
         assert!(text.contains(&format!("? {plain}\n")), "{text}");
         assert_eq!(crate::yaml_in::parse_stream(&text).unwrap()[0].value, v, "{text}");
-        let back: serde_json::Value = serde_norway::from_str(&text).unwrap();
+        let back: crate::value::Value = serde_norway::from_str(&text).unwrap();
         assert_eq!(back, v, "{text}");
     }
 
@@ -346,7 +346,7 @@ mod tests {
         let v = json!({"a": ["yes", "0644", "x\ny\n", "tab\there", "q'uote", "ctl\u{7}", "  \n", "- dash", "k: v"], "n": 1.5, "i": -3,
                        "nested": [[1, 2], [{"a": "b"}]], "weird key: x": "v", "multi\nkey": 1});
         let text = to_string(&v);
-        let back: serde_json::Value = serde_norway::from_str(&text).unwrap();
+        let back: crate::value::Value = serde_norway::from_str(&text).unwrap();
         assert_eq!(back, v, "{text}");
     }
 }

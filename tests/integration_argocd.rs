@@ -148,6 +148,6 @@ fn plugin_yaml_is_a_valid_v2_plugin() {
         } else {
             "true"
         };
-        c.set(name, &Value::String(sample.into())).unwrap_or_else(|e| panic!("{name}: {e}"));
+        c.set(name, &bindery::value::Value::String(sample.into())).unwrap_or_else(|e| panic!("{name}: {e}"));
     }
 }

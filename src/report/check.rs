@@ -611,7 +611,7 @@ mod tests {
     fn sarif_uris_are_relative_and_encoded() {
         assert_eq!(path_to_uri("deploy/my app/a#1.yaml"), "deploy/my%20app/a%231.yaml");
         let problems = [problem("EnvKeyNotFound", "missing key", 7)];
-        let sarif: serde_json::Value = serde_json::from_str(&to_sarif(&CheckReport::from_problems(&problems, 1, 1))).unwrap();
+        let sarif: crate::value::Value = serde_json::from_str(&to_sarif(&CheckReport::from_problems(&problems, 1, 1))).unwrap();
         let result = &sarif["runs"][0]["results"][0];
         assert_eq!(result["ruleId"], "EnvKeyNotFound");
         let rule = &sarif["runs"][0]["tool"]["driver"]["rules"][result["ruleIndex"].as_u64().unwrap() as usize];

@@ -6,8 +6,8 @@
 //! formatting; both sides go through [`redact`](crate::report::redact) first, so Secret values
 //! never appear (a Secret whose values alone changed says so, without them).
 
+use crate::value::Value;
 use serde::Serialize;
-use serde_json::Value;
 use similar::{ChangeTag, TextDiff};
 
 use crate::load::DocId;
@@ -398,7 +398,7 @@ pub fn json(diffs: &[ResourceDiff], context: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     const INPUT: &str = r#"
 apiVersion: v1

@@ -5,8 +5,8 @@
 //! Values are masked unless asked for: [`Reveal::NonSecret`] shows values that are not secret
 //! (binding overrides, ConfigMap entries, literals); only [`Reveal::All`] reads Secret values.
 
+use crate::value::Value;
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::load::DocId;
 use crate::project::{BoundContainer, ValueSource};

@@ -17,8 +17,8 @@ pub mod secret_values;
 
 use std::path::{Component, Path};
 
+use crate::value::Value;
 use serde::Serialize;
-use serde_json::Value;
 
 /// A report as pretty-printed JSON, ending with a line break.
 pub fn json_text(report: &impl Serialize) -> String {
@@ -113,7 +113,7 @@ pub fn report_path(path: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     #[test]
     fn titles_name_kind_namespace_and_name() {

@@ -5,7 +5,7 @@
 
 use std::borrow::Cow;
 
-use serde_json::{Map, Value};
+use crate::value::{Map, Value};
 
 pub use crate::diagnostics::MASK;
 
@@ -44,7 +44,7 @@ fn mask_entries(v: &mut Value) {
     match v {
         Value::Null => {}
         Value::Object(entries) => {
-            let masked: Map<String, Value> =
+            let masked: Map =
                 entries.iter().map(|(k, v)| (k.clone(), if v.is_null() { Value::Null } else { Value::String(MASK.into()) })).collect();
             *entries = masked;
         }
@@ -55,7 +55,7 @@ fn mask_entries(v: &mut Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     #[test]
     fn secret_values_are_masked_and_keys_kept() {

@@ -2,8 +2,8 @@
 //! kubelet would write it to a file. Used only when the user passed `--show-secrets`
 //! (`explain`, `materialize`); every other report works from keys alone.
 
+use crate::value::Value;
 use base64::Engine;
-use serde_json::Value;
 
 /// The bytes of entry `key` of a Secret document: `stringData` wins over `data` (as the API
 /// server merges them), `data` is base64 (whitespace ignored). `None` when the Secret has no
@@ -25,7 +25,7 @@ pub fn secret_entry(secret: &Value, key: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     #[test]
     fn string_data_wins_and_data_is_decoded() {

@@ -7,8 +7,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::json;
+use crate::value::{Map, Value};
 use base64::Engine;
-use serde_json::{json, Map, Value};
 
 use super::definitions::{annotation_name, flatten, parse_definition, Definition, DefinitionKind, RefKind};
 use super::{registry, OperatorBinding};
@@ -647,7 +648,7 @@ impl<'a> Collector<'a> {
                 v.into_iter().next().unwrap_or(Value::Null)
             }};
         }
-        let result: Map<String, Value> = match &def.kind {
+        let result: Map = match &def.kind {
             DefinitionKind::Constant(c) => {
                 if n.is_empty() {
                     self.problem("ErrorReadingBinding", format!("{what}: cannot use generic service.binding annotation for string elements, need to specify binding key like service.binding/foo"));

@@ -1,7 +1,7 @@
 //! SBO binding definitions: the `service.binding…` annotation grammar (sbo-semantics §4) and
 //! the flattening of definition results into binding items (§5.7).
 
-use serde_json::{Map, Value};
+use crate::value::{Map, Value};
 
 /// Where a referenced resource's data comes from (`objectType`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,7 +123,7 @@ pub fn parse_definition(name: &str, value: &str) -> Result<Definition, String> {
 
 /// Flatten a definition's result map into `(item name, value)` pairs (sbo-semantics §5.7).
 /// A null inside a nested map is `ValueNotFound`.
-pub fn flatten(result: &Map<String, Value>) -> Result<Vec<(String, Value)>, String> {
+pub fn flatten(result: &Map) -> Result<Vec<(String, Value)>, String> {
     fn walk(prefix: &str, key: &str, v: &Value, out: &mut Vec<(String, Value)>) -> Result<(), String> {
         match v {
             Value::Object(m) => {
@@ -157,7 +157,7 @@ pub fn flatten(result: &Map<String, Value>) -> Result<Vec<(String, Value)>, Stri
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     #[test]
     fn key_grammar() {

@@ -11,7 +11,7 @@ pub mod registry;
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
+use crate::value::Value;
 
 use crate::binding::stable_uid;
 use crate::k8s::type_name;

@@ -4,7 +4,7 @@
 //! rules, so that services whose operators only publish descriptors keep binding. Descriptor
 //! annotations have the lowest precedence: the CRD's and the resource's own override them.
 
-use serde_json::Value;
+use crate::value::Value;
 
 use crate::index::Index;
 use crate::load::Document;

@@ -8,8 +8,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::json;
+use crate::value::{Map, Value};
 use base64::Engine;
-use serde_json::{json, Map, Value};
 
 use super::collect::{Collected, ItemSource};
 use super::OperatorBinding;
@@ -82,8 +83,7 @@ fn generated_doc(kind: &str, b: &OperatorBinding, data: &BTreeMap<String, String
     let name = generated_name(&b.name, data);
     let mut meta = json!({"name": name, "namespace": b.namespace, "annotations": {GENERATED_FOR: format!("{}/{}", b.namespace, b.name)}});
     if kind == "Secret" {
-        let encoded: Map<String, Value> =
-            data.iter().map(|(k, v)| (k.clone(), json!(base64::engine::general_purpose::STANDARD.encode(v)))).collect();
+        let encoded: Map = data.iter().map(|(k, v)| (k.clone(), json!(base64::engine::general_purpose::STANDARD.encode(v)))).collect();
         meta["labels"] = json!({"app.kubernetes.io/managed-by": "bindery"});
         json!({"apiVersion": "v1", "kind": "Secret", "metadata": meta, "type": "Opaque", "data": encoded})
     } else {
