@@ -295,6 +295,15 @@ fn kind_of(type_ref: &crate::sbo::TypeRef, docs: &[Document]) -> Option<String> 
         return Some(k.to_string());
     }
     let plural = type_ref.resource.to_ascii_lowercase();
+    let from_crd = docs.iter().filter(|d| d.kind() == "CustomResourceDefinition").find_map(|crd| {
+        let s = |p: &str| crd.value.pointer(p).and_then(Value::as_str);
+        (s("/spec/group") == Some(type_ref.group.as_str()) && s("/spec/names/plural") == Some(plural.as_str()))
+            .then(|| s("/spec/names/kind").map(str::to_string))
+            .flatten()
+    });
+    if from_crd.is_some() {
+        return from_crd;
+    }
     docs.iter()
         .filter(|d| group_of(d.api_version()) == type_ref.group && !d.kind().is_empty())
         .map(|d| d.kind())
