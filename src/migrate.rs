@@ -664,7 +664,16 @@ pub fn migrate(loaded: Loaded, opts: &Options) -> Result<Migration, Unrenderable
 
     let mut outcomes: Vec<Outcome> = Vec::new();
     let mut candidates: BTreeMap<DocId, Candidate> = BTreeMap::new();
+    // servicebinding.io ServiceBindings by namespace/name: a migrated binding must not take a
+    // name one already has (the API server would refuse the second).
+    let mut taken: BTreeSet<String> = loaded
+        .documents
+        .iter()
+        .filter(|d| classify(d) == Some(BindingDocKind::ServiceBinding(BindingApi::ServiceBindingIo)))
+        .map(|d| format!("{}/{}", d.namespace(default_ns), d.name()))
+        .collect();
     for (id, doc) in loaded.documents.iter().enumerate() {
+        let title = format!("{}/{}", doc.namespace(default_ns), doc.name());
         let candidate = match classify(doc) {
             Some(BindingDocKind::OperatorServiceBinding) => match original.resolution.operator_bindings.iter().find(|r| r.doc == id) {
                 Some(rob) => operator_candidate(&original, rob, default_ns),
@@ -673,9 +682,19 @@ pub fn migrate(loaded: Loaded, opts: &Options) -> Result<Migration, Unrenderable
             Some(BindingDocKind::ServiceBinding(BindingApi::LegacyV1alpha2)) => legacy_candidate(doc),
             _ => continue,
         };
+        let candidate = match candidate {
+            Ok(_) if taken.contains(&title) => Err(vec![reason(
+                "NameTaken",
+                format!("a servicebinding.io ServiceBinding named {title} already exists; rename one of them first"),
+            )]),
+            other => other,
+        };
+        if candidate.is_ok() {
+            taken.insert(title.clone());
+        }
         let mut outcome = Outcome {
             doc: id,
-            binding: format!("{}/{}", doc.namespace(default_ns), doc.name()),
+            binding: title,
             api_version: doc.api_version().to_string(),
             file: report_path(&doc.file.path),
             line: doc.line,

@@ -385,6 +385,13 @@ fn an_application_named_by_resource_takes_its_kind_from_the_crd() {
 }
 
 #[test]
+fn a_name_a_servicebinding_io_binding_has_is_not_taken_twice() {
+    let spec_binding = "apiVersion: servicebinding.io/v1\nkind: ServiceBinding\nmetadata: {name: b}\nspec:\n  service: {apiVersion: v1, kind: Secret, name: other}\n  workload: {apiVersion: apps/v1, kind: Deployment, name: app}\n---\n";
+    let o = outcome(&format!("{spec_binding}{}", sbo(&format!("{SERVICE}{APP}"))));
+    assert!(!o.migrated && o.has_reason("NameTaken"), "{o:?}");
+}
+
+#[test]
 fn legacy_v1alpha2_bindings_migrate() {
     let o = outcome("apiVersion: service.binding/v1alpha2\nkind: ServiceBinding\nmetadata: {name: b}\nspec:\n  service: {apiVersion: v1, kind: Secret, name: db}\n  application: {apiVersion: apps/v1, kind: Deployment, name: app}\n  env: [{name: DB_HOST, key: host}]\n");
     assert!(o.migrated, "{o:?}");
