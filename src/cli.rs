@@ -34,6 +34,9 @@ pub enum Command {
     Explain(crate::report::command::ExplainArgs),
     /// Write the binding directories one container would get into a local directory.
     Materialize(crate::report::command::MaterializeArgs),
+    /// Rewrite Service Binding Operator bindings as servicebinding.io/v1 where the containers
+    /// provably see the same; the manifests go to stdout, the report to stderr.
+    Migrate(MigrateArgs),
     /// KRM function for kpt and kustomize: a ResourceList on stdin, the rendered list on stdout
     /// (a plain YAML stream is answered with a plain stream). A bare `bindery` does the same.
     Krm(crate::krm::FunctionArgs),
@@ -103,6 +106,30 @@ pub struct RenderArgs {
     pub drop_mappings: bool,
 }
 
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum MigrateFormat {
+    /// One block per binding: migrated, or not migrated with the reasons.
+    #[default]
+    Human,
+    /// The JSON schema documented in the README.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Format of the report.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: MigrateFormat,
+    /// Exit with 1 (and print no manifests) when a binding cannot be migrated.
+    #[arg(long)]
+    pub check: bool,
+    /// Print the report on stdout instead of the manifests.
+    #[arg(long)]
+    pub report_only: bool,
+}
+
 /// Run bindery with the process arguments.
 pub fn main() -> ExitCode {
     if let Some(code) = crate::krm::intercept() {
@@ -121,6 +148,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => crate::report::command::check(&args),
         Command::Explain(args) => crate::report::command::explain(&args),
         Command::Materialize(args) => crate::report::command::materialize(&args),
+        Command::Migrate(args) => migrate(&args),
         Command::Krm(args) => crate::krm::run_filter(&args),
         Command::KustomizePlugin(args) => crate::krm::run_plugin(&args),
         Command::ArgocdCmp(args) => crate::argocd::run(&args),
@@ -168,4 +196,63 @@ fn render(args: &RenderArgs) -> ExitCode {
     drop(docs);
     std::mem::forget(rendered);
     ExitCode::SUCCESS
+}
+
+fn migrate(args: &MigrateArgs) -> ExitCode {
+    let loaded = match crate::load::load_paths(&args.input.paths) {
+        Ok(l) => l,
+        Err(errors) => {
+            for e in &errors {
+                eprint(&crate::diagnostics::render_load_error(e));
+            }
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
+    let options = match args.input.options() {
+        Ok(o) => o,
+        Err(e) => {
+            eprint(&format!("bindery: {e}\n"));
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
+    let migration = match crate::migrate::migrate(loaded, &options) {
+        Ok(m) => m,
+        Err(crate::migrate::Unrenderable(rendered)) => {
+            for p in rendered.problems() {
+                eprint(&crate::diagnostics::render_problem(p, &rendered.loaded.documents));
+            }
+            let n = rendered.problems().iter().filter(|p| p.is_error()).count();
+            eprint(&format!("bindery: {n} error(s); the input does not render, so no migration can be proven\n"));
+            return ExitCode::from(EXIT_UNRESOLVED);
+        }
+    };
+    let report = match args.format {
+        MigrateFormat::Human => crate::migrate::to_text(&migration),
+        MigrateFormat::Json => crate::migrate::to_json(&migration),
+    };
+    let failed = args.check && !migration.all_migrated();
+    let stdout_text = if args.report_only {
+        report
+    } else {
+        eprint(&report);
+        if failed {
+            return ExitCode::from(EXIT_UNRESOLVED);
+        }
+        // `loaded` went into the migration; documents keep their input files for `-o`-style use.
+        let docs: Vec<Emitted<'_>> =
+            migration.documents.iter().map(|value| Emitted { relative: std::path::Path::new(""), value }).collect();
+        emit::stream(&docs)
+    };
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(stdout_text.as_bytes()).and_then(|()| out.flush()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprint(&format!("bindery: cannot write to stdout: {e}\n"));
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    }
+    if failed {
+        ExitCode::from(EXIT_UNRESOLVED)
+    } else {
+        ExitCode::SUCCESS
+    }
 }

@@ -55,6 +55,7 @@ pub mod k8s;
 pub mod krm;
 pub mod load;
 pub mod mapping;
+pub mod migrate;
 pub mod problem;
 pub mod project;
 pub mod report;
