@@ -20,7 +20,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use serde::Serialize;
-use serde_json::{json, Map, Value};
+use crate::json;
+use crate::value::{Map, Value};
 
 use crate::binding::{classify, BindingApi, BindingDocKind};
 use crate::k8s::group_of;

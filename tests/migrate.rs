@@ -14,7 +14,8 @@ use std::process::Command;
 use bindery::load::{load_paths, Loaded};
 use bindery::migrate::{compare, container_views, migrate, render_with, Migration, TARGET_API_VERSION};
 use bindery::resolve::Options;
-use serde_json::{json, Value};
+use bindery::json;
+use bindery::value::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_bindery");
 
