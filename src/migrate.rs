@@ -19,9 +19,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use serde::Serialize;
 use crate::json;
 use crate::value::{Map, Value};
+use serde::Serialize;
 
 use crate::binding::{classify, BindingApi, BindingDocKind};
 use crate::k8s::group_of;

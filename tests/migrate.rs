@@ -11,10 +11,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use bindery::json;
 use bindery::load::{load_paths, Loaded};
 use bindery::migrate::{compare, container_views, migrate, render_with, Migration, TARGET_API_VERSION};
 use bindery::resolve::Options;
-use bindery::json;
 use bindery::value::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_bindery");
