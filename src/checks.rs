@@ -146,22 +146,31 @@ pub fn collision_problems(
             (format!("{}/{}", rb.binding.namespace, rb.binding.name), &docs[rb.doc])
         }
     };
-    let mut mounts: BTreeMap<(usize, String, String), Vec<Use>> = BTreeMap::new();
-    let mut vars: BTreeMap<(usize, String, String), Vec<Use>> = BTreeMap::new();
+    // Keyed by (workload, container, path or variable), borrowing the records.
+    type Uses<'a> = BTreeMap<(usize, &'a str, &'a str), Vec<(bool, usize)>>;
+    let mut mount_uses: Uses = BTreeMap::new();
+    let mut var_uses: Uses = BTreeMap::new();
     for (operator_api, records) in [(false, spec), (true, operator)] {
         for r in records {
-            let (binding, doc) = name_of(operator_api, r.binding);
             if !r.mount_path.is_empty() {
-                mounts
-                    .entry((r.workload, r.container.clone(), r.mount_path.clone()))
-                    .or_default()
-                    .push(Use { binding: binding.clone(), doc });
+                mount_uses.entry((r.workload, &r.container, &r.mount_path)).or_default().push((operator_api, r.binding));
             }
-            for (var, _) in &r.env {
-                vars.entry((r.workload, r.container.clone(), var.clone())).or_default().push(Use { binding: binding.clone(), doc });
+            for (var, _) in r.env.iter() {
+                var_uses.entry((r.workload, &r.container, var)).or_default().push((operator_api, r.binding));
             }
         }
     }
+    // Only keys used more than once need the bindings' names.
+    let named = |uses: Uses<'_>| -> Vec<((usize, String, String), Vec<Use<'_>>)> {
+        let shared = uses.into_iter().filter(|(_, u)| u.len() > 1);
+        shared
+            .map(|((w, c, k), u)| {
+                let uses = u.into_iter().map(|(op, i)| name_of(op, i)).map(|(binding, doc)| Use { binding, doc }).collect();
+                ((w, c.to_string(), k.to_string()), uses)
+            })
+            .collect()
+    };
+    let (mounts, vars) = (named(mount_uses), named(var_uses));
     let mut out = Vec::new();
     let workload = |w: usize| format!("{} {:?}", docs[w].kind(), docs[w].name());
     for ((w, container, path), uses) in mounts {

@@ -72,6 +72,9 @@ pub fn env_entry(name: &str, source: &ValueSource) -> Value {
     }
 }
 
+/// Named entries and where their values come from.
+pub type Entries = std::sync::Arc<[(String, ValueSource)]>;
+
 /// What one binding gives one container: the plain record `explain` and `materialize` print.
 #[derive(Debug, Clone)]
 pub struct BoundContainer {
@@ -82,10 +85,11 @@ pub struct BoundContainer {
     pub container: String,
     /// `$SERVICE_BINDING_ROOT/<binding name>`.
     pub mount_path: String,
-    /// Every file in the binding directory, sorted by name.
-    pub files: Vec<(String, ValueSource)>,
+    /// Every file in the binding directory, sorted by name (shared by every container the
+    /// binding reaches).
+    pub files: Entries,
     /// Every variable the binding injects, in `spec.env` order.
-    pub env: Vec<(String, ValueSource)>,
+    pub env: Entries,
 }
 
 /// The source of entry `key` of binding `b` whose Secret is `secret`.
@@ -145,9 +149,8 @@ pub fn project_all(values: &mut Rewrites<'_>, resolution: &Resolution) -> Result
                     let mut keys = secret.keys.clone();
                     keys.extend(b.type_override.as_ref().map(|_| "type".to_string()));
                     keys.extend(b.provider_override.as_ref().map(|_| "provider".to_string()));
-                    let files: Vec<(String, ValueSource)> = keys.iter().map(|k| (k.clone(), entry_source(b, k, &secret.name))).collect();
-                    let env: Vec<(String, ValueSource)> =
-                        b.env.iter().map(|m| (m.name.clone(), entry_source(b, &m.key, &secret.name))).collect();
+                    let files: Entries = keys.iter().map(|k| (k.clone(), entry_source(b, k, &secret.name))).collect();
+                    let env: Entries = b.env.iter().map(|m| (m.name.clone(), entry_source(b, &m.key, &secret.name))).collect();
                     for (container, mount_path) in containers {
                         bound.push(BoundContainer {
                             workload: wid,
@@ -197,10 +200,10 @@ pub fn project_operator_all(
                 Ok(projected) => {
                     let (containers, shadowed) = (projected.containers, projected.shadowed);
                     shadowed_all.extend(shadowed.into_iter().map(|v| (ob, v)));
-                    let sources: Vec<(String, ValueSource)> =
-                        delivery.entries.iter().map(|(name, via)| (name.clone(), via.source())).collect();
+                    let sources: Entries = delivery.entries.iter().map(|(name, via)| (name.clone(), via.source())).collect();
+                    let none: Entries = Entries::from([]);
                     for (container, mount_path) in containers {
-                        let (files, env) = if b.bind_as_files { (sources.clone(), Vec::new()) } else { (Vec::new(), sources.clone()) };
+                        let (files, env) = if b.bind_as_files { (sources.clone(), none.clone()) } else { (none.clone(), sources.clone()) };
                         bound.push(BoundContainer { workload: wid, binding: ob, container, mount_path, files, env });
                     }
                 }

@@ -1052,6 +1052,17 @@ fn duplicate_mapping_keys_are_refused() {
 }
 
 #[test]
+fn a_duplicate_key_late_in_a_large_mapping_is_refused() {
+    // Beyond 32 keys the reader checks duplicates with a hash set instead of a scan.
+    let mut text = String::from("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: wide\ndata:\n");
+    for i in 0..100_000 {
+        text.push_str(&format!("  key-{i}: v\n"));
+    }
+    text.push_str("  key-77777: again\n");
+    assert_refused("wide.yaml", &text);
+}
+
+#[test]
 fn an_eight_megabyte_scalar_renders_or_is_refused_cleanly() {
     const SIZE: usize = 8 * 1024 * 1024;
     let dir = tempdir();
