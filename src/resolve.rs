@@ -345,8 +345,12 @@ impl Resolver<'_> {
                 convention.as_ref().map(|k| k.source.creator(self.docs)).unwrap_or_default(),
                 b.namespace
             );
-            self.problem(doc, b, "SecretNotFound", "spec.service", msg)
-                .add_help("a binding can only use a Secret in its own namespace; have the Secret written to the binding's namespace");
+            self.problem(doc, b, "SecretInOtherNamespace", "spec.service", msg).add_help(format!(
+                "a pod can only reference Secrets in its own namespace, and a servicebinding.io binding projects its Secret by \
+                 reference into workloads of the binding's namespace; have the Secret written to namespace {:?} (for Crossplane: \
+                 spec.writeConnectionSecretToRef.namespace), or bind a copy of it that lives there",
+                b.namespace
+            ));
             return (Some(source), None);
         }
         let by_convention = |this: &Self| {
@@ -433,6 +437,18 @@ impl Resolver<'_> {
                 return (Some(source), Some(secret));
             }
             None => {
+                if let Some((ns, what)) = self.runtime.elsewhere(self.docs, &b.namespace, &secret_name) {
+                    let msg = format!(
+                        "the binding Secret {secret_name:?}{via} is in namespace {ns:?} ({what}), not in the namespace {:?} of the binding and its workloads",
+                        b.namespace
+                    );
+                    self.problem(doc, b, "SecretInOtherNamespace", "spec.service", msg).add_help(format!(
+                        "a pod can only reference Secrets in its own namespace; move the Secret (or what creates it) to namespace {:?}, \
+                         or move the binding and its workloads to {ns:?} (with kustomize: check the overlay's `namespace:`)",
+                        b.namespace
+                    ));
+                    return (Some(source), None);
+                }
                 let msg = format!("the binding Secret {secret_name:?}{via} was not found in namespace {:?} of the input", b.namespace);
                 let help = format!(
                     "a binding can only use a Secret in its own namespace; add that Secret to the input, or declare who creates it at run time: \

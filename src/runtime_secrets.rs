@@ -6,7 +6,7 @@
 //! 1. the Secret itself in the input ([`SecretSource::InInput`]; a SOPS-encrypted Secret counts,
 //!    its key names are readable, its values are never decrypted);
 //! 2. a Secret producer in the input ([`SecretSource::Producer`]): a bitnami `SealedSecret`
-//!    (same name, keys from `spec.encryptedData`) or an external-secrets.io `ExternalSecret`
+//!    (always its own name, keys from `spec.encryptedData` and `spec.template.data`) or an external-secrets.io `ExternalSecret`
 //!    (`spec.target.name`, default its own name; keys from `spec.data[].secretKey`, unknown when
 //!    `spec.dataFrom` is used);
 //! 3. the user's declaration ([`SecretSource::Declared`]): a `secrets:` entry of the project
@@ -371,10 +371,9 @@ impl RuntimeSecrets {
         let mut producers: HashMap<(String, String), Vec<(ProducerKind, DocId)>> = HashMap::new();
         for (id, d) in docs.iter().enumerate() {
             let (kind, name) = match (group_of(d.api_version()), d.kind()) {
-                ("bitnami.com", "SealedSecret") => {
-                    let name = d.value.pointer("/spec/template/metadata/name").and_then(Value::as_str).unwrap_or(d.name());
-                    (ProducerKind::SealedSecret, name)
-                }
+                // The controller always names the Secret after the SealedSecret (it overwrites
+                // any `spec.template.metadata.name`: sealed-secrets' `Unseal`).
+                ("bitnami.com", "SealedSecret") => (ProducerKind::SealedSecret, d.name()),
                 ("external-secrets.io", "ExternalSecret") => {
                     let name = d.value.pointer("/spec/target/name").and_then(Value::as_str).filter(|n| !n.is_empty()).unwrap_or(d.name());
                     (ProducerKind::ExternalSecret, name)
@@ -412,6 +411,30 @@ impl RuntimeSecrets {
             source: SecretSource::Declared { by: Declaration::ConfigFile { path, created_by: declared.created_by.clone() } },
             keys,
             unknown_keys,
+        })
+    }
+
+    /// Where a Secret named `name` exists or will exist in a namespace other than `namespace`:
+    /// the Secret in the input, a producer, or a config-file declaration, as (namespace, what).
+    /// For the mistake of a binding Secret in another namespace than the workload.
+    pub fn elsewhere(&self, docs: &[Document], namespace: &str, name: &str) -> Option<(String, String)> {
+        let secret = docs.iter().find(|d| {
+            d.kind() == "Secret" && group_of(d.api_version()).is_empty() && d.name() == name && d.namespace(&self.default_ns) != namespace
+        });
+        if let Some(d) = secret {
+            return Some((d.namespace(&self.default_ns).to_string(), format!("the Secret at {}", d.location())));
+        }
+        let mut produced: Vec<(&(String, String), &Vec<(ProducerKind, DocId)>)> =
+            self.producers.iter().filter(|((ns, n), _)| n == name && ns != namespace).collect();
+        produced.sort_by_key(|(k, _)| *k);
+        if let Some(((ns, _), p)) = produced.first() {
+            let (kind, doc) = p[0];
+            return Some((ns.clone(), format!("{} {:?} at {}", kind.kind(), docs[doc].name(), docs[doc].location())));
+        }
+        let path = self.config.path.clone().unwrap_or_else(|| CONFIG_FILE.into());
+        self.config.secrets.iter().find_map(|s| {
+            let ns = s.namespace.as_deref().unwrap_or(&self.default_ns);
+            (s.name == name && ns != namespace).then(|| (ns.to_string(), format!("a `secrets:` entry in {path}")))
         })
     }
 
@@ -483,7 +506,7 @@ impl RuntimeSecrets {
                 let Some(name) = template_string(&candidate.name, &value) else { continue };
                 let ns = c.namespace.as_deref().and_then(|t| template_string(t, &value)).unwrap_or_else(|| namespace.clone());
                 let keys = keys_annotation.clone().or_else(|| candidate.keys.as_ref().map(|k| k.iter().cloned().collect()));
-                let unknown_keys = keys.is_none().then(|| format!("the convention for {} does not know the key names", c.kind));
+                let unknown_keys = keys.is_none().then(|| format!("the convention for {} does not know the key names", svc.kind()));
                 let rule = match &c.origin {
                     Some(path) => format!("Secret name {}, declared in {path}", candidate.name),
                     None => format!("Secret name {}", candidate.name),
@@ -527,8 +550,14 @@ fn producer_keys(kind: ProducerKind, doc: &Document) -> (Option<BTreeSet<String>
         ProducerKind::SealedSecret => {
             let mut keys: BTreeSet<String> =
                 doc.value.pointer("/spec/encryptedData").and_then(Value::as_object).into_iter().flatten().map(|(k, _)| k.clone()).collect();
-            // A template's plain `data` entries are written into the Secret too.
-            keys.extend(doc.value.pointer("/spec/template/data").and_then(Value::as_object).into_iter().flatten().map(|(k, _)| k.clone()));
+            // A template's `data` entries are written into the Secret too; a null entry removes one.
+            for (k, v) in doc.value.pointer("/spec/template/data").and_then(Value::as_object).into_iter().flatten() {
+                if v.is_null() {
+                    keys.remove(k);
+                } else {
+                    keys.insert(k.clone());
+                }
+            }
             (Some(keys), None)
         }
         ProducerKind::ExternalSecret => {
