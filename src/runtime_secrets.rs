@@ -163,13 +163,16 @@ const BASIC_AUTH_KEYS: &[&str] = &["password", "username"];
 
 /// The built-in convention table (documented in the README, "Run-time Secrets").
 pub const BUILTIN_CONVENTIONS: &[Row] = &[
+    // With `bootstrap.initdb.secret` CloudNativePG reads the application user's credentials
+    // from a Secret the team provides; otherwise it creates `<name>-app`.
     (
         "postgresql.cnpg.io",
         "Cluster",
-        &[("{.spec.bootstrap.initdb.secret.name}", Some(BASIC_AUTH_KEYS)), ("{.metadata.name}-app", Some(PG_CNPG_KEYS))],
+        &[("{.spec.bootstrap.initdb.secret.name}", Some(BASIC_AUTH_KEYS))],
         None,
-        "the CloudNativePG operator",
+        "the team (CloudNativePG reads spec.bootstrap.initdb.secret, it does not create it)",
     ),
+    ("postgresql.cnpg.io", "Cluster", &[("{.metadata.name}-app", Some(PG_CNPG_KEYS))], None, "the CloudNativePG operator"),
     (
         "postgres-operator.crunchydata.com",
         "PostgresCluster",
