@@ -174,7 +174,9 @@ pub fn collision_problems(
                 r.container,
                 workload(r.workload)
             );
-            out.push(Problem::warning("EnvVarReplaced", msg).binding(&rb.binding.namespace, &rb.binding.name).at(Location::of(&docs[rb.doc])));
+            out.push(
+                Problem::warning("EnvVarReplaced", msg).binding(&rb.binding.namespace, &rb.binding.name).at(Location::of(&docs[rb.doc])),
+            );
         }
     }
     for ((w, container, path), uses) in mounts {

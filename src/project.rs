@@ -173,7 +173,15 @@ pub fn project_operator_all(
                         delivery.entries.iter().map(|(name, via)| (name.clone(), via.source())).collect();
                     for (container, mount_path) in containers {
                         let (files, env) = if b.bind_as_files { (sources.clone(), Vec::new()) } else { (Vec::new(), sources.clone()) };
-                        bound.push(BoundContainer { workload: wid, binding: ob, container, mount_path, files, env, replaced_env: Vec::new() });
+                        bound.push(BoundContainer {
+                            workload: wid,
+                            binding: ob,
+                            container,
+                            mount_path,
+                            files,
+                            env,
+                            replaced_env: Vec::new(),
+                        });
                     }
                 }
                 Err(e) => errors.push((ob, format!("cannot project into {}: {e}", describe(&values[wid])))),

@@ -427,10 +427,9 @@ impl RuntimeSecrets {
         if let Some(d) = secret {
             return Some((d.namespace(&self.default_ns).to_string(), format!("the Secret at {}", d.location())));
         }
-        let mut produced: Vec<(&(String, String), &Vec<(ProducerKind, DocId)>)> =
-            self.producers.iter().filter(|((ns, n), _)| n == name && ns != namespace).collect();
-        produced.sort_by_key(|(k, _)| *k);
-        if let Some(((ns, _), p)) = produced.first() {
+        // The first other namespace in sorted order, so the message does not depend on hashing.
+        let produced = self.producers.iter().filter(|((ns, n), _)| n == name && ns != namespace).min_by_key(|(k, _)| *k);
+        if let Some(((ns, _), p)) = produced {
             let (kind, doc) = p[0];
             return Some((ns.clone(), format!("{} {:?} at {}", kind.kind(), docs[doc].name(), docs[doc].location())));
         }

@@ -95,7 +95,9 @@ impl Service<'_> {
     /// or `default`) when the manifest sets none, as it would be on the cluster.
     fn value(&self) -> std::borrow::Cow<'_, Value> {
         if let Some(k) = &self.run_time {
-            return std::borrow::Cow::Owned(json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": k.name, "namespace": k.namespace}}));
+            return std::borrow::Cow::Owned(
+                json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": k.name, "namespace": k.namespace}}),
+            );
         }
         let set = self.doc.value.pointer("/metadata/namespace").and_then(Value::as_str).is_some_and(|n| !n.is_empty());
         if set {
