@@ -417,8 +417,23 @@ impl Resolver<'_> {
             _ => None,
         };
         let known: Option<KnownSecret> = self.runtime.declared(self.docs, &b.namespace, &secret_name).or(annotated).or(convention.clone());
+        // Found only in another namespace: a mistake even when missing Secrets are allowed.
+        let elsewhere = if known.is_none() { self.runtime.elsewhere(self.docs, &b.namespace, &secret_name) } else { None };
         let known = match known {
             Some(k) => k,
+            None if elsewhere.is_some() => {
+                let (ns, what) = elsewhere.unwrap_or_default();
+                let msg = format!(
+                    "the binding Secret {secret_name:?}{via} is in namespace {ns:?} ({what}), not in the namespace {:?} of the binding and its workloads",
+                    b.namespace
+                );
+                self.problem(doc, b, "SecretInOtherNamespace", "spec.service", msg).add_help(format!(
+                    "a pod can only reference Secrets in its own namespace; move the Secret (or what creates it) to namespace {:?}, \
+                     or move the binding and its workloads to {ns:?} (with kustomize: check the overlay's `namespace:`)",
+                    b.namespace
+                ));
+                return (Some(source), None);
+            }
             None if self.runtime.allow_missing(self.opts.allow_missing_secrets) => {
                 let msg = format!(
                     "the binding Secret {secret_name:?}{via} is not in namespace {:?} of the input and nothing declares who creates it; \
@@ -437,18 +452,6 @@ impl Resolver<'_> {
                 return (Some(source), Some(secret));
             }
             None => {
-                if let Some((ns, what)) = self.runtime.elsewhere(self.docs, &b.namespace, &secret_name) {
-                    let msg = format!(
-                        "the binding Secret {secret_name:?}{via} is in namespace {ns:?} ({what}), not in the namespace {:?} of the binding and its workloads",
-                        b.namespace
-                    );
-                    self.problem(doc, b, "SecretInOtherNamespace", "spec.service", msg).add_help(format!(
-                        "a pod can only reference Secrets in its own namespace; move the Secret (or what creates it) to namespace {:?}, \
-                         or move the binding and its workloads to {ns:?} (with kustomize: check the overlay's `namespace:`)",
-                        b.namespace
-                    ));
-                    return (Some(source), None);
-                }
                 let msg = format!("the binding Secret {secret_name:?}{via} was not found in namespace {:?} of the input", b.namespace);
                 let help = format!(
                     "a binding can only use a Secret in its own namespace; add that Secret to the input, or declare who creates it at run time: \

@@ -604,6 +604,25 @@ mod tests {
         assert!(err.contains("unknown field \"key\""), "{err}");
     }
 
+    fn doc(text: &str) -> Document {
+        crate::load::parse_file("p.yaml".into(), "p.yaml".into(), text.as_bytes().to_vec()).unwrap().1.remove(0)
+    }
+
+    #[test]
+    fn a_sealed_secret_names_its_secret_after_itself_and_null_template_data_removes_a_key() {
+        let sealed = doc(
+            "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata: {name: db, namespace: shop}\n\
+             spec:\n  encryptedData: {password: Ag==, legacy: Ag==}\n  template:\n    metadata: {name: other}\n    data: {type: postgresql, legacy: null}\n",
+        );
+        let docs = vec![sealed];
+        let runtime = RuntimeSecrets::build(&docs, &RuntimeConfig::default(), "default");
+        assert!(runtime.declared(&docs, "shop", "other").is_none());
+        let known = runtime.declared(&docs, "shop", "db").unwrap();
+        assert_eq!(known.keys.unwrap().into_iter().collect::<Vec<_>>(), ["password", "type"]);
+        assert_eq!(runtime.elsewhere(&docs, "web", "db").unwrap().0, "shop");
+        assert!(runtime.elsewhere(&docs, "shop", "db").is_none());
+    }
+
     #[test]
     fn builtin_table_is_well_formed() {
         for c in builtin_conventions() {

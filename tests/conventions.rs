@@ -634,6 +634,18 @@ fn collisions_and_namespaces_name_what_collides() {
     assert_eq!(run.code, 1);
     assert!(run.stdout.contains("\"rule\": \"SecretValuesCopied\"") && run.stdout.contains("which a pod in \\\"shop\\\" cannot reference"));
 
+    // Found only in another namespace is a mistake even when missing Secrets are allowed.
+    let (code, rules) = check_rules(&["--allow-missing-secrets", "fixtures/checks/secret-other-namespace"]);
+    assert_eq!((code, rules), (1, vec![("error".to_string(), "SecretInOtherNamespace".to_string()); 2]));
+
+    // Rendered again, the variable is the binding's own: replaced once, reported once.
+    let first = bindery(&["render", "--keep-bindings", "fixtures/checks/env-var-replaced"], None);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert!(first.stderr.contains("EnvVarReplaced"), "{}", first.stderr);
+    let again = bindery(&["render", "--keep-bindings", "-"], Some(&first.stdout));
+    assert_eq!((again.code, again.stdout.as_str()), (0, first.stdout.as_str()));
+    assert!(!again.stderr.contains("EnvVarReplaced"), "{}", again.stderr);
+
     let run = bindery(&["check", "--format", "json", "fixtures/checks/env-var-replaced"], None);
     let report: Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(
