@@ -563,7 +563,9 @@ fn producer_keys(kind: ProducerKind, doc: &Document) -> (Option<BTreeSet<String>
             (Some(keys), None)
         }
         ProducerKind::ExternalSecret => {
-            let mut keys: BTreeSet<String> = doc
+            // As external-secrets' template step: no template data → the provider's data; a
+            // template replaces it (mergePolicy Replace, the default) or adds to it (Merge).
+            let provided: BTreeSet<String> = doc
                 .value
                 .pointer("/spec/data")
                 .and_then(Value::as_array)
@@ -571,18 +573,20 @@ fn producer_keys(kind: ProducerKind, doc: &Document) -> (Option<BTreeSet<String>
                 .flatten()
                 .filter_map(|d| d.get("secretKey").and_then(Value::as_str).map(str::to_string))
                 .collect();
-            // `target.template.data` keys are what the Secret holds when a template is set.
-            if let Some(t) = doc.value.pointer("/spec/target/template/data").and_then(Value::as_object) {
-                if t.is_empty() {
-                    return (Some(keys), None);
-                }
-                keys = t.keys().cloned().collect();
-            }
             let data_from = doc.value.pointer("/spec/dataFrom").and_then(Value::as_array).is_some_and(|a| !a.is_empty());
-            if data_from {
-                (None, Some(format!("ExternalSecret {:?} uses spec.dataFrom, whose keys are only known at run time", doc.name())))
-            } else {
-                (Some(keys), None)
+            let unknown =
+                |what: &str| (None, Some(format!("ExternalSecret {:?} uses {what}, whose keys are only known at run time", doc.name())));
+            let template = doc.value.pointer("/spec/target/template");
+            let templated: BTreeSet<String> =
+                template.and_then(|t| t.get("data")).and_then(Value::as_object).into_iter().flatten().map(|(k, _)| k.clone()).collect();
+            let template_from = template.and_then(|t| t.get("templateFrom")).and_then(Value::as_array).is_some_and(|a| !a.is_empty());
+            let merge = template.and_then(|t| t.get("mergePolicy")).and_then(Value::as_str) == Some("Merge");
+            match (templated.is_empty() && !template_from, merge) {
+                (true, _) | (false, true) if data_from => unknown("spec.dataFrom"),
+                _ if template_from => unknown("spec.target.template.templateFrom"),
+                (true, _) => (Some(provided), None),
+                (false, true) => (Some(provided.into_iter().chain(templated).collect()), None),
+                (false, false) => (Some(templated), None),
             }
         }
     }
@@ -621,6 +625,27 @@ mod tests {
         assert_eq!(known.keys.unwrap().into_iter().collect::<Vec<_>>(), ["password", "type"]);
         assert_eq!(runtime.elsewhere(&docs, "web", "db").unwrap().0, "shop");
         assert!(runtime.elsewhere(&docs, "shop", "db").is_none());
+    }
+
+    #[test]
+    fn external_secret_keys_follow_the_template_step() {
+        let keys = |spec: &str| {
+            let d = doc(&format!("apiVersion: external-secrets.io/v1beta1\nkind: ExternalSecret\nmetadata: {{name: es}}\nspec: {spec}\n"));
+            producer_keys(ProducerKind::ExternalSecret, &d).0.map(|k| k.into_iter().collect::<Vec<_>>().join(","))
+        };
+        let data = "data: [{secretKey: a}, {secretKey: b}]";
+        assert_eq!(keys(&format!("{{{data}}}")).as_deref(), Some("a,b"));
+        assert_eq!(keys(&format!("{{{data}, target: {{template: {{type: Opaque}}}}}}")).as_deref(), Some("a,b"));
+        assert_eq!(keys(&format!("{{{data}, target: {{template: {{data: {{url: x}}}}}}}}")).as_deref(), Some("url"));
+        assert_eq!(
+            keys(&format!("{{{data}, target: {{template: {{mergePolicy: Merge, data: {{url: x}}}}}}}}")).as_deref(),
+            Some("a,b,url")
+        );
+        // A replacing template makes dataFrom irrelevant; merging or no template does not.
+        assert_eq!(keys("{dataFrom: [{extract: {key: k}}], target: {template: {data: {url: x}}}}").as_deref(), Some("url"));
+        assert_eq!(keys("{dataFrom: [{extract: {key: k}}], target: {template: {mergePolicy: Merge, data: {url: x}}}}"), None);
+        assert_eq!(keys("{dataFrom: [{extract: {key: k}}]}"), None);
+        assert_eq!(keys(&format!("{{{data}, target: {{template: {{templateFrom: [{{configMap: {{name: t}}}}]}}}}}}")), None);
     }
 
     #[test]
