@@ -1,8 +1,9 @@
 //! Checks on the resolved and projected result that no upstream implementation makes:
 //! what the major binding consumers (Spring Cloud Bindings, Quarkus, Node
 //! `kube-service-bindings`) need from a binding directory, the spec's formats for well-known
-//! entries (warnings; messages name keys, never values), and collisions between bindings in one
-//! container (errors: two bindings mounted at one path, which the spec leaves undefined).
+//! entries (warnings; messages name keys, never values), and collisions in one container (an
+//! error: two bindings mounted at one path, which the spec leaves undefined; warnings: one
+//! variable injected twice, or replacing one the container sets itself).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -125,8 +126,9 @@ pub fn consumer_problems(docs: &[Document], resolution: &Resolution) -> Vec<Prob
     out
 }
 
-/// Two bindings mounted at one path of one container (an error), and one variable injected by
-/// two bindings (a warning: the later binding's wins).
+/// Two bindings mounted at one path of one container (an error), one variable injected by
+/// two bindings (a warning: the later binding's wins), and a variable the container set itself
+/// that a binding's `spec.env` replaced (a warning).
 pub fn collision_problems(
     docs: &[Document],
     resolution: &Resolution,
@@ -173,6 +175,19 @@ pub fn collision_problems(
     let (mounts, vars) = (named(mount_uses), named(var_uses));
     let mut out = Vec::new();
     let workload = |w: usize| format!("{} {:?}", docs[w].kind(), docs[w].name());
+    for r in spec {
+        let rb = &resolution.bindings[r.binding];
+        for var in &r.replaced_env {
+            let msg = format!(
+                "spec.env maps {var}, which container {:?} of {} already sets itself: the binding's variable replaces the container's",
+                r.container,
+                workload(r.workload)
+            );
+            out.push(
+                Problem::warning("EnvVarReplaced", msg).binding(&rb.binding.namespace, &rb.binding.name).at(Location::of(&docs[rb.doc])),
+            );
+        }
+    }
     for ((w, container, path), uses) in mounts {
         let names: BTreeSet<&str> = uses.iter().map(|u| u.binding.as_str()).collect();
         if names.len() > 1 {

@@ -90,6 +90,8 @@ pub struct BoundContainer {
     pub files: Entries,
     /// Every variable the binding injects, in `spec.env` order.
     pub env: Entries,
+    /// Variables the container set itself that a `spec.env` mapping replaced.
+    pub replaced_env: Vec<String>,
 }
 
 /// The source of entry `key` of binding `b` whose Secret is `secret`.
@@ -151,7 +153,7 @@ pub fn project_all(values: &mut Rewrites<'_>, resolution: &Resolution) -> Result
                     keys.extend(b.provider_override.as_ref().map(|_| "provider".to_string()));
                     let files: Entries = keys.iter().map(|k| (k.clone(), entry_source(b, k, &secret.name))).collect();
                     let env: Entries = b.env.iter().map(|m| (m.name.clone(), entry_source(b, &m.key, &secret.name))).collect();
-                    for (container, mount_path) in containers {
+                    for BoundInto { container, mount_path, replaced_env } in containers {
                         bound.push(BoundContainer {
                             workload: wid,
                             binding,
@@ -159,6 +161,7 @@ pub fn project_all(values: &mut Rewrites<'_>, resolution: &Resolution) -> Result
                             mount_path,
                             files: files.clone(),
                             env: env.clone(),
+                            replaced_env,
                         });
                     }
                 }
@@ -204,7 +207,15 @@ pub fn project_operator_all(
                     let none: Entries = Entries::from([]);
                     for (container, mount_path) in containers {
                         let (files, env) = if b.bind_as_files { (sources.clone(), none.clone()) } else { (none.clone(), sources.clone()) };
-                        bound.push(BoundContainer { workload: wid, binding: ob, container, mount_path, files, env });
+                        bound.push(BoundContainer {
+                            workload: wid,
+                            binding: ob,
+                            container,
+                            mount_path,
+                            files,
+                            env,
+                            replaced_env: Vec::new(),
+                        });
                     }
                 }
                 Err(e) => errors.push((ob, format!("cannot project into {}: {e}", describe(values.get(wid))))),
@@ -224,14 +235,19 @@ fn describe(v: &Value) -> String {
     format!("{kind} {name:?}")
 }
 
+/// One container a binding was projected into.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoundInto {
+    /// The container's name (empty when the mapping gives none).
+    pub container: String,
+    pub mount_path: String,
+    /// Variables the container set itself that a `spec.env` mapping replaced.
+    pub replaced_env: Vec<String>,
+}
+
 /// Unproject `binding` from `workload`, then project it with `secret` when given. Returns the
-/// bound containers as (name, mount path).
-pub fn apply(
-    workload: &mut Value,
-    current: &MappingSpec,
-    binding: &Binding,
-    secret: Option<&str>,
-) -> Result<Vec<(String, String)>, String> {
+/// bound containers.
+pub fn apply(workload: &mut Value, current: &MappingSpec, binding: &Binding, secret: Option<&str>) -> Result<Vec<BoundInto>, String> {
     let names = Names::of(&binding.uid);
     let version = version_of(workload.get("apiVersion").and_then(Value::as_str).unwrap_or("")).to_string();
     let stashed = workload
@@ -400,7 +416,7 @@ fn remove_keys(root: &mut Value, path: &[String], keys: &[&String], emptied: &mu
     Ok(())
 }
 
-fn project(root: &mut Value, tmpl: &CompiledTemplate, b: &Binding, secret: &str, names: &Names) -> Result<Vec<(String, String)>, String> {
+fn project(root: &mut Value, tmpl: &CompiledTemplate, b: &Binding, secret: &str, names: &Names) -> Result<Vec<BoundInto>, String> {
     let mut bound = Vec::new();
     // Pod-template annotations: the Secret name and the overrides the downward API reads.
     {
@@ -462,22 +478,28 @@ fn project(root: &mut Value, tmpl: &CompiledTemplate, b: &Binding, secret: &str,
         };
         let mut mounts = take_list(container, &entry.volume_mounts, "volumeMounts")?;
         let mount_path = path_join(&root_dir, &b.directory);
-        mounts.push(json!({"name": names.volume, "mountPath": mount_path, "readOnly": true}));
-        bound.push((container_name, mount_path));
+        mounts.push(json!({"name": names.volume, "mountPath": mount_path.clone(), "readOnly": true}));
         sort_projected(&mut mounts, |m| name_of(m).starts_with(VOLUME_PREFIX));
         *slot_fixed(container, &entry.volume_mounts)? = Value::Array(mounts);
 
-        for m in &b.env {
-            // A mapped variable replaces any variable of the same name (no duplicates).
-            env.retain(|e| name_of(e) != m.name);
-            env.push(env_entry(&m.name, &entry_source(b, &m.key, secret)));
-        }
-        sort_projected(&mut env, |e| {
+        let projected = |e: &Value| {
             let from_secret = e.pointer("/valueFrom/secretKeyRef/name").and_then(Value::as_str);
             let field = e.pointer("/valueFrom/fieldRef/fieldPath").and_then(Value::as_str).unwrap_or("");
             from_secret.is_some_and(|s| bound_secrets.iter().any(|b| b == s))
                 || field.starts_with("metadata.annotations['projector.servicebinding.io")
-        });
+        };
+        let mut replaced_env = Vec::new();
+        for m in &b.env {
+            // A mapped variable replaces any variable of the same name (no duplicates); one the
+            // container set itself (not another binding's) is reported.
+            if env.iter().any(|e| name_of(e) == m.name && !projected(e)) && !replaced_env.contains(&m.name) {
+                replaced_env.push(m.name.clone());
+            }
+            env.retain(|e| name_of(e) != m.name);
+            env.push(env_entry(&m.name, &entry_source(b, &m.key, secret)));
+        }
+        bound.push(BoundInto { container: container_name, mount_path, replaced_env });
+        sort_projected(&mut env, projected);
         *slot_fixed(container, &entry.env)? = Value::Array(env);
     }
     Ok(bound)

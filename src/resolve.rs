@@ -345,8 +345,12 @@ impl Resolver<'_> {
                 convention.as_ref().map(|k| k.source.creator(self.docs)).unwrap_or_default(),
                 b.namespace
             );
-            self.problem(doc, b, "SecretNotFound", "spec.service", msg)
-                .add_help("a binding can only use a Secret in its own namespace; have the Secret written to the binding's namespace");
+            self.problem(doc, b, "SecretInOtherNamespace", "spec.service", msg).add_help(format!(
+                "a pod can only reference Secrets in its own namespace, and a servicebinding.io binding projects its Secret by \
+                 reference into workloads of the binding's namespace; have the Secret written to namespace {:?} (for Crossplane: \
+                 spec.writeConnectionSecretToRef.namespace), or bind a copy of it that lives there",
+                b.namespace
+            ));
             return (Some(source), None);
         }
         let by_convention = |this: &Self| {
@@ -413,8 +417,23 @@ impl Resolver<'_> {
             _ => None,
         };
         let known: Option<KnownSecret> = self.runtime.declared(self.docs, &b.namespace, &secret_name).or(annotated).or(convention.clone());
+        // Found only in another namespace: a mistake even when missing Secrets are allowed.
+        let elsewhere = if known.is_none() { self.runtime.elsewhere(self.docs, &b.namespace, &secret_name) } else { None };
         let known = match known {
             Some(k) => k,
+            None if elsewhere.is_some() => {
+                let (ns, what) = elsewhere.unwrap_or_default();
+                let msg = format!(
+                    "the binding Secret {secret_name:?}{via} is in namespace {ns:?} ({what}), not in the namespace {:?} of the binding and its workloads",
+                    b.namespace
+                );
+                self.problem(doc, b, "SecretInOtherNamespace", "spec.service", msg).add_help(format!(
+                    "a pod can only reference Secrets in its own namespace; move the Secret (or what creates it) to namespace {:?}, \
+                     or move the binding and its workloads to {ns:?} (with kustomize: check the overlay's `namespace:`)",
+                    b.namespace
+                ));
+                return (Some(source), None);
+            }
             None if self.runtime.allow_missing(self.opts.allow_missing_secrets) => {
                 let msg = format!(
                     "the binding Secret {secret_name:?}{via} is not in namespace {:?} of the input and nothing declares who creates it; \

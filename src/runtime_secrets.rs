@@ -6,7 +6,7 @@
 //! 1. the Secret itself in the input ([`SecretSource::InInput`]; a SOPS-encrypted Secret counts,
 //!    its key names are readable, its values are never decrypted);
 //! 2. a Secret producer in the input ([`SecretSource::Producer`]): a bitnami `SealedSecret`
-//!    (same name, keys from `spec.encryptedData`) or an external-secrets.io `ExternalSecret`
+//!    (always its own name, keys from `spec.encryptedData` and `spec.template.data`) or an external-secrets.io `ExternalSecret`
 //!    (`spec.target.name`, default its own name; keys from `spec.data[].secretKey`, unknown when
 //!    `spec.dataFrom` is used);
 //! 3. the user's declaration ([`SecretSource::Declared`]): a `secrets:` entry of the project
@@ -163,13 +163,16 @@ const BASIC_AUTH_KEYS: &[&str] = &["password", "username"];
 
 /// The built-in convention table (documented in the README, "Run-time Secrets").
 pub const BUILTIN_CONVENTIONS: &[Row] = &[
+    // With `bootstrap.initdb.secret` CloudNativePG reads the application user's credentials
+    // from a Secret the team provides; otherwise it creates `<name>-app`.
     (
         "postgresql.cnpg.io",
         "Cluster",
-        &[("{.spec.bootstrap.initdb.secret.name}", Some(BASIC_AUTH_KEYS)), ("{.metadata.name}-app", Some(PG_CNPG_KEYS))],
+        &[("{.spec.bootstrap.initdb.secret.name}", Some(BASIC_AUTH_KEYS))],
         None,
-        "the CloudNativePG operator",
+        "the team (CloudNativePG reads spec.bootstrap.initdb.secret, it does not create it)",
     ),
+    ("postgresql.cnpg.io", "Cluster", &[("{.metadata.name}-app", Some(PG_CNPG_KEYS))], None, "the CloudNativePG operator"),
     (
         "postgres-operator.crunchydata.com",
         "PostgresCluster",
@@ -371,10 +374,9 @@ impl RuntimeSecrets {
         let mut producers: HashMap<(String, String), Vec<(ProducerKind, DocId)>> = HashMap::new();
         for (id, d) in docs.iter().enumerate() {
             let (kind, name) = match (group_of(d.api_version()), d.kind()) {
-                ("bitnami.com", "SealedSecret") => {
-                    let name = d.value.pointer("/spec/template/metadata/name").and_then(Value::as_str).unwrap_or(d.name());
-                    (ProducerKind::SealedSecret, name)
-                }
+                // The controller always names the Secret after the SealedSecret (it overwrites
+                // any `spec.template.metadata.name`: sealed-secrets' `Unseal`).
+                ("bitnami.com", "SealedSecret") => (ProducerKind::SealedSecret, d.name()),
                 ("external-secrets.io", "ExternalSecret") => {
                     let name = d.value.pointer("/spec/target/name").and_then(Value::as_str).filter(|n| !n.is_empty()).unwrap_or(d.name());
                     (ProducerKind::ExternalSecret, name)
@@ -412,6 +414,29 @@ impl RuntimeSecrets {
             source: SecretSource::Declared { by: Declaration::ConfigFile { path, created_by: declared.created_by.clone() } },
             keys,
             unknown_keys,
+        })
+    }
+
+    /// Where a Secret named `name` exists or will exist in a namespace other than `namespace`:
+    /// the Secret in the input, a producer, or a config-file declaration, as (namespace, what).
+    /// For the mistake of a binding Secret in another namespace than the workload.
+    pub fn elsewhere(&self, docs: &[Document], namespace: &str, name: &str) -> Option<(String, String)> {
+        let secret = docs.iter().find(|d| {
+            d.kind() == "Secret" && group_of(d.api_version()).is_empty() && d.name() == name && d.namespace(&self.default_ns) != namespace
+        });
+        if let Some(d) = secret {
+            return Some((d.namespace(&self.default_ns).to_string(), format!("the Secret at {}", d.location())));
+        }
+        // The first other namespace in sorted order, so the message does not depend on hashing.
+        let produced = self.producers.iter().filter(|((ns, n), _)| n == name && ns != namespace).min_by_key(|(k, _)| *k);
+        if let Some(((ns, _), p)) = produced {
+            let (kind, doc) = p[0];
+            return Some((ns.clone(), format!("{} {:?} at {}", kind.kind(), docs[doc].name(), docs[doc].location())));
+        }
+        let path = self.config.path.clone().unwrap_or_else(|| CONFIG_FILE.into());
+        self.config.secrets.iter().find_map(|s| {
+            let ns = s.namespace.as_deref().unwrap_or(&self.default_ns);
+            (s.name == name && ns != namespace).then(|| (ns.to_string(), format!("a `secrets:` entry in {path}")))
         })
     }
 
@@ -483,7 +508,7 @@ impl RuntimeSecrets {
                 let Some(name) = template_string(&candidate.name, &value) else { continue };
                 let ns = c.namespace.as_deref().and_then(|t| template_string(t, &value)).unwrap_or_else(|| namespace.clone());
                 let keys = keys_annotation.clone().or_else(|| candidate.keys.as_ref().map(|k| k.iter().cloned().collect()));
-                let unknown_keys = keys.is_none().then(|| format!("the convention for {} does not know the key names", c.kind));
+                let unknown_keys = keys.is_none().then(|| format!("the convention for {} does not know the key names", svc.kind()));
                 let rule = match &c.origin {
                     Some(path) => format!("Secret name {}, declared in {path}", candidate.name),
                     None => format!("Secret name {}", candidate.name),
@@ -527,12 +552,20 @@ fn producer_keys(kind: ProducerKind, doc: &Document) -> (Option<BTreeSet<String>
         ProducerKind::SealedSecret => {
             let mut keys: BTreeSet<String> =
                 doc.value.pointer("/spec/encryptedData").and_then(Value::as_object).into_iter().flatten().map(|(k, _)| k.clone()).collect();
-            // A template's plain `data` entries are written into the Secret too.
-            keys.extend(doc.value.pointer("/spec/template/data").and_then(Value::as_object).into_iter().flatten().map(|(k, _)| k.clone()));
+            // A template's `data` entries are written into the Secret too; a null entry removes one.
+            for (k, v) in doc.value.pointer("/spec/template/data").and_then(Value::as_object).into_iter().flatten() {
+                if v.is_null() {
+                    keys.remove(k);
+                } else {
+                    keys.insert(k.clone());
+                }
+            }
             (Some(keys), None)
         }
         ProducerKind::ExternalSecret => {
-            let mut keys: BTreeSet<String> = doc
+            // As external-secrets' template step: no template data → the provider's data; a
+            // template replaces it (mergePolicy Replace, the default) or adds to it (Merge).
+            let provided: BTreeSet<String> = doc
                 .value
                 .pointer("/spec/data")
                 .and_then(Value::as_array)
@@ -540,18 +573,20 @@ fn producer_keys(kind: ProducerKind, doc: &Document) -> (Option<BTreeSet<String>
                 .flatten()
                 .filter_map(|d| d.get("secretKey").and_then(Value::as_str).map(str::to_string))
                 .collect();
-            // `target.template.data` keys are what the Secret holds when a template is set.
-            if let Some(t) = doc.value.pointer("/spec/target/template/data").and_then(Value::as_object) {
-                if t.is_empty() {
-                    return (Some(keys), None);
-                }
-                keys = t.keys().cloned().collect();
-            }
             let data_from = doc.value.pointer("/spec/dataFrom").and_then(Value::as_array).is_some_and(|a| !a.is_empty());
-            if data_from {
-                (None, Some(format!("ExternalSecret {:?} uses spec.dataFrom, whose keys are only known at run time", doc.name())))
-            } else {
-                (Some(keys), None)
+            let unknown =
+                |what: &str| (None, Some(format!("ExternalSecret {:?} uses {what}, whose keys are only known at run time", doc.name())));
+            let template = doc.value.pointer("/spec/target/template");
+            let templated: BTreeSet<String> =
+                template.and_then(|t| t.get("data")).and_then(Value::as_object).into_iter().flatten().map(|(k, _)| k.clone()).collect();
+            let template_from = template.and_then(|t| t.get("templateFrom")).and_then(Value::as_array).is_some_and(|a| !a.is_empty());
+            let merge = template.and_then(|t| t.get("mergePolicy")).and_then(Value::as_str) == Some("Merge");
+            match (templated.is_empty() && !template_from, merge) {
+                (true, _) | (false, true) if data_from => unknown("spec.dataFrom"),
+                _ if template_from => unknown("spec.target.template.templateFrom"),
+                (true, _) => (Some(provided), None),
+                (false, true) => (Some(provided.into_iter().chain(templated).collect()), None),
+                (false, false) => (Some(templated), None),
             }
         }
     }
@@ -571,6 +606,46 @@ mod tests {
         assert!(c.allow_missing_secrets);
         let err = RuntimeConfig::parse("secrets:\n- {name: x, key: [a]}\n", "c.yaml").unwrap_err();
         assert!(err.contains("unknown field \"key\""), "{err}");
+    }
+
+    fn doc(text: &str) -> Document {
+        crate::load::parse_file("p.yaml".into(), "p.yaml".into(), text.as_bytes().to_vec()).unwrap().1.remove(0)
+    }
+
+    #[test]
+    fn a_sealed_secret_names_its_secret_after_itself_and_null_template_data_removes_a_key() {
+        let sealed = doc(
+            "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata: {name: db, namespace: shop}\n\
+             spec:\n  encryptedData: {password: Ag==, legacy: Ag==}\n  template:\n    metadata: {name: other}\n    data: {type: postgresql, legacy: null}\n",
+        );
+        let docs = vec![sealed];
+        let runtime = RuntimeSecrets::build(&docs, &RuntimeConfig::default(), "default");
+        assert!(runtime.declared(&docs, "shop", "other").is_none());
+        let known = runtime.declared(&docs, "shop", "db").unwrap();
+        assert_eq!(known.keys.unwrap().into_iter().collect::<Vec<_>>(), ["password", "type"]);
+        assert_eq!(runtime.elsewhere(&docs, "web", "db").unwrap().0, "shop");
+        assert!(runtime.elsewhere(&docs, "shop", "db").is_none());
+    }
+
+    #[test]
+    fn external_secret_keys_follow_the_template_step() {
+        let keys = |spec: &str| {
+            let d = doc(&format!("apiVersion: external-secrets.io/v1beta1\nkind: ExternalSecret\nmetadata: {{name: es}}\nspec: {spec}\n"));
+            producer_keys(ProducerKind::ExternalSecret, &d).0.map(|k| k.into_iter().collect::<Vec<_>>().join(","))
+        };
+        let data = "data: [{secretKey: a}, {secretKey: b}]";
+        assert_eq!(keys(&format!("{{{data}}}")).as_deref(), Some("a,b"));
+        assert_eq!(keys(&format!("{{{data}, target: {{template: {{type: Opaque}}}}}}")).as_deref(), Some("a,b"));
+        assert_eq!(keys(&format!("{{{data}, target: {{template: {{data: {{url: x}}}}}}}}")).as_deref(), Some("url"));
+        assert_eq!(
+            keys(&format!("{{{data}, target: {{template: {{mergePolicy: Merge, data: {{url: x}}}}}}}}")).as_deref(),
+            Some("a,b,url")
+        );
+        // A replacing template makes dataFrom irrelevant; merging or no template does not.
+        assert_eq!(keys("{dataFrom: [{extract: {key: k}}], target: {template: {data: {url: x}}}}").as_deref(), Some("url"));
+        assert_eq!(keys("{dataFrom: [{extract: {key: k}}], target: {template: {mergePolicy: Merge, data: {url: x}}}}"), None);
+        assert_eq!(keys("{dataFrom: [{extract: {key: k}}]}"), None);
+        assert_eq!(keys(&format!("{{{data}, target: {{template: {{templateFrom: [{{configMap: {{name: t}}}}]}}}}}}")), None);
     }
 
     #[test]

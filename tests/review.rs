@@ -863,7 +863,8 @@ fn secret_values(dir: &Path) -> BTreeSet<String> {
     secret
 }
 
-/// Every example folder: `fixtures/*` and `fixtures/invalid/*`.
+/// Every example folder: `fixtures/*`, and the folders of the collections `fixtures/invalid/*`,
+/// `fixtures/conventions/*`, `fixtures/producers/*` and `fixtures/checks/*`.
 fn fixture_dirs() -> Vec<PathBuf> {
     let subdirs = |dir: &Path| -> Vec<PathBuf> {
         let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
@@ -871,9 +872,11 @@ fn fixture_dirs() -> Vec<PathBuf> {
         dirs
     };
     let fixtures = crate_root().join("fixtures");
-    let invalid = fixtures.join("invalid");
-    let mut out: Vec<PathBuf> = subdirs(&fixtures).into_iter().filter(|d| *d != invalid).collect();
-    out.extend(subdirs(&invalid));
+    let collections: Vec<PathBuf> = ["invalid", "conventions", "producers", "checks"].iter().map(|c| fixtures.join(c)).collect();
+    let mut out: Vec<PathBuf> = subdirs(&fixtures).into_iter().filter(|d| !collections.contains(d)).collect();
+    for c in &collections {
+        out.extend(subdirs(c));
+    }
     for f in VALID_FIXTURES.iter().chain(&INVALID_FIXTURES) {
         assert!(out.contains(&crate_root().join(f)), "{f} is not found by the fixture walk");
     }

@@ -290,6 +290,69 @@ pub const RULES: &[Rule] = &[
         "A spec.mappings template refers to binding data that does not exist.",
         "Use a key the services expose, or add it to the service.",
     ),
+    rule(
+        "SecretInOtherNamespace",
+        Error,
+        "Binding Secret is in another namespace than the workload",
+        "A servicebinding.io binding's Secret lives (or will be written) in another namespace than the binding and its \
+         workloads: an operator convention writes it there (Crossplane's writeConnectionSecretToRef.namespace), or the \
+         input holds it, its producer or its declaration only in another namespace. A pod can only reference Secrets of \
+         its own namespace, so the projection would never start. Service Binding Operator bindings may name a service in \
+         another namespace: its values are then copied (SecretValuesCopied), or refused when created at run time \
+         (RuntimeSecretValue).",
+        "Have the Secret written to the workload's namespace, or move the binding and its workloads to the Secret's \
+         namespace (with kustomize, check the overlay's namespace:).",
+    ),
+    rule(
+        "ConsumerMissingEntries",
+        Warning,
+        "Binding lacks entries its consumers need",
+        "For a well-known type (postgresql, mysql, mongodb, redis, kafka, rabbitmq, elasticsearch, ...), the binding \
+         directory lacks the entries Spring Cloud Bindings, Quarkus and kube-service-bindings read (e.g. PostgreSQL: \
+         jdbc-url or host+port+database, plus username and password). The application would start without its \
+         connection settings.",
+        "Add the entries to the Secret (an ExternalSecret template, the operator's options), or map what the Secret \
+         has with spec.env / SBO mappings.",
+    ),
+    rule(
+        "WellKnownEntryFormat",
+        Warning,
+        "Well-known entry has the wrong format",
+        "An entry the spec defines (host, port, uri, certificates, private-key) does not have the format the spec \
+         requires. The message names the entry, never its value.",
+        "Fix the entry's value in the Secret.",
+    ),
+    rule(
+        "BindingNameCollision",
+        Error,
+        "Two bindings mounted at one path",
+        "Two bindings project into one container under the same name, so both would be mounted at the same \
+         $SERVICE_BINDING_ROOT/<name>; the spec leaves the result undefined.",
+        "Give the bindings different names (spec.name, or metadata.name for SBO).",
+    ),
+    rule(
+        "EnvVarCollision",
+        Warning,
+        "One variable injected by two bindings",
+        "Two bindings inject a variable of the same name into one container; the later binding's value wins.",
+        "Rename one of the variables (spec.env, SBO naming strategy or mappings).",
+    ),
+    rule(
+        "EnvVarShadowed",
+        Warning,
+        "Container variable keeps its value over a binding's",
+        "A Service Binding Operator binding in environment mode produces a variable the container already sets; the \
+         container's own value wins, as it would over SBO's envFrom.",
+        "Remove the container's own variable, or rename the binding's with a naming strategy or mapping.",
+    ),
+    rule(
+        "EnvVarReplaced",
+        Warning,
+        "Binding replaces a variable the container sets",
+        "A servicebinding.io binding's spec.env maps a variable the container already sets with its own value; the \
+         binding's variable replaces it (the runtime would append a second variable of the same name).",
+        "Remove the container's own variable, or map the binding's value to another name.",
+    ),
 ];
 
 /// The rule with this id; a generic entry for ids the catalogue does not know yet.

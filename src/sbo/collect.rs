@@ -70,12 +70,36 @@ struct Service<'a> {
     id: DocId,
     doc: &'a Document,
     namespace: String,
+    /// A Secret service that is not in the input but created at run time (a SealedSecret or
+    /// ExternalSecret in the input, a config-file declaration): `doc` is then its producer (or
+    /// the binding) and is not read as the service.
+    run_time: Option<crate::runtime_secrets::KnownSecret>,
 }
 
 impl Service<'_> {
+    fn kind(&self) -> &str {
+        if self.run_time.is_some() {
+            "Secret"
+        } else {
+            self.doc.kind()
+        }
+    }
+
+    fn name(&self) -> &str {
+        match &self.run_time {
+            Some(k) => &k.name,
+            None => self.doc.name(),
+        }
+    }
+
     /// The object templates see: `metadata.namespace` is the resolved namespace (`--namespace`
     /// or `default`) when the manifest sets none, as it would be on the cluster.
     fn value(&self) -> std::borrow::Cow<'_, Value> {
+        if let Some(k) = &self.run_time {
+            return std::borrow::Cow::Owned(
+                json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": k.name, "namespace": k.namespace}}),
+            );
+        }
         let set = self.doc.value.pointer("/metadata/namespace").and_then(Value::as_str).is_some_and(|n| !n.is_empty());
         if set {
             return std::borrow::Cow::Borrowed(&self.doc.value);
@@ -280,9 +304,21 @@ impl<'a> Collector<'a> {
                 self.index.kind_for_resource(&s.type_ref.group, &s.type_ref.resource)
             };
             let found = kind.as_deref().and_then(|k| self.index.get(&s.type_ref.group, k, &s.namespace, &s.name).first().copied());
-            match found {
-                Some(id) => services.push(Service { id, doc: &self.docs[id], namespace: s.namespace.clone() }),
-                None => {
+            // A Secret service created at run time by a producer or declared in the config file.
+            let run_time = match (found, s.type_ref.group.is_empty() && kind.as_deref() == Some("Secret")) {
+                (None, true) => self.runtime.declared(self.docs, &s.namespace, &s.name),
+                _ => None,
+            };
+            match (found, run_time) {
+                (Some(id), _) => services.push(Service { id, doc: &self.docs[id], namespace: s.namespace.clone(), run_time: None }),
+                (None, Some(known)) => {
+                    let (id, doc) = match &known.source {
+                        crate::runtime_secrets::SecretSource::Producer { doc, .. } => (*doc, &self.docs[*doc]),
+                        _ => (self.docs.iter().position(|d| std::ptr::eq(d, self.binding_doc)).unwrap_or(0), self.binding_doc),
+                    };
+                    services.push(Service { id, doc, namespace: s.namespace.clone(), run_time: Some(known) });
+                }
+                (None, None) => {
                     let what =
                         if s.type_ref.resource.is_empty() { s.type_ref.kind.to_ascii_lowercase() } else { s.type_ref.resource.clone() };
                     let gr = if s.type_ref.group.is_empty() { what } else { format!("{what}.{}", s.type_ref.group) };
@@ -308,6 +344,15 @@ impl<'a> Collector<'a> {
         let mut owned: Vec<Item> = Vec::new();
         let mut direct_stopped = false;
         for (i, svc) in services.iter().enumerate() {
+            if let Some(known) = &svc.run_time {
+                // Nothing else to read: no document of the Secret, its keys by name only.
+                if !direct_stopped {
+                    if let SecretLookup::Items(items) = self.known_items(i, known.clone()) {
+                        direct.push(items);
+                    }
+                }
+                continue;
+            }
             let annotations = self.annotations(svc);
             if let Some(group) = self.provisioned(i, svc, &annotations) {
                 provisioned.push(group);
@@ -364,7 +409,7 @@ impl<'a> Collector<'a> {
         for (s, svc) in b.services.iter().zip(&services) {
             if let Some(id) = &s.id {
                 data.insert(id.clone(), svc.value().into_owned());
-                if svc.doc.kind() == "Secret" {
+                if svc.kind() == "Secret" {
                     secret_keys.insert(id.clone());
                 }
             }
@@ -419,7 +464,7 @@ impl<'a> Collector<'a> {
         let rename = |item: &mut Item, services: &[Service]| -> Result<(), String> {
             let t = parsed.as_ref().map_err(|e| format!("namingStrategy {template:?} does not parse: {}", e.message))?;
             let svc = &services[item.service.unwrap_or(0)];
-            let ctx = json!({"name": item.name, "service": {"kind": svc.doc.kind(), "name": svc.doc.name()}});
+            let ctx = json!({"name": item.name, "service": {"kind": svc.kind(), "name": svc.name()}});
             let r = t
                 .render(&ctx, Escape::Html)
                 .map_err(|e| format!("please check the namingStrategy template provided ({template:?}): {}", e.message))?;
