@@ -85,7 +85,12 @@ impl Builder {
                 None => {
                     let text = match value {
                         Value::String(s) => s,
-                        Value::Object(_) | Value::Array(_) => serde_json::to_string(&value).unwrap_or_default(),
+                        // Kubernetes objects have string keys (the API server's JSON has no
+                        // other kind). Writing a mapping key as JSON text would also double its
+                        // escapes at every level of nesting: exponential output.
+                        Value::Object(_) | Value::Array(_) => {
+                            return Err(err(span, "a mapping or a list used as a mapping key (Kubernetes manifests have scalar keys)"))
+                        }
                         other => key_text(&other),
                     };
                     *key = Some((text, is_plain_merge_key));
@@ -307,6 +312,14 @@ mod tests {
 
     fn one(text: &str) -> Value {
         parse_stream(text).unwrap().remove(0).value
+    }
+
+    #[test]
+    fn mapping_and_list_keys_are_refused() {
+        for text in ["{[a, b]: 1}\n", "? {a: 1}\n: v\n", "[{{{{}}}}]\n"] {
+            let e = parse_stream(text).unwrap_err();
+            assert!(e.message.contains("scalar keys"), "{text}: {}", e.message);
+        }
     }
 
     #[test]
