@@ -273,53 +273,11 @@ impl ContainerPath {
             .unwrap_or_default()
     }
 
+    /// The node at a normalized path `find` returned (`$['a'][0]['b']`), walked directly by
+    /// the document model (no JSONPath grammar).
     pub fn get_mut<'v>(root: &'v mut Value, path: &str) -> Option<&'v mut Value> {
-        // Fast path for the normalized paths `find` returns (`$['a'][0]['b']`) without escapes:
-        // walk them directly instead of re-parsing them with the full JSONPath grammar.
-        let Some(steps) = normalized_steps(path) else { return root.reference_mut(path) };
-        let mut node = root;
-        for step in steps {
-            node = match step {
-                Ok(name) => match node {
-                    Value::Object(m) => m.get_mut(name)?,
-                    // A JSON pointer token reads as an index on an array (as `reference_mut` does).
-                    Value::Array(a) if name.bytes().all(|b| b.is_ascii_digit()) && (name == "0" || !name.starts_with('0')) => {
-                        a.get_mut(name.parse::<usize>().ok()?)?
-                    }
-                    _ => return None,
-                },
-                Err(index) => node.as_array_mut()?.get_mut(index)?,
-            };
-        }
-        Some(node)
+        root.reference_mut(path)
     }
-}
-
-/// The steps of a normalized path without escapes: `Ok(name)` or `Err(index)`; `None` when
-/// `path` is not that simple form.
-fn normalized_steps(path: &str) -> Option<Vec<Result<&str, usize>>> {
-    if path.contains('\\') {
-        return None;
-    }
-    let mut rest = path.strip_prefix('$')?;
-    let mut steps = Vec::new();
-    while !rest.is_empty() {
-        rest = rest.strip_prefix('[')?;
-        if let Some(quoted) = rest.strip_prefix('\'') {
-            let end = quoted.find('\'')?;
-            steps.push(Ok(&quoted[..end]));
-            rest = quoted[end + 1..].strip_prefix(']')?;
-        } else {
-            let end = rest.find(']')?;
-            let digits = &rest[..end];
-            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-                return None;
-            }
-            steps.push(Err(digits.parse().ok()?));
-            rest = &rest[end + 1..];
-        }
-    }
-    Some(steps)
 }
 
 #[cfg(test)]

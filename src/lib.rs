@@ -113,12 +113,14 @@ impl Rendered {
     /// `drop_mappings`, and resources an earlier render generated; then every generated
     /// resource, filed under its binding's file. Empty when rendering failed.
     pub fn emitted(&self, keep_bindings: bool, drop_mappings: bool) -> Vec<emit::Emitted<'_>> {
-        let Some(rewritten) = &self.output else { return Vec::new() };
+        if self.output.is_none() {
+            return Vec::new();
+        }
         let r = &self.resolution;
         let docs = &self.loaded.documents;
         let inputs = docs.iter().enumerate().filter(|(id, _)| self.is_emitted(*id, keep_bindings, drop_mappings));
         let mut out: Vec<emit::Emitted<'_>> =
-            inputs.map(|(id, d)| emit::Emitted { relative: &d.file.relative, value: rewritten[id].as_ref().unwrap_or(&d.value) }).collect();
+            inputs.filter_map(|(id, d)| Some(emit::Emitted { relative: &d.file.relative, value: self.output_value(id)? })).collect();
         out.extend(r.generated.iter().map(|(binding, value)| emit::Emitted { relative: &docs[*binding].file.relative, value }));
         out
     }

@@ -61,10 +61,6 @@ impl Map {
         self.entries.iter_mut().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
-    pub fn get_key_value(&self, key: &str) -> Option<(&String, &Value)> {
-        self.entries.iter().find(|(k, _)| k == key).map(|(k, v)| (k, v))
-    }
-
     pub fn contains_key(&self, key: &str) -> bool {
         self.position(key).is_some()
     }
@@ -92,10 +88,6 @@ impl Map {
 
     pub fn shift_remove(&mut self, key: &str) -> Option<Value> {
         self.position(key).map(|i| self.entries.remove(i).1)
-    }
-
-    pub fn remove_entry(&mut self, key: &str) -> Option<(String, Value)> {
-        self.position(key).map(|i| self.entries.remove(i))
     }
 
     pub fn entry(&mut self, key: impl Into<String>) -> Entry<'_> {
@@ -136,17 +128,6 @@ impl Map {
 
     pub fn values(&self) -> impl DoubleEndedIterator<Item = &Value> + ExactSizeIterator {
         self.entries.iter().map(|(_, v)| v)
-    }
-
-    pub fn values_mut(&mut self) -> impl DoubleEndedIterator<Item = &mut Value> + ExactSizeIterator {
-        self.entries.iter_mut().map(|(_, v)| v)
-    }
-
-    /// Move every entry of `other` into this map (set semantics, as [`Map::insert`]).
-    pub fn append(&mut self, other: &mut Map) {
-        for (k, v) in other.entries.drain(..) {
-            self.insert(k, v);
-        }
     }
 
     pub fn shrink_to_fit(&mut self) {
@@ -303,15 +284,6 @@ impl<'a> Entry<'a> {
             Entry::Occupied(o) => o.into_mut(),
         }
     }
-    pub fn and_modify(self, f: impl FnOnce(&mut Value)) -> Self {
-        match self {
-            Entry::Occupied(mut o) => {
-                f(o.get_mut());
-                Entry::Occupied(o)
-            }
-            vacant => vacant,
-        }
-    }
 }
 
 static NULL: Value = Value::Null;
@@ -419,13 +391,8 @@ impl Value {
 
     /// Look up a JSON pointer (`/a/0/b`, `~0` and `~1` escapes), as `serde_json::Value::pointer`.
     pub fn pointer(&self, pointer: &str) -> Option<&Value> {
-        if pointer.is_empty() {
-            return Some(self);
-        }
-        let rest = pointer.strip_prefix('/')?;
         let mut node = self;
-        for token in rest.split('/') {
-            let token = unescape_token(token);
+        for token in pointer_tokens(pointer)? {
             node = match node {
                 Value::Object(m) => m.get(&token)?,
                 Value::Array(a) => a.get(parse_index(&token)?)?,
@@ -436,13 +403,8 @@ impl Value {
     }
 
     pub fn pointer_mut(&mut self, pointer: &str) -> Option<&mut Value> {
-        if pointer.is_empty() {
-            return Some(self);
-        }
-        let rest = pointer.strip_prefix('/')?;
         let mut node = self;
-        for token in rest.split('/') {
-            let token = unescape_token(token);
+        for token in pointer_tokens(pointer)? {
             node = match node {
                 Value::Object(m) => m.get_mut(&token)?,
                 Value::Array(a) => a.get_mut(parse_index(&token)?)?,
@@ -459,12 +421,6 @@ impl Value {
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)
     }
-    pub fn is_boolean(&self) -> bool {
-        matches!(self, Value::Bool(_))
-    }
-    pub fn is_number(&self) -> bool {
-        matches!(self, Value::Number(_))
-    }
     pub fn is_string(&self) -> bool {
         matches!(self, Value::String(_))
     }
@@ -473,12 +429,6 @@ impl Value {
     }
     pub fn is_object(&self) -> bool {
         matches!(self, Value::Object(_))
-    }
-    pub fn is_i64(&self) -> bool {
-        matches!(self, Value::Number(n) if n.is_i64())
-    }
-    pub fn is_u64(&self) -> bool {
-        matches!(self, Value::Number(n) if n.is_u64())
     }
     pub fn is_f64(&self) -> bool {
         matches!(self, Value::Number(n) if n.is_f64())
@@ -514,15 +464,6 @@ impl Value {
             _ => None,
         }
     }
-    pub fn as_number(&self) -> Option<&Number> {
-        match self {
-            Value::Number(n) => Some(n),
-            _ => None,
-        }
-    }
-    pub fn as_null(&self) -> Option<()> {
-        self.is_null().then_some(())
-    }
     pub fn as_array(&self) -> Option<&Vec<Value>> {
         match self {
             Value::Array(a) => Some(a),
@@ -547,6 +488,12 @@ impl Value {
             _ => None,
         }
     }
+}
+
+/// The unescaped tokens of a JSON pointer (none for `""`); `None` when it does not start with `/`.
+fn pointer_tokens(pointer: &str) -> Option<impl Iterator<Item = std::borrow::Cow<'_, str>>> {
+    let rest = if pointer.is_empty() { None } else { Some(pointer.strip_prefix('/')?) };
+    Some(rest.into_iter().flat_map(|r| r.split('/')).map(unescape_token))
 }
 
 fn unescape_token(token: &str) -> std::borrow::Cow<'_, str> {

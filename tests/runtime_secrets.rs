@@ -3,51 +3,14 @@
 //! and the hints for typical mistakes — end to end through the binary: `render` (the container
 //! view), `explain`, and `check`'s exact diagnostics.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_bindery");
+#[path = "common/views.rs"]
+mod views;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn bindery(args: &[&str], stdin: Option<&str>) -> Run {
-    let mut cmd = Command::new(BIN);
-    cmd.args(args).current_dir(root()).env("NO_COLOR", "1");
-    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() }).stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("bindery runs");
-    if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
-}
-
-/// The rendered stream as JSON values (parsed by an independent YAML reader).
-fn docs(stream: &str) -> Vec<Value> {
-    let mut out = Vec::new();
-    for d in serde_norway::Deserializer::from_str(stream) {
-        let v: Value = serde::Deserialize::deserialize(d).unwrap();
-        if !v.is_null() {
-            out.push(v);
-        }
-    }
-    out
-}
+use views::{bindery, docs, root};
 
 fn find<'a>(docs: &'a [Value], kind: &str, name: &str) -> &'a Value {
     docs.iter().find(|d| d["kind"] == kind && d["metadata"]["name"] == name).unwrap_or_else(|| panic!("no {kind} {name}"))
@@ -605,7 +568,6 @@ fn secret_values_never_appear_in_reports_of_run_time_fixtures() {
             assert!(!run.stderr.contains("ENC[AES256_GCM,data:U2VjcmV0UGFzcw"), "{all:?}");
         }
     }
-    let _ = Path::new(GITOPS);
 }
 
 #[test]

@@ -125,9 +125,9 @@ fn identity(v: &Value) -> (String, String, String, String) {
 /// Every resource the render changes, in input order, then the generated ones. Empty when
 /// rendering failed (`rendered.output` is `None`).
 pub fn compute(rendered: &Rendered, opts: &DiffOptions) -> Vec<ResourceDiff> {
-    let Some(output) = &rendered.output else {
+    if rendered.output.is_none() {
         return Vec::new();
-    };
+    }
     let docs = &rendered.loaded.documents;
     let resolution = &rendered.resolution;
     let emitted = |id: DocId| rendered.is_emitted(id, opts.keep_bindings, opts.drop_mappings);
@@ -151,7 +151,7 @@ pub fn compute(rendered: &Rendered, opts: &DiffOptions) -> Vec<ResourceDiff> {
     for (id, doc) in docs.iter().enumerate() {
         let after = match replaced_by[id] {
             Some(g) => Some(&resolution.generated[g].1),
-            None if emitted(id) => Some(output[id].as_ref().unwrap_or(&doc.value)),
+            None if emitted(id) => rendered.output_value(id),
             None => None,
         };
         // A resource an earlier render generated and this one does not is always shown as
