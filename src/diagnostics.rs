@@ -36,8 +36,8 @@ pub fn mask_line(line: &str) -> String {
 fn redacted_text(file: &SourceFile, documents: &[Document], mask_all: bool) -> String {
     let secret_ranges: Vec<Range<usize>> =
         documents.iter().filter(|d| std::ptr::eq(d.file.as_ref(), file) && d.kind() == "Secret").map(|d| d.line..d.end_line + 1).collect();
-    let mut out = String::with_capacity(file.text.len());
-    for (i, line) in file.text.split('\n').enumerate() {
+    let mut out = String::with_capacity(file.text().len());
+    for (i, line) in file.text().split('\n').enumerate() {
         let n = i + 1;
         if i > 0 {
             out.push('\n');

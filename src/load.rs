@@ -9,43 +9,78 @@
 use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::value::{Map, Value};
 
 /// Files larger than this are refused rather than parsed (hostile or accidental input).
 pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
 
-/// One input file (or stdin) with its text, kept for diagnostics.
+/// One input file (or stdin). Its text is what diagnostics quote; a file read from disk does not
+/// keep it after parsing (a large render would hold the whole input twice) and reads it again
+/// the first time a diagnostic needs it. Text given in memory (stdin, KRM input) is kept.
 #[derive(Debug)]
 pub struct SourceFile {
     /// The path as the user can find it (relative to where bindery runs when given so).
     pub path: PathBuf,
     /// Path relative to the input root it was found under; mirrors the layout for `-o DIR`.
     pub relative: PathBuf,
-    /// The text after BOM removal and CRLF normalisation.
-    pub text: String,
+    /// The text and the offset of each line start, once known.
+    text: OnceLock<Text>,
+}
+
+#[derive(Debug)]
+struct Text {
+    /// After BOM removal and CRLF normalisation.
+    text: String,
     line_starts: Vec<usize>,
 }
 
-impl SourceFile {
-    pub fn new(path: PathBuf, relative: PathBuf, text: String) -> Self {
+impl Text {
+    fn new(text: String) -> Self {
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        SourceFile { path, relative, text, line_starts }
+        Text { text, line_starts }
+    }
+}
+
+impl SourceFile {
+    /// A file whose text is kept.
+    pub fn new(path: PathBuf, relative: PathBuf, text: String) -> Self {
+        SourceFile { path, relative, text: OnceLock::from(Text::new(text)) }
+    }
+
+    /// A file on disk whose text is read again when a diagnostic needs it.
+    fn on_disk(path: PathBuf, relative: PathBuf) -> Self {
+        SourceFile { path, relative, text: OnceLock::new() }
+    }
+
+    fn loaded(&self) -> &Text {
+        self.text.get_or_init(|| {
+            // The file was read and decoded once already; if it changed or vanished since,
+            // diagnostics quote what is there now, or nothing.
+            let text = read_limited(&self.path).ok().and_then(|b| decode(b).ok()).unwrap_or_default();
+            Text::new(text)
+        })
+    }
+
+    /// The file's text (after BOM removal and CRLF normalisation).
+    pub fn text(&self) -> &str {
+        &self.loaded().text
     }
 
     /// Byte offset of the start of a 1-based line (clamped to the text).
     pub fn offset_of_line(&self, line: usize) -> usize {
-        let idx = line.saturating_sub(1).min(self.line_starts.len() - 1);
-        self.line_starts[idx]
+        let starts = &self.loaded().line_starts;
+        starts[line.saturating_sub(1).min(starts.len() - 1)]
     }
 
     /// The text of a 1-based line, without its line break.
     pub fn line_text(&self, line: usize) -> &str {
+        let text = self.text();
         let start = self.offset_of_line(line);
-        let end = self.text[start..].find('\n').map_or(self.text.len(), |e| start + e);
-        &self.text[start..end]
+        let end = text[start..].find('\n').map_or(text.len(), |e| start + e);
+        &text[start..end]
     }
 
     pub fn display(&self) -> String {
@@ -152,7 +187,7 @@ pub fn load_paths(paths: &[PathBuf]) -> Result<Loaded, Vec<LoadError>> {
                 Ok(found) => found
                     .into_par_iter()
                     .map(|(path, rel)| match read_limited(&path) {
-                        Ok(bytes) => parse_file(path, rel, bytes),
+                        Ok(bytes) => parse_disk_file(path, rel, bytes),
                         Err(e) => Err(err(&path, e)),
                     })
                     .collect(),
@@ -236,36 +271,60 @@ fn walk_error_path(e: &ignore::Error) -> Option<PathBuf> {
     }
 }
 
-/// Decode, split and parse one file.
-pub fn parse_file(path: PathBuf, relative: PathBuf, bytes: Vec<u8>) -> Result<(Arc<SourceFile>, Vec<Document>), LoadError> {
+/// Check and decode one file's bytes: no NUL bytes, UTF-8, BOM removed, CRLF normalised.
+fn decode(bytes: Vec<u8>) -> Result<String, String> {
     if bytes.len() > MAX_FILE_BYTES {
-        return Err(err(&path, format!("file is larger than {} MiB", MAX_FILE_BYTES / (1024 * 1024))));
+        return Err(format!("file is larger than {} MiB", MAX_FILE_BYTES / (1024 * 1024)));
     }
     if bytes.contains(&0) {
-        return Err(err(&path, "binary file (contains NUL bytes), not YAML or JSON"));
+        return Err("binary file (contains NUL bytes), not YAML or JSON".into());
     }
     let text = String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
-        err(&path, format!("not UTF-8 text (invalid byte at offset {offset})"))
+        format!("not UTF-8 text (invalid byte at offset {offset})")
     })?;
     let text = text.strip_prefix('\u{feff}').map(str::to_owned).unwrap_or(text);
-    let text = if text.contains('\r') { text.replace("\r\n", "\n") } else { text };
-    let is_json = path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    Ok(if text.contains('\r') { text.replace("\r\n", "\n") } else { text })
+}
+
+/// Decode, split and parse one file, keeping its text.
+pub fn parse_file(path: PathBuf, relative: PathBuf, bytes: Vec<u8>) -> Result<(Arc<SourceFile>, Vec<Document>), LoadError> {
+    let text = decode(bytes).map_err(|e| err(&path, e))?;
     let file = Arc::new(SourceFile::new(path, relative, text));
+    let docs = parse_documents(&file, file.text())?;
+    Ok((file, docs))
+}
+
+/// [`parse_file`] for a file read from disk: once parsed, its text is let go (read again if a
+/// diagnostic quotes it). A file that does not parse keeps its text for the error.
+fn parse_disk_file(path: PathBuf, relative: PathBuf, bytes: Vec<u8>) -> Result<(Arc<SourceFile>, Vec<Document>), LoadError> {
+    let text = decode(bytes).map_err(|e| err(&path, e))?;
+    let file = Arc::new(SourceFile::on_disk(path, relative));
+    match parse_documents(&file, &text) {
+        Ok(docs) => Ok((file, docs)),
+        Err(mut e) => {
+            e.file = Some(Arc::new(SourceFile::new(file.path.clone(), file.relative.clone(), text)));
+            Err(e)
+        }
+    }
+}
+
+fn parse_documents(file: &Arc<SourceFile>, text: &str) -> Result<Vec<Document>, LoadError> {
+    let is_json = file.path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("json"));
     let mut docs = Vec::new();
     if is_json {
-        let value: Value = serde_json::from_str(&file.text).map_err(|e| LoadError {
+        let value: Value = serde_json::from_str(text).map_err(|e| LoadError {
             path: file.display(),
             line: Some(e.line()),
             column: Some(e.column()),
             message: format!("invalid JSON: {e}"),
             file: Some(file.clone()),
         })?;
-        let end_line = file.line_starts.len();
-        push_resource(&file, 1, end_line, value, &mut docs);
-        return Ok((file, docs));
+        let end_line = text.matches('\n').count() + 1;
+        push_resource(file, 1, end_line, value, &mut docs);
+        return Ok(docs);
     }
-    let parsed = crate::yaml_in::parse_stream(&file.text).map_err(|e| LoadError {
+    let parsed = crate::yaml_in::parse_stream(text).map_err(|e| LoadError {
         path: file.display(),
         line: Some(e.line),
         column: Some(e.column),
@@ -273,9 +332,9 @@ pub fn parse_file(path: PathBuf, relative: PathBuf, bytes: Vec<u8>) -> Result<(A
         file: Some(file.clone()),
     })?;
     for doc in parsed {
-        push_resource(&file, doc.line, doc.end_line, doc.value, &mut docs);
+        push_resource(file, doc.line, doc.end_line, doc.value, &mut docs);
     }
-    Ok((file, docs))
+    Ok(docs)
 }
 
 fn push_resource(file: &Arc<SourceFile>, line: usize, end_line: usize, value: Value, out: &mut Vec<Document>) {

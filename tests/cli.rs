@@ -840,6 +840,18 @@ fn an_env_mapping_to_a_key_the_secret_lacks_is_env_key_not_found() {
 }
 
 #[test]
+fn a_diagnostic_quotes_the_file_on_disk() {
+    // The loader lets go of a file's text once parsed; the snippet is read back from disk.
+    let file = "fixtures/invalid/env-key-missing/inventory-db.yaml";
+    let line = line_of(file, "key: database");
+    render(["fixtures/invalid/env-key-missing"]).assert_fails(1).assert_stderr_names(&[
+        &format!("{file}:{line}:1]"),
+        &format!("{} │   - name: DB_NAME", line - 1),
+        &format!("{line} │     key: database"),
+    ]);
+}
+
+#[test]
 fn an_invalid_binding_reports_every_violation() {
     let file = "fixtures/invalid/invalid-binding/binding.yaml";
     render(["fixtures/invalid/invalid-binding"])
