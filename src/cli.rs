@@ -240,7 +240,7 @@ fn migrate(args: &MigrateArgs) -> ExitCode {
         }
         // `loaded` went into the migration; documents keep their input files for `-o`-style use.
         let docs: Vec<Emitted<'_>> =
-            migration.documents.iter().map(|value| Emitted { relative: std::path::Path::new(""), value }).collect();
+            migration.documents.iter().map(|value| Emitted { relative: std::path::Path::new(""), doc: emit::Doc::Value(value) }).collect();
         emit::stream(&docs)
     };
     let mut out = std::io::stdout().lock();

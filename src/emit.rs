@@ -2,6 +2,7 @@
 //! layout. Output is a pure function of the rendered documents, so it is byte-identical for
 //! identical input.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -10,7 +11,29 @@ use crate::value::Value;
 /// One output document and the input file it belongs to (relative path, for `-o DIR`).
 pub struct Emitted<'a> {
     pub relative: &'a Path,
-    pub value: &'a Value,
+    pub doc: Doc<'a>,
+}
+
+/// An output document: a value, or a workload of a render, projected when it is written.
+#[derive(Clone, Copy)]
+pub enum Doc<'a> {
+    Value(&'a Value),
+    Projected(&'a crate::Rendered, crate::load::DocId),
+}
+
+impl<'a> Doc<'a> {
+    pub fn value(self) -> Cow<'a, Value> {
+        match self {
+            Doc::Value(v) => Cow::Borrowed(v),
+            Doc::Projected(rendered, id) => {
+                let docs = &rendered.loaded.documents;
+                match crate::project::project_workload(docs, id, &rendered.resolution).value {
+                    Some(v) => Cow::Owned(v),
+                    None => Cow::Borrowed(&docs[id].value),
+                }
+            }
+        }
+    }
 }
 
 /// Serialize one document as YAML (without the `---` separator).
@@ -18,8 +41,8 @@ pub fn to_yaml(value: &Value) -> String {
     crate::yaml_out::to_string(value)
 }
 
-/// The whole set as one multi-document stream. Documents are serialized in parallel, in
-/// chunks, and concatenated in order.
+/// The whole set as one multi-document stream. Documents are projected and serialized in
+/// parallel, in chunks, and concatenated in order.
 pub fn stream(docs: &[Emitted<'_>]) -> String {
     use rayon::prelude::*;
     let chunks: Vec<String> = docs
@@ -28,7 +51,7 @@ pub fn stream(docs: &[Emitted<'_>]) -> String {
             let mut out = String::new();
             for d in chunk {
                 out.push_str("---\n");
-                crate::yaml_out::write_document(&mut out, d.value);
+                crate::yaml_out::write_document(&mut out, &d.doc.value());
             }
             out
         })
@@ -57,7 +80,7 @@ pub fn write_dir(dir: &Path, docs: &[Emitted<'_>]) -> std::io::Result<Vec<PathBu
         }
         let text = files.entry(rel).or_default();
         text.push_str("---\n");
-        text.push_str(&to_yaml(d.value));
+        text.push_str(&to_yaml(&d.doc.value()));
     }
     let mut written = Vec::new();
     for (rel, text) in files {

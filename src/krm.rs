@@ -21,6 +21,7 @@
 //! Everything else is a *resource*: rendered, and ServiceBindings are consumed unless
 //! `keepBindings` is set (as with `bindery render`).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::io::{IsTerminal, Read, Write};
@@ -523,9 +524,11 @@ impl HostRun {
             return None;
         }
         self.rendered.output.as_ref()?;
-        let rendered = |id: DocId| self.rendered.output_value(id);
         let res = &self.rendered.resolution;
+        let docs = &self.rendered.loaded.documents;
         let mut out = Vec::new();
+        // Where each input came out in `out` (its workloads are projected once, here).
+        let mut at: Vec<Option<usize>> = vec![None; docs.len()];
         for (original, (role, id)) in self.originals.iter().zip(&self.slots) {
             match (role, id) {
                 (Role::Pass | Role::LocalInput, _) => {
@@ -540,12 +543,19 @@ impl HostRun {
                     {
                         continue;
                     }
-                    out.extend(rendered(*id).cloned());
+                    if let Some(v) = self.rendered.output_value(*id) {
+                        at[*id] = Some(out.len());
+                        out.push(v.into_owned());
+                    }
                 }
                 (Role::Input, None) => unreachable!("inputs have an id"),
             }
         }
-        let docs = &self.rendered.loaded.documents;
+        let rendered = |id: DocId| match at[id] {
+            Some(i) => Some(Cow::Borrowed(&out[i])),
+            None => self.rendered.output_value(id),
+        };
+        let mut created = Vec::new();
         for (binding, generated) in &res.generated {
             let mut new = generated.clone();
             // Generated again with the same identity as an input an earlier run generated:
@@ -557,8 +567,9 @@ impl HostRun {
             if place_new {
                 place_new_item(&mut new, &self.anchors(*binding), rendered);
             }
-            out.push(new);
+            created.push(new);
         }
+        out.extend(created);
         Some(out)
     }
 
@@ -616,13 +627,13 @@ fn mentions(v: &Value, name: &str) -> bool {
 /// Give a created item the path annotations kpt needs to write it (unless it has them): in the
 /// directory of the first anchor whose rendered value names it (else of the first anchor, else
 /// the package root), in `<kind>_<name>.yaml` as kpt names files itself.
-pub fn place_new_item<'a>(item: &mut Value, anchors: &[(DocId, String)], rendered: impl Fn(DocId) -> Option<&'a Value>) {
+pub fn place_new_item<'a>(item: &mut Value, anchors: &[(DocId, String)], rendered: impl Fn(DocId) -> Option<Cow<'a, Value>>) {
     if annotation(item, PATH_ANNOTATION).is_some() {
         return;
     }
     let name = item.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string();
     let kind = item.get("kind").and_then(Value::as_str).unwrap_or("resource").to_ascii_lowercase();
-    let anchor = anchors.iter().find(|(id, _)| !name.is_empty() && rendered(*id).is_some_and(|v| mentions(v, &name))).or(anchors.first());
+    let anchor = anchors.iter().find(|(id, _)| !name.is_empty() && rendered(*id).is_some_and(|v| mentions(&v, &name))).or(anchors.first());
     let dir = anchor.and_then(|(_, p)| Path::new(p).parent()).map(|d| d.to_string_lossy().into_owned()).unwrap_or_default();
     let file = format!("{kind}_{name}.yaml");
     let path = if dir.is_empty() { file } else { format!("{dir}/{file}") };
@@ -1019,7 +1030,7 @@ items:
         let rendered =
             [json!({"kind": "Deployment", "spec": {"x": [{"secretRef": {"name": "gen"}}]}}), json!({"kind": "Deployment", "spec": {}})];
         let anchors = vec![(1, "other/b.yaml".to_string()), (0, "apps/web/deploy.yaml".to_string())];
-        let rendered = |id: DocId| rendered.get(id);
+        let rendered = |id: DocId| rendered.get(id).map(Cow::Borrowed);
         let mut new = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "gen"}});
         place_new_item(&mut new, &anchors, rendered);
         assert_eq!(new["metadata"]["annotations"][PATH_ANNOTATION], "apps/web/secret_gen.yaml");

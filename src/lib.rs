@@ -6,7 +6,9 @@
 //! 2. [`index`]: documents by (group, kind, namespace, name) and by label;
 //! 3. [`binding`] + [`resolve`]: every binding → its service, binding Secret, workloads and
 //!    mapping, with every problem found, as one [`resolve::Resolution`];
-//! 4. [`project`]: the resolution written into workloads as the reference runtime would;
+//! 4. [`project`]: the resolution written into workloads as the reference runtime would, one
+//!    workload at a time (a pure function, so the rewritten workloads are projected again as
+//!    they are written rather than held all at once);
 //! 5. [`emit`]: the result as a YAML stream or a directory.
 //!
 //! The command-line shell ([`cli`]) only chooses inputs and prints.
@@ -67,6 +69,8 @@ pub mod value;
 pub mod yaml_in;
 pub mod yaml_out;
 
+use std::borrow::Cow;
+
 use crate::value::Value;
 
 use crate::load::Loaded;
@@ -77,15 +81,26 @@ use crate::resolve::{Options, Resolution};
 pub struct Rendered {
     pub loaded: Loaded,
     pub resolution: Resolution,
-    /// The documents projection rewrote (same indices as `loaded.documents`: `Some` for a
-    /// rewritten document, `None` for one that comes out as it came in); `None` when
-    /// resolution or projection failed. Read it through [`Rendered::output_value`].
-    pub output: Option<Vec<Option<Value>>>,
+    /// The rendered documents; `None` when resolution or projection failed. Read them through
+    /// [`Rendered::output_value`].
+    pub output: Option<Output>,
     /// What each bound container received, binding by binding (empty when rendering failed).
     pub bound: Vec<project::BoundContainer>,
     /// The same for Service Binding Operator bindings (`binding` indexes
     /// `resolution.operator_bindings`).
     pub operator_bound: Vec<project::BoundContainer>,
+}
+
+/// How a successful render holds its rewritten workloads.
+#[derive(Debug)]
+pub enum Output {
+    /// Not at all: a workload is projected again (the same pure function) each time its
+    /// rendered value is read, so a render never holds every rewritten workload at once — they
+    /// are larger than the whole input (README "Performance").
+    Deferred,
+    /// In memory, indexed like the inputs (`None`: comes out as it came in). See
+    /// [`Rendered::materialize`].
+    Kept(Vec<Option<Value>>),
 }
 
 impl Rendered {
@@ -95,9 +110,31 @@ impl Rendered {
 
     /// The rendered value of input document `id`: its rewritten value, or its input value when
     /// nothing changed it. `None` when rendering failed.
-    pub fn output_value(&self, id: load::DocId) -> Option<&Value> {
-        let rewritten = self.output.as_ref()?;
-        Some(rewritten.get(id)?.as_ref().unwrap_or(&self.loaded.documents.get(id)?.value))
+    pub fn output_value(&self, id: load::DocId) -> Option<Cow<'_, Value>> {
+        Some(self.output_doc(id)?.value())
+    }
+
+    /// Input document `id` as it comes out, without projecting it yet.
+    fn output_doc(&self, id: load::DocId) -> Option<emit::Doc<'_>> {
+        let input = &self.loaded.documents.get(id)?.value;
+        Some(match self.output.as_ref()? {
+            Output::Kept(rewritten) => emit::Doc::Value(rewritten.get(id)?.as_ref().unwrap_or(input)),
+            Output::Deferred if project::touches(&self.resolution, id) => emit::Doc::Projected(self, id),
+            Output::Deferred => emit::Doc::Value(input),
+        })
+    }
+
+    /// Project every rewritten workload once and keep them (for callers that read rendered
+    /// values many times, or change them).
+    pub fn materialize(&mut self) {
+        if let Some(Output::Deferred) = self.output {
+            let docs = &self.loaded.documents;
+            let mut rewritten = vec![None; docs.len()];
+            for id in project::workloads(&self.resolution) {
+                rewritten[id] = project::project_workload(docs, id, &self.resolution).value;
+            }
+            self.output = Some(Output::Kept(rewritten));
+        }
     }
 
     /// Whether input document `id` is part of the output set.
@@ -111,7 +148,8 @@ impl Rendered {
     /// The output set, in order: every input resource (rewritten), except consumed
     /// ServiceBindings (unless `keep_bindings`), ClusterWorkloadResourceMappings when
     /// `drop_mappings`, and resources an earlier render generated; then every generated
-    /// resource, filed under its binding's file. Empty when rendering failed.
+    /// resource, filed under its binding's file. Empty when rendering failed. Rewritten
+    /// workloads are projected when they are written.
     pub fn emitted(&self, keep_bindings: bool, drop_mappings: bool) -> Vec<emit::Emitted<'_>> {
         if self.output.is_none() {
             return Vec::new();
@@ -120,8 +158,12 @@ impl Rendered {
         let docs = &self.loaded.documents;
         let inputs = docs.iter().enumerate().filter(|(id, _)| self.is_emitted(*id, keep_bindings, drop_mappings));
         let mut out: Vec<emit::Emitted<'_>> =
-            inputs.filter_map(|(id, d)| Some(emit::Emitted { relative: &d.file.relative, value: self.output_value(id)? })).collect();
-        out.extend(r.generated.iter().map(|(binding, value)| emit::Emitted { relative: &docs[*binding].file.relative, value }));
+            inputs.filter_map(|(id, d)| Some(emit::Emitted { relative: &d.file.relative, doc: self.output_doc(id)? })).collect();
+        out.extend(
+            r.generated
+                .iter()
+                .map(|(binding, value)| emit::Emitted { relative: &docs[*binding].file.relative, doc: emit::Doc::Value(value) }),
+        );
         out
     }
 }
@@ -132,42 +174,53 @@ pub fn render(loaded: Loaded, opts: &Options) -> Rendered {
     let mut resolution = resolve::resolve(&loaded.documents, &index, opts);
     let (mut output, mut bound, mut operator_bound) = (None, Vec::new(), Vec::new());
     if !resolution.has_errors() {
-        // Copy on write: only the workloads projection touches are copied.
-        let mut values = project::Rewrites::new(&loaded.documents);
-        let spec = project::project_all(&mut values, &resolution);
-        let operator = project::project_operator_all(&mut values, &resolution);
-        let values = values.into_inner();
+        // Project every workload (in parallel, collected in document order) for what each
+        // container receives and what fails; the rewritten values are dropped at once and
+        // projected again when written (`Output::Deferred`).
+        use rayon::prelude::*;
+        let projected: Vec<project::Projected> = project::workloads(&resolution)
+            .into_par_iter()
+            .map(|wid| project::Projected { value: None, ..project::project_workload(&loaded.documents, wid, &resolution) })
+            .collect();
+        let (mut errors, mut operator_errors, mut shadowed) = (Vec::new(), Vec::new(), Vec::new());
+        for p in projected {
+            bound.extend(p.bound);
+            operator_bound.extend(p.operator_bound);
+            shadowed.extend(p.shadowed);
+            errors.extend(p.errors);
+            operator_errors.extend(p.operator_errors);
+        }
+        // A binding API with a failure contributes no records to the checks below.
+        if !errors.is_empty() {
+            bound.clear();
+        }
+        if !operator_errors.is_empty() {
+            operator_bound.clear();
+        }
         let mut failures = Vec::new();
-        match spec {
-            Ok(b) => bound = b,
-            Err(errors) => failures.extend(errors.into_iter().map(|(b, msg)| {
-                let rb = &resolution.bindings[b];
-                (rb.doc, rb.binding.namespace.clone(), rb.binding.name.clone(), msg)
-            })),
-        }
-        match operator {
-            Ok((b, shadowed)) => {
-                operator_bound = b;
-                for (ob, var) in shadowed {
-                    let rb = &resolution.operator_bindings[ob];
-                    let msg = format!(
-                        "container variable {var} is already set in the workload and keeps its value (as it would over SBO's envFrom)"
-                    );
-                    let p = Problem::warning("EnvVarShadowed", msg)
-                        .binding(&rb.binding.namespace, &rb.binding.name)
-                        .at(problem::Location::of(&loaded.documents[rb.doc]));
-                    resolution.problems.push(p);
-                }
+        failures.extend(errors.into_iter().map(|(b, msg)| {
+            let rb = &resolution.bindings[b];
+            (rb.doc, rb.binding.namespace.clone(), rb.binding.name.clone(), msg)
+        }));
+        if operator_errors.is_empty() {
+            for (ob, var) in shadowed {
+                let rb = &resolution.operator_bindings[ob];
+                let msg =
+                    format!("container variable {var} is already set in the workload and keeps its value (as it would over SBO's envFrom)");
+                let p = Problem::warning("EnvVarShadowed", msg)
+                    .binding(&rb.binding.namespace, &rb.binding.name)
+                    .at(problem::Location::of(&loaded.documents[rb.doc]));
+                resolution.problems.push(p);
             }
-            Err(errors) => failures.extend(errors.into_iter().map(|(b, msg)| {
-                let rb = &resolution.operator_bindings[b];
-                (rb.doc, rb.binding.namespace.clone(), rb.binding.name.clone(), msg)
-            })),
         }
+        failures.extend(operator_errors.into_iter().map(|(b, msg)| {
+            let rb = &resolution.operator_bindings[b];
+            (rb.doc, rb.binding.namespace.clone(), rb.binding.name.clone(), msg)
+        }));
         resolution.problems.extend(checks::consumer_problems(&loaded.documents, &resolution));
         resolution.problems.extend(checks::collision_problems(&loaded.documents, &resolution, &bound, &operator_bound));
         if failures.is_empty() && !resolution.has_errors() {
-            output = Some(values);
+            output = Some(Output::Deferred);
         } else {
             bound.clear();
             operator_bound.clear();

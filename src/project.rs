@@ -106,45 +106,52 @@ fn entry_source(b: &Binding, key: &str, secret: &str) -> ValueSource {
     }
 }
 
-/// The rewritten documents of a render: a document is copied from its input the first time
-/// projection writes to it (copy on write); the others stay shared with the input.
-pub struct Rewrites<'a> {
-    inputs: &'a [crate::load::Document],
-    rewritten: Vec<Option<Value>>,
+/// What projecting one workload gives.
+#[derive(Debug, Default)]
+pub struct Projected {
+    /// The rewritten workload; `None` when no binding wrote to it (copy on write).
+    pub value: Option<Value>,
+    /// What each servicebinding.io binding gave each container.
+    pub bound: Vec<BoundContainer>,
+    /// The same for Service Binding Operator bindings (`binding` indexes
+    /// [`Resolution::operator_bindings`]).
+    pub operator_bound: Vec<BoundContainer>,
+    /// Variables the workload already defined that an SBO binding would set:
+    /// (operator binding index, `container/VAR`).
+    pub shadowed: Vec<(usize, String)>,
+    /// servicebinding.io bindings that could not be projected: (binding index, message).
+    pub errors: Vec<(usize, String)>,
+    /// SBO bindings that could not be projected: (operator binding index, message).
+    pub operator_errors: Vec<(usize, String)>,
 }
 
-impl<'a> Rewrites<'a> {
-    pub fn new(inputs: &'a [crate::load::Document]) -> Self {
-        Rewrites { inputs, rewritten: vec![None; inputs.len()] }
-    }
-
-    /// Document `id` as it stands now.
-    pub fn get(&self, id: DocId) -> &Value {
-        self.rewritten[id].as_ref().unwrap_or(&self.inputs[id].value)
-    }
-
-    /// Document `id`, copied from its input on first use.
-    pub fn get_mut(&mut self, id: DocId) -> &mut Value {
-        let input = &self.inputs[id].value;
-        self.rewritten[id].get_or_insert_with(|| input.clone())
-    }
-
-    /// The rewritten documents (`None`: unchanged), indexed like the inputs.
-    pub fn into_inner(self) -> Vec<Option<Value>> {
-        self.rewritten
-    }
+/// Every workload a binding (of either API) touches, in document order.
+pub fn workloads(resolution: &Resolution) -> Vec<DocId> {
+    let mut ids: Vec<DocId> = resolution.workloads.keys().chain(resolution.operator_workloads.keys()).copied().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
 }
 
-/// Apply every planned step to the workload documents and return what each bound container
-/// received.
-pub fn project_all(values: &mut Rewrites<'_>, resolution: &Resolution) -> Result<Vec<BoundContainer>, Vec<(usize, String)>> {
-    let mut errors = Vec::new();
-    let mut bound = Vec::new();
-    for (&wid, plan) in &resolution.workloads {
+/// Whether projection can change document `id`.
+pub fn touches(resolution: &Resolution, id: DocId) -> bool {
+    resolution.workloads.contains_key(&id) || resolution.operator_workloads.contains_key(&id)
+}
+
+/// Project every binding that reaches workload `wid`: the servicebinding.io steps in plan order
+/// (unproject, then project), then the Service Binding Operator bindings. A pure function of
+/// the inputs and the resolution, so a render can project a workload again when it writes it
+/// instead of holding every rewritten workload.
+pub fn project_workload(inputs: &[crate::load::Document], wid: DocId, resolution: &Resolution) -> Projected {
+    let input = &inputs[wid].value;
+    let mut out = Projected::default();
+    let mut value: Option<Value> = None;
+    if let Some(plan) = resolution.workloads.get(&wid) {
         for &Step { binding, project } in &plan.steps {
             let rb = &resolution.bindings[binding];
             let secret = if project { rb.secret.as_ref() } else { None };
-            match apply(values.get_mut(wid), &plan.mapping.spec, &rb.binding, secret.map(|s| s.name.as_str())) {
+            let workload = value.get_or_insert_with(|| input.clone());
+            match apply(workload, &plan.mapping.spec, &rb.binding, secret.map(|s| s.name.as_str())) {
                 Ok(containers) => {
                     let Some(secret) = secret else { continue };
                     let b = &rb.binding;
@@ -154,7 +161,7 @@ pub fn project_all(values: &mut Rewrites<'_>, resolution: &Resolution) -> Result
                     let files: Entries = keys.iter().map(|k| (k.clone(), entry_source(b, k, &secret.name))).collect();
                     let env: Entries = b.env.iter().map(|m| (m.name.clone(), entry_source(b, &m.key, &secret.name))).collect();
                     for BoundInto { container, mount_path, replaced_env } in containers {
-                        bound.push(BoundContainer {
+                        out.bound.push(BoundContainer {
                             workload: wid,
                             binding,
                             container,
@@ -165,49 +172,31 @@ pub fn project_all(values: &mut Rewrites<'_>, resolution: &Resolution) -> Result
                         });
                     }
                 }
-                Err(e) => errors.push((binding, format!("cannot project into {}: {e}", describe(values.get(wid))))),
+                Err(e) => out.errors.push((binding, format!("cannot project into {}: {e}", describe(workload)))),
             }
         }
     }
-    if errors.is_empty() {
-        Ok(bound)
-    } else {
-        Err(errors)
-    }
-}
-
-/// Apply every Service Binding Operator binding to its workloads; records index
-/// [`Resolution::operator_bindings`]. Returns the records and the variables the workload
-/// already defined (binding index, `container/VAR`); errors are (binding index, message).
-#[allow(clippy::type_complexity)]
-pub fn project_operator_all(
-    values: &mut Rewrites<'_>,
-    resolution: &Resolution,
-) -> Result<(Vec<BoundContainer>, Vec<(usize, String)>), Vec<(usize, String)>> {
-    use crate::sbo::project::{project, sbo_template, unproject};
-    let mut errors = Vec::new();
-    let mut bound = Vec::new();
-    let mut shadowed_all = Vec::new();
-    for (&wid, bindings) in &resolution.operator_workloads {
+    if let Some(bindings) = resolution.operator_workloads.get(&wid) {
+        use crate::sbo::project::{project, sbo_template, unproject};
         for &ob in bindings {
             let rob = &resolution.operator_bindings[ob];
             let (Some(delivery), b) = (&rob.delivery, &rob.binding) else { continue };
-            let version = version_of(values.get(wid).get("apiVersion").and_then(Value::as_str).unwrap_or("")).to_string();
+            let current = value.as_ref().unwrap_or(input);
+            let version = version_of(current.get("apiVersion").and_then(Value::as_str).unwrap_or("")).to_string();
             let tmpl = sbo_template(rob.mapping.as_deref(), &version, b.application.containers_path.as_deref());
             let result = tmpl.compile().and_then(|t| {
-                let workload = values.get_mut(wid);
+                let workload = value.get_or_insert_with(|| input.clone());
                 unproject(workload, &t, b)?;
                 project(workload, &t, b, delivery)
             });
             match result {
                 Ok(projected) => {
-                    let (containers, shadowed) = (projected.containers, projected.shadowed);
-                    shadowed_all.extend(shadowed.into_iter().map(|v| (ob, v)));
+                    out.shadowed.extend(projected.shadowed.into_iter().map(|v| (ob, v)));
                     let sources: Entries = delivery.entries.iter().map(|(name, via)| (name.clone(), via.source())).collect();
                     let none: Entries = Entries::from([]);
-                    for (container, mount_path) in containers {
+                    for (container, mount_path) in projected.containers {
                         let (files, env) = if b.bind_as_files { (sources.clone(), none.clone()) } else { (none.clone(), sources.clone()) };
-                        bound.push(BoundContainer {
+                        out.operator_bound.push(BoundContainer {
                             workload: wid,
                             binding: ob,
                             container,
@@ -218,15 +207,15 @@ pub fn project_operator_all(
                         });
                     }
                 }
-                Err(e) => errors.push((ob, format!("cannot project into {}: {e}", describe(values.get(wid))))),
+                Err(e) => {
+                    let msg = format!("cannot project into {}: {e}", describe(value.as_ref().unwrap_or(input)));
+                    out.operator_errors.push((ob, msg));
+                }
             }
         }
     }
-    if errors.is_empty() {
-        Ok((bound, shadowed_all))
-    } else {
-        Err(errors)
-    }
+    out.value = value;
+    out
 }
 
 fn describe(v: &Value) -> String {

@@ -150,7 +150,7 @@ pub fn compute(rendered: &Rendered, opts: &DiffOptions) -> Vec<ResourceDiff> {
     let mut diffs = Vec::new();
     for (id, doc) in docs.iter().enumerate() {
         let after = match replaced_by[id] {
-            Some(g) => Some(&resolution.generated[g].1),
+            Some(g) => Some(std::borrow::Cow::Borrowed(&resolution.generated[g].1)),
             None if emitted(id) => rendered.output_value(id),
             None => None,
         };
@@ -159,7 +159,7 @@ pub fn compute(rendered: &Rendered, opts: &DiffOptions) -> Vec<ResourceDiff> {
         let show_removed = opts.show_consumed || resolution.replaced.contains(&id);
         let (status, after_text) = match after {
             Some(v) if *v == doc.value => continue,
-            Some(v) => (Status::Changed, yaml(v)),
+            Some(v) => (Status::Changed, yaml(&v)),
             None if show_removed => (Status::Removed, String::new()),
             None => continue,
         };
@@ -465,7 +465,9 @@ spec:
         // A render that changed a Secret value, and one that generated a Secret.
         let mut rotated = r.loaded.documents[0].value.clone();
         rotated["stringData"]["password"] = json!("rotated-Va1ue");
-        r.output.as_mut().unwrap()[0] = Some(rotated);
+        r.materialize();
+        let Some(crate::Output::Kept(rewritten)) = r.output.as_mut() else { unreachable!("materialized") };
+        rewritten[0] = Some(rotated);
         r.resolution.generated.push((
             2,
             json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db-copy", "namespace": "default"}, "data": {"password": "aHVudGVyMi1QYTU1"}}),
@@ -489,7 +491,9 @@ spec:
         let earlier =
             json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "gen", "namespace": "default"}, "data": {"a": "1"}});
         r.loaded.documents.push(crate::load::Document { value: earlier.clone(), ..r.loaded.documents[0].clone() });
-        r.output.as_mut().unwrap().push(None);
+        r.materialize();
+        let Some(crate::Output::Kept(rewritten)) = r.output.as_mut() else { unreachable!("materialized") };
+        rewritten.push(None);
         r.resolution.consumed.insert(3);
         r.resolution.replaced.insert(3);
         let mut again = earlier.clone();
