@@ -148,26 +148,28 @@ pub fn collision_problems(
             (format!("{}/{}", rb.binding.namespace, rb.binding.name), &docs[rb.doc])
         }
     };
-    // Keyed by (workload, container, path or variable), borrowing the records.
-    type Uses<'a> = BTreeMap<(usize, &'a str, &'a str), Vec<(bool, usize)>>;
-    let mut mount_uses: Uses = BTreeMap::new();
-    let mut var_uses: Uses = BTreeMap::new();
+    // (workload, container, path or variable) and who uses it, borrowing the records; one flat
+    // vector per kind, sorted, rather than a map with a vector per key.
+    type Uses<'a> = Vec<((usize, &'a str, &'a str), (bool, usize))>;
+    let mut mount_uses: Uses = Vec::new();
+    let mut var_uses: Uses = Vec::new();
     for (operator_api, records) in [(false, spec), (true, operator)] {
         for r in records {
             if !r.mount_path.is_empty() {
-                mount_uses.entry((r.workload, &r.container, &r.mount_path)).or_default().push((operator_api, r.binding));
+                mount_uses.push(((r.workload, &r.container, &r.mount_path), (operator_api, r.binding)));
             }
-            for (var, _) in r.env.iter() {
-                var_uses.entry((r.workload, &r.container, var)).or_default().push((operator_api, r.binding));
-            }
+            var_uses.extend(r.env.iter().map(|(var, _)| ((r.workload, r.container.as_str(), var.as_str()), (operator_api, r.binding))));
         }
     }
-    // Only keys used more than once need the bindings' names.
-    let named = |uses: Uses<'_>| -> Vec<((usize, String, String), Vec<Use<'_>>)> {
-        let shared = uses.into_iter().filter(|(_, u)| u.len() > 1);
-        shared
-            .map(|((w, c, k), u)| {
-                let uses = u.into_iter().map(|(op, i)| name_of(op, i)).map(|(binding, doc)| Use { binding, doc }).collect();
+    // Only keys used more than once need the bindings' names. The sort is stable: a key's
+    // uses stay in record order.
+    let named = |mut uses: Uses<'_>| -> Vec<((usize, String, String), Vec<Use<'_>>)> {
+        uses.sort_by(|a, b| a.0.cmp(&b.0));
+        uses.chunk_by(|a, b| a.0 == b.0)
+            .filter(|group| group.len() > 1)
+            .map(|group| {
+                let (w, c, k) = group[0].0;
+                let uses = group.iter().map(|&(_, (op, i))| name_of(op, i)).map(|(binding, doc)| Use { binding, doc }).collect();
                 ((w, c.to_string(), k.to_string()), uses)
             })
             .collect()

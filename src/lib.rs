@@ -172,6 +172,7 @@ impl Rendered {
 pub fn render(loaded: Loaded, opts: &Options) -> Rendered {
     let index = index::Index::build(&loaded.documents, &opts.default_namespace);
     let mut resolution = resolve::resolve(&loaded.documents, &index, opts);
+    drop(index);
     let (mut output, mut bound, mut operator_bound) = (None, Vec::new(), Vec::new());
     if !resolution.has_errors() {
         // Project every workload (in parallel, collected in document order) for what each
