@@ -56,7 +56,7 @@ fn from_env(env: &[(String, String)], errors: &mut Vec<String>) -> (Config, Conf
     let mut from_params = Config::default();
     for (k, v) in env {
         if let Some(option) = k.strip_prefix(ENV_PREFIX) {
-            if let Err(e) = from_env.set(option, &Value::String(v.clone())) {
+            if let Err(e) = from_env.set(option, &Value::from(v.clone())) {
                 errors.push(format!("{k}: {e}"));
             }
         }

@@ -136,7 +136,7 @@ impl Checker<'_> {
     fn string(&mut self, obj: Option<&Value>, key: &str, field: &str) -> Option<String> {
         match obj.and_then(|o| o.get(key)) {
             None | Some(Value::Null) => None,
-            Some(Value::String(s)) => Some(s.clone()),
+            Some(Value::String(s)) => Some(s.to_string()),
             Some(other) => {
                 self.report("InvalidBinding", field, format!("must be a string, got {}", type_name(other)));
                 None
@@ -260,7 +260,7 @@ pub fn parse_binding(doc: &Document, api: BindingApi, default_ns: &str) -> Resul
             Some(Value::Array(items)) => {
                 for (i, item) in items.iter().enumerate() {
                     match item {
-                        Value::String(s) => workload.containers.push(s.clone()),
+                        Value::String(s) => workload.containers.push(s.to_string()),
                         other => c.report(
                             "InvalidBinding",
                             &format!("{wl_field}.containers[{i}]"),

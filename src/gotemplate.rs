@@ -208,7 +208,7 @@ fn parse_pipeline(toks: &[String], pos: &mut usize, depth: usize) -> Result<Pipe
 
 fn parse_operand(t: &str) -> Result<Arg, TemplateError> {
     if t.starts_with('"') || t.starts_with('`') {
-        return Ok(Arg::Literal(Value::String(unquote(t)?)));
+        return Ok(Arg::Literal(Value::from(unquote(t)?)));
     }
     if t == "." {
         return Ok(Arg::Field { root: false, chain: Vec::new() });
@@ -415,7 +415,7 @@ impl State<'_> {
                     let items: Vec<Value> = match self.pipeline(c, dot)?.value() {
                         Value::Array(a) => a,
                         Value::Object(m) => {
-                            let mut keys: Vec<&String> = m.keys().collect();
+                            let mut keys: Vec<&crate::value::Str> = m.keys().collect();
                             keys.sort();
                             keys.into_iter().map(|k| m[k].clone()).collect()
                         }
@@ -501,25 +501,25 @@ impl State<'_> {
             Ok(())
         };
         let s = |v: &Val| match v.value() {
-            Value::String(s) => s,
+            Value::String(s) => s.to_string(),
             other => print_value(&other),
         };
         let v = match f {
             "upper" => {
                 want(1)?;
-                Value::String(s(&args[0]).to_uppercase())
+                Value::from(s(&args[0]).to_uppercase())
             }
             "lower" => {
                 want(1)?;
-                Value::String(s(&args[0]).to_lowercase())
+                Value::from(s(&args[0]).to_lowercase())
             }
             "title" => {
                 want(1)?;
-                Value::String(title(&s(&args[0])))
+                Value::from(title(&s(&args[0])))
             }
             "json" => {
                 want(1)?;
-                Value::String(go_json(&args[0].value()))
+                Value::from(go_json(&args[0].value()))
             }
             "len" => {
                 want(1)?;
@@ -561,11 +561,11 @@ impl State<'_> {
                 if f == "println" {
                     text.push('\n');
                 }
-                Value::String(text)
+                Value::from(text)
             }
             "printf" => {
                 let Some((fmt, rest)) = args.split_first() else { return Err(exec_err("printf needs a format")) };
-                Value::String(sprintf(&s(fmt), &rest.iter().map(Val::value).collect::<Vec<_>>()))
+                Value::from(sprintf(&s(fmt), &rest.iter().map(Val::value).collect::<Vec<_>>()))
             }
             "eq" | "ne" | "lt" | "le" | "gt" | "ge" => {
                 if args.len() < 2 {
@@ -594,9 +594,9 @@ impl State<'_> {
                 want(1)?;
                 Value::Bool(!args[0].truthy())
             }
-            "html" => Value::String(html_escape(&args.iter().map(&s).collect::<String>())),
-            "js" => Value::String(args.iter().map(&s).collect::<String>().replace('\\', "\\\\").replace('\'', "\\'").replace('"', "\\\"")),
-            "urlquery" => Value::String(urlquery(&args.iter().map(&s).collect::<String>())),
+            "html" => Value::from(html_escape(&args.iter().map(&s).collect::<String>())),
+            "js" => Value::from(args.iter().map(&s).collect::<String>().replace('\\', "\\\\").replace('\'', "\\'").replace('"', "\\\"")),
+            "urlquery" => Value::from(urlquery(&args.iter().map(&s).collect::<String>())),
             other => return Err(exec_err(format!("function {other:?} not defined"))),
         };
         Ok(Val::V(v))
@@ -682,7 +682,7 @@ pub fn go_json(v: &Value) -> String {
     fn sorted(v: &Value) -> Value {
         match v {
             Value::Object(m) => {
-                let mut keys: Vec<&String> = m.keys().collect();
+                let mut keys: Vec<&crate::value::Str> = m.keys().collect();
                 keys.sort();
                 Value::Object(keys.into_iter().map(|k| (k.clone(), sorted(&m[k]))).collect())
             }
@@ -724,10 +724,10 @@ pub fn print_value(v: &Value) -> String {
             (_, Some(u)) => u.to_string(),
             _ => go_float(n.as_f64().unwrap_or(0.0)),
         },
-        Value::String(s) => s.clone(),
+        Value::String(s) => s.to_string(),
         Value::Array(a) => format!("[{}]", a.iter().map(print_value).collect::<Vec<_>>().join(" ")),
         Value::Object(m) => {
-            let mut keys: Vec<&String> = m.keys().collect();
+            let mut keys: Vec<&crate::value::Str> = m.keys().collect();
             keys.sort();
             format!("map[{}]", keys.into_iter().map(|k| format!("{k}:{}", print_value(&m[k]))).collect::<Vec<_>>().join(" "))
         }

@@ -38,7 +38,7 @@ impl Index {
                 let by_label = ix.by_label.entry(key.clone()).or_default();
                 for (k, v) in labels {
                     if let Some(v) = v.as_str() {
-                        by_label.entry((k.clone(), v.to_string())).or_default().push(id);
+                        by_label.entry((k.to_string(), v.to_string())).or_default().push(id);
                     }
                 }
             }

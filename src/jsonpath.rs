@@ -383,7 +383,7 @@ fn eval_action(expr: &str, root: &Value) -> Result<Vec<Value>, String> {
 /// maps and lists as compact JSON.
 pub fn print_jsonpath_value(v: &Value) -> String {
     match v {
-        Value::String(s) => s.clone(),
+        Value::String(s) => s.to_string(),
         Value::Null => String::new(),
         Value::Object(_) | Value::Array(_) => serde_json::to_string(v).unwrap_or_default(),
         other => other.to_string(),

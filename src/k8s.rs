@@ -50,7 +50,7 @@ impl LabelSelector {
             Some(Value::Object(m)) => {
                 for (k, v) in m {
                     let val = match v {
-                        Value::String(s) => s.clone(),
+                        Value::String(s) => s.to_string(),
                         Value::Null => String::new(),
                         other => {
                             errors.push((format!(".matchLabels.{k}"), format!("must be a string, got {}", type_name(other))));
@@ -63,7 +63,7 @@ impl LabelSelector {
                     if let Err(e) = validate_label_value(&val) {
                         errors.push((format!(".matchLabels.{k}"), e));
                     }
-                    sel.match_labels.insert(k.clone(), val);
+                    sel.match_labels.insert(k.to_string(), val);
                 }
             }
             Some(other) => errors.push((".matchLabels".into(), format!("must be a map of strings, got {}", type_name(other)))),

@@ -602,7 +602,7 @@ fn copy_host_annotations(from: &Value, to: &mut Value) {
                 || k.starts_with("kustomize.config.k8s.io/")
                 || *k == "config.k8s.io/id"
         })
-        .map(|(k, v)| (k.clone(), v.clone()))
+        .map(|(k, v)| (k.to_string(), v.clone()))
         .collect();
     if host.is_empty() {
         return;
@@ -648,7 +648,7 @@ pub fn place_new_item<'a>(item: &mut Value, anchors: &[(DocId, String)], rendere
         (INDEX_ANNOTATION, "0"),
         (INTERNAL_INDEX_ANNOTATION, "0"),
     ] {
-        ann.entry(k).or_insert_with(|| Value::String(v.to_string()));
+        ann.entry(k).or_insert_with(|| Value::from(v));
     }
 }
 
@@ -749,7 +749,7 @@ pub fn stream(values: &[Value]) -> String {
 fn item_label(i: usize, item: &Value) -> String {
     let path = annotation(item, PATH_ANNOTATION).and_then(Value::as_str);
     let index = annotation(item, INDEX_ANNOTATION).and_then(|v| match v {
-        Value::String(s) => Some(s.clone()),
+        Value::String(s) => Some(s.to_string()),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     });
@@ -766,7 +766,7 @@ fn resource_ref(item: &Value) -> Value {
         [("apiVersion", "/apiVersion"), ("kind", "/kind"), ("name", "/metadata/name"), ("namespace", "/metadata/namespace")]
     {
         if let Some(s) = item.pointer(pointer).and_then(Value::as_str).filter(|s| !s.is_empty()) {
-            r.insert(field.into(), Value::String(s.to_string()));
+            r.insert(field, Value::from(s));
         }
     }
     Value::Object(r)
@@ -775,13 +775,13 @@ fn resource_ref(item: &Value) -> Value {
 fn file_ref(item: &Value) -> Option<Value> {
     let path = annotation(item, PATH_ANNOTATION).and_then(Value::as_str)?;
     let mut f = Map::new();
-    f.insert("path".into(), Value::String(path.to_string()));
+    f.insert("path", Value::from(path));
     let index = annotation(item, INDEX_ANNOTATION).and_then(|v| match v {
         Value::String(s) => s.parse::<u64>().ok(),
         other => other.as_u64(),
     });
     if let Some(i) = index {
-        f.insert("index".into(), Value::from(i));
+        f.insert("index", Value::from(i));
     }
     Some(Value::Object(f))
 }
@@ -793,28 +793,28 @@ pub fn result_of(p: &Problem, item: Option<&Value>) -> Value {
         message.push_str(&format!(" (help: {h})"));
     }
     let mut r = Map::new();
-    r.insert("message".into(), Value::String(message));
-    r.insert("severity".into(), Value::String(severity_word(p.severity).into()));
+    r.insert("message", Value::from(message));
+    r.insert("severity", Value::String(severity_word(p.severity).into()));
     if let Some(item) = item {
-        r.insert("resourceRef".into(), resource_ref(item));
+        r.insert("resourceRef", resource_ref(item));
         if let Some(f) = file_ref(item) {
-            r.insert("file".into(), f);
+            r.insert("file", f);
         }
     }
-    r.insert("tags".into(), json!({ "bindery.dev/rule": p.rule }));
+    r.insert("tags", json!({ "bindery.dev/rule": p.rule }));
     Value::Object(r)
 }
 
 fn resource_list(input: &Map, items: Vec<Value>, results: Vec<Value>) -> String {
     let mut out = Map::new();
-    out.insert("apiVersion".into(), input.get("apiVersion").cloned().unwrap_or_else(|| "config.kubernetes.io/v1".into()));
-    out.insert("kind".into(), "ResourceList".into());
-    out.insert("items".into(), Value::Array(items));
+    out.insert("apiVersion", input.get("apiVersion").cloned().unwrap_or_else(|| "config.kubernetes.io/v1".into()));
+    out.insert("kind", "ResourceList".into());
+    out.insert("items", Value::Array(items));
     if let Some(fc) = input.get("functionConfig").filter(|v| !v.is_null()) {
-        out.insert("functionConfig".into(), fc.clone());
+        out.insert("functionConfig", fc.clone());
     }
     if !results.is_empty() {
-        out.insert("results".into(), Value::Array(results));
+        out.insert("results", Value::Array(results));
     }
     crate::emit::to_yaml(&Value::Object(out))
 }

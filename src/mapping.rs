@@ -97,7 +97,7 @@ impl MappingSpec {
         };
         let s = |v: &Value, key: &str, at: &str, errors: &mut Vec<(String, String)>| match v.get(key) {
             None | Some(Value::Null) => String::new(),
-            Some(Value::String(s)) => s.clone(),
+            Some(Value::String(s)) => s.to_string(),
             Some(other) => {
                 errors.push((format!("{at}.{key}"), format!("must be a string, got {}", type_name(other))));
                 String::new()

@@ -556,19 +556,19 @@ fn operator_candidate(rendered: &Rendered, rob: &ResolvedOperatorBinding, defaul
 
     let mut new_spec = Map::new();
     if let Some(name) = spec.get("name").and_then(Value::as_str).filter(|n| !n.is_empty()) {
-        new_spec.insert("name".into(), json!(name));
+        new_spec.insert("name", json!(name));
     }
-    new_spec.insert("service".into(), service_value);
+    new_spec.insert("service", service_value);
     let mut workload = Map::new();
-    workload.insert("apiVersion".into(), json!(api_version(&b.application.type_ref.group, &b.application.type_ref.version)));
-    workload.insert("kind".into(), json!(kind));
+    workload.insert("apiVersion", json!(api_version(&b.application.type_ref.group, &b.application.type_ref.version)));
+    workload.insert("kind", json!(kind));
     if let Value::Object(sel) = selection {
         workload.extend(sel);
     }
-    new_spec.insert("workload".into(), Value::Object(workload));
+    new_spec.insert("workload", Value::Object(workload));
     if !b.bind_as_files {
         let env: Vec<Value> = entries.iter().map(|(name, key)| json!({"name": name, "key": key})).collect();
-        new_spec.insert("env".into(), Value::Array(env));
+        new_spec.insert("env", Value::Array(env));
     }
     let value = json!({
         "apiVersion": TARGET_API_VERSION,
@@ -590,7 +590,7 @@ fn legacy_candidate(doc: &Document) -> Result<Candidate, Vec<Reason>> {
     for (k, v) in spec {
         match k.as_str() {
             "application" => {
-                new_spec.insert("workload".into(), v.clone());
+                new_spec.insert("workload", v.clone());
             }
             "mappings" => notes.push("spec.mappings (spec 1.0.0-rc2) was never implemented by SBO or bindery; it is dropped".to_string()),
             _ => {

@@ -253,7 +253,7 @@ pub fn apply(workload: &mut Value, current: &MappingSpec, binding: &Binding, sec
     if let Some(secret) = secret {
         bound = project(workload, &current_tmpl, binding, secret, &names)?;
         let annotations = slot_fixed(workload, &["metadata".into(), "annotations".into()])?;
-        object_mut(annotations)?.insert(names.mapping_annotation.clone(), Value::String(current.to_go_json()));
+        object_mut(annotations)?.insert(names.mapping_annotation.clone(), Value::from(current.to_go_json()));
     }
     // Collections that unprojection emptied and projection did not refill were ours: drop
     // them, so no empty collection appears that the author did not write. Refilled ones kept

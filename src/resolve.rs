@@ -164,7 +164,7 @@ pub fn secret_keys(doc: &Document) -> Result<BTreeSet<String>, Vec<String>> {
                             other => errors.push(format!("data.{k} must be a base64 string, got {}", type_name(other))),
                         }
                     }
-                    keys.insert(k.clone());
+                    keys.insert(k.to_string());
                 }
             }
             Some(other) => errors.push(format!("{field} must be a map, got {}", type_name(other))),
@@ -304,7 +304,7 @@ impl Resolver<'_> {
             };
             let svc_doc = &self.docs[svc];
             match svc_doc.value.pointer("/status/binding/name") {
-                Some(Value::String(s)) if !s.is_empty() => (ServiceSource::Provisioned { doc: svc }, s.clone(), None),
+                Some(Value::String(s)) if !s.is_empty() => (ServiceSource::Provisioned { doc: svc }, s.to_string(), None),
                 Some(v) if !v.is_null() && !v.is_string() => {
                     let msg = format!(
                         "{} {:?} has .status.binding.name of type {}, not a string (at {})",

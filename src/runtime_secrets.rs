@@ -261,7 +261,7 @@ pub struct RuntimeConfig {
 
 fn strings(v: &Value, what: &str) -> Result<Vec<String>, String> {
     match v {
-        Value::String(s) => Ok(vec![s.clone()]),
+        Value::String(s) => Ok(vec![s.to_string()]),
         Value::Array(items) => {
             items.iter().map(|i| i.as_str().map(str::to_string).ok_or_else(|| format!("{what}: expected strings"))).collect()
         }
@@ -355,7 +355,11 @@ pub fn is_sops(doc: &Document) -> bool {
 
 /// Key names of a SOPS-encrypted Secret (`data` and `stringData`), never its values.
 pub fn sops_keys(doc: &Document) -> BTreeSet<String> {
-    ["data", "stringData"].iter().filter_map(|f| doc.value.get(*f).and_then(Value::as_object)).flat_map(|m| m.keys().cloned()).collect()
+    ["data", "stringData"]
+        .iter()
+        .filter_map(|f| doc.value.get(*f).and_then(Value::as_object))
+        .flat_map(|m| m.keys().map(|k| k.to_string()))
+        .collect()
 }
 
 /// Everything the input and the configuration say about Secrets that are not in the input.
@@ -497,7 +501,7 @@ impl RuntimeSecrets {
         // Templates see the resolved namespace when the manifest sets none.
         let mut value = svc.value.clone();
         if let Some(meta) = value.get_mut("metadata").and_then(Value::as_object_mut) {
-            meta.entry("namespace").or_insert_with(|| Value::String(namespace.clone()));
+            meta.entry("namespace").or_insert_with(|| Value::from(&namespace));
         }
         let mut out = Vec::new();
         for c in &self.conventions {
@@ -550,14 +554,20 @@ fn template_string(template: &str, value: &Value) -> Option<String> {
 fn producer_keys(kind: ProducerKind, doc: &Document) -> (Option<BTreeSet<String>>, Option<String>) {
     match kind {
         ProducerKind::SealedSecret => {
-            let mut keys: BTreeSet<String> =
-                doc.value.pointer("/spec/encryptedData").and_then(Value::as_object).into_iter().flatten().map(|(k, _)| k.clone()).collect();
+            let mut keys: BTreeSet<String> = doc
+                .value
+                .pointer("/spec/encryptedData")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+                .map(|(k, _)| k.to_string())
+                .collect();
             // A template's `data` entries are written into the Secret too; a null entry removes one.
             for (k, v) in doc.value.pointer("/spec/template/data").and_then(Value::as_object).into_iter().flatten() {
                 if v.is_null() {
-                    keys.remove(k);
+                    keys.remove(k.as_str());
                 } else {
-                    keys.insert(k.clone());
+                    keys.insert(k.to_string());
                 }
             }
             (Some(keys), None)
@@ -578,7 +588,7 @@ fn producer_keys(kind: ProducerKind, doc: &Document) -> (Option<BTreeSet<String>
                 |what: &str| (None, Some(format!("ExternalSecret {:?} uses {what}, whose keys are only known at run time", doc.name())));
             let template = doc.value.pointer("/spec/target/template");
             let templated: BTreeSet<String> =
-                template.and_then(|t| t.get("data")).and_then(Value::as_object).into_iter().flatten().map(|(k, _)| k.clone()).collect();
+                template.and_then(|t| t.get("data")).and_then(Value::as_object).into_iter().flatten().map(|(k, _)| k.to_string()).collect();
             let template_from = template.and_then(|t| t.get("templateFrom")).and_then(Value::as_array).is_some_and(|a| !a.is_empty());
             let merge = template.and_then(|t| t.get("mergePolicy")).and_then(Value::as_str) == Some("Merge");
             match (templated.is_empty() && !template_from, merge) {

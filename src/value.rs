@@ -4,7 +4,8 @@
 //! `serde_json::Value` with insertion order costs 80 bytes per node and an `IndexMap` (a hash
 //! table plus 112-byte entries) per mapping. Kubernetes mappings are small, so this model keeps
 //! a mapping as a vector of `(key, value)` pairs in input order (32 bytes per node, 56 per entry)
-//! and finds keys by a linear scan. The API follows `serde_json::Value` (indexing, `get`,
+//! and finds keys by a linear scan. Keys and strings are [`Str`]s: up to 24 bytes (nearly every
+//! key and most scalars of a manifest) live inside the node, without an allocation of their own. The API follows `serde_json::Value` (indexing, `get`,
 //! `pointer`, `as_*`, `json!`), so code reads the same; maps compare as maps (order does not
 //! matter), as `serde_json`'s do.
 
@@ -13,6 +14,9 @@ use std::ops::{Index, IndexMut};
 
 pub use serde_json::Number;
 
+/// A key or string scalar: inline up to 24 bytes, on the heap beyond.
+pub type Str = compact_str::CompactString;
+
 /// A manifest node.
 #[derive(Clone, Debug, Default)]
 pub enum Value {
@@ -20,7 +24,7 @@ pub enum Value {
     Null,
     Bool(bool),
     Number(Number),
-    String(String),
+    String(Str),
     Array(Vec<Value>),
     Object(Map),
 }
@@ -37,7 +41,7 @@ pub use crate::json;
 /// A mapping in insertion order.
 #[derive(Clone, Debug, Default)]
 pub struct Map {
-    entries: Vec<(String, Value)>,
+    entries: Vec<(Str, Value)>,
 }
 
 impl Map {
@@ -66,7 +70,8 @@ impl Map {
     }
 
     /// Set `key`; an existing entry keeps its place. Returns the previous value.
-    pub fn insert(&mut self, key: String, value: Value) -> Option<Value> {
+    pub fn insert(&mut self, key: impl Into<Str>, value: Value) -> Option<Value> {
+        let key = key.into();
         match self.position(&key) {
             Some(i) => Some(std::mem::replace(&mut self.entries[i].1, value)),
             None => {
@@ -77,7 +82,7 @@ impl Map {
     }
 
     /// Append an entry whose key the caller knows is new (the YAML reader checks duplicates).
-    pub(crate) fn push_unique(&mut self, key: String, value: Value) {
+    pub(crate) fn push_unique(&mut self, key: Str, value: Value) {
         self.entries.push((key, value));
     }
 
@@ -90,7 +95,7 @@ impl Map {
         self.position(key).map(|i| self.entries.remove(i).1)
     }
 
-    pub fn entry(&mut self, key: impl Into<String>) -> Entry<'_> {
+    pub fn entry(&mut self, key: impl Into<Str>) -> Entry<'_> {
         let key = key.into();
         match self.position(&key) {
             Some(index) => Entry::Occupied(OccupiedEntry { map: self, index }),
@@ -110,7 +115,7 @@ impl Map {
         self.entries.clear()
     }
 
-    pub fn retain(&mut self, mut keep: impl FnMut(&String, &mut Value) -> bool) {
+    pub fn retain(&mut self, mut keep: impl FnMut(&Str, &mut Value) -> bool) {
         self.entries.retain_mut(|(k, v)| keep(k, v))
     }
 
@@ -122,7 +127,7 @@ impl Map {
         IterMut(self.entries.iter_mut())
     }
 
-    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &String> + ExactSizeIterator {
+    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &Str> + ExactSizeIterator {
         self.entries.iter().map(|(k, _)| k)
     }
 
@@ -148,25 +153,25 @@ impl PartialEq for Map {
     }
 }
 
-impl Extend<(String, Value)> for Map {
-    fn extend<I: IntoIterator<Item = (String, Value)>>(&mut self, iter: I) {
+impl<K: Into<Str>> Extend<(K, Value)> for Map {
+    fn extend<I: IntoIterator<Item = (K, Value)>>(&mut self, iter: I) {
         for (k, v) in iter {
             self.insert(k, v);
         }
     }
 }
 
-impl FromIterator<(String, Value)> for Map {
-    fn from_iter<I: IntoIterator<Item = (String, Value)>>(iter: I) -> Self {
+impl<K: Into<Str>> FromIterator<(K, Value)> for Map {
+    fn from_iter<I: IntoIterator<Item = (K, Value)>>(iter: I) -> Self {
         let mut m = Map::new();
         m.extend(iter);
         m
     }
 }
 
-pub struct Iter<'a>(std::slice::Iter<'a, (String, Value)>);
+pub struct Iter<'a>(std::slice::Iter<'a, (Str, Value)>);
 impl<'a> Iterator for Iter<'a> {
-    type Item = (&'a String, &'a Value);
+    type Item = (&'a Str, &'a Value);
     fn next(&mut self) -> Option<Self::Item> {
         self.0.next().map(|(k, v)| (k, v))
     }
@@ -181,9 +186,9 @@ impl DoubleEndedIterator for Iter<'_> {
 }
 impl ExactSizeIterator for Iter<'_> {}
 
-pub struct IterMut<'a>(std::slice::IterMut<'a, (String, Value)>);
+pub struct IterMut<'a>(std::slice::IterMut<'a, (Str, Value)>);
 impl<'a> Iterator for IterMut<'a> {
-    type Item = (&'a String, &'a mut Value);
+    type Item = (&'a Str, &'a mut Value);
     fn next(&mut self) -> Option<Self::Item> {
         self.0.next().map(|(k, v)| (&*k, v))
     }
@@ -194,7 +199,7 @@ impl<'a> Iterator for IterMut<'a> {
 impl ExactSizeIterator for IterMut<'_> {}
 
 impl<'a> IntoIterator for &'a Map {
-    type Item = (&'a String, &'a Value);
+    type Item = (&'a Str, &'a Value);
     type IntoIter = Iter<'a>;
     fn into_iter(self) -> Iter<'a> {
         self.iter()
@@ -202,7 +207,7 @@ impl<'a> IntoIterator for &'a Map {
 }
 
 impl<'a> IntoIterator for &'a mut Map {
-    type Item = (&'a String, &'a mut Value);
+    type Item = (&'a Str, &'a mut Value);
     type IntoIter = IterMut<'a>;
     fn into_iter(self) -> IterMut<'a> {
         self.iter_mut()
@@ -210,8 +215,8 @@ impl<'a> IntoIterator for &'a mut Map {
 }
 
 impl IntoIterator for Map {
-    type Item = (String, Value);
-    type IntoIter = std::vec::IntoIter<(String, Value)>;
+    type Item = (Str, Value);
+    type IntoIter = std::vec::IntoIter<(Str, Value)>;
     fn into_iter(self) -> Self::IntoIter {
         self.entries.into_iter()
     }
@@ -232,7 +237,7 @@ pub enum Entry<'a> {
 
 pub struct VacantEntry<'a> {
     map: &'a mut Map,
-    key: String,
+    key: Str,
 }
 
 pub struct OccupiedEntry<'a> {
@@ -241,7 +246,7 @@ pub struct OccupiedEntry<'a> {
 }
 
 impl<'a> VacantEntry<'a> {
-    pub fn key(&self) -> &String {
+    pub fn key(&self) -> &Str {
         &self.key
     }
     pub fn insert(self, value: Value) -> &'a mut Value {
@@ -251,7 +256,7 @@ impl<'a> VacantEntry<'a> {
 }
 
 impl<'a> OccupiedEntry<'a> {
-    pub fn key(&self) -> &String {
+    pub fn key(&self) -> &Str {
         &self.map.entries[self.index].0
     }
     pub fn get(&self) -> &Value {
@@ -315,6 +320,18 @@ impl ValueIndex for str {
 }
 
 impl ValueIndex for String {
+    fn index_into<'v>(&self, v: &'v Value) -> Option<&'v Value> {
+        self.as_str().index_into(v)
+    }
+    fn index_into_mut<'v>(&self, v: &'v mut Value) -> Option<&'v mut Value> {
+        self.as_str().index_into_mut(v)
+    }
+    fn index_or_insert<'v>(&self, v: &'v mut Value) -> &'v mut Value {
+        self.as_str().index_or_insert(v)
+    }
+}
+
+impl ValueIndex for Str {
     fn index_into<'v>(&self, v: &'v Value) -> Option<&'v Value> {
         self.as_str().index_into(v)
     }
@@ -605,16 +622,26 @@ impl From<Number> for Value {
 }
 impl From<&str> for Value {
     fn from(s: &str) -> Value {
-        Value::String(s.to_string())
+        Value::String(s.into())
     }
 }
 impl From<String> for Value {
     fn from(s: String) -> Value {
-        Value::String(s)
+        Value::String(s.into())
     }
 }
 impl From<&String> for Value {
     fn from(s: &String) -> Value {
+        Value::String(s.into())
+    }
+}
+impl From<Str> for Value {
+    fn from(s: Str) -> Value {
+        Value::String(s)
+    }
+}
+impl From<&Str> for Value {
+    fn from(s: &Str) -> Value {
         Value::String(s.clone())
     }
 }
@@ -645,12 +672,12 @@ impl From<serde_json::Value> for Value {
             serde_json::Value::Null => Value::Null,
             serde_json::Value::Bool(b) => Value::Bool(b),
             serde_json::Value::Number(n) => Value::Number(n),
-            serde_json::Value::String(s) => Value::String(s),
+            serde_json::Value::String(s) => Value::String(s.into()),
             serde_json::Value::Array(a) => Value::Array(a.into_iter().map(Value::from).collect()),
             serde_json::Value::Object(m) => {
                 let mut out = Map::with_capacity(m.len());
                 for (k, v) in m {
-                    out.push_unique(k, Value::from(v));
+                    out.push_unique(k.into(), Value::from(v));
                 }
                 Value::Object(out)
             }
@@ -664,9 +691,9 @@ impl From<Value> for serde_json::Value {
             Value::Null => serde_json::Value::Null,
             Value::Bool(b) => serde_json::Value::Bool(b),
             Value::Number(n) => serde_json::Value::Number(n),
-            Value::String(s) => serde_json::Value::String(s),
+            Value::String(s) => serde_json::Value::String(s.into()),
             Value::Array(a) => serde_json::Value::Array(a.into_iter().map(serde_json::Value::from).collect()),
-            Value::Object(m) => serde_json::Value::Object(m.into_iter().map(|(k, v)| (k, serde_json::Value::from(v))).collect()),
+            Value::Object(m) => serde_json::Value::Object(m.into_iter().map(|(k, v)| (k.into(), serde_json::Value::from(v))).collect()),
         }
     }
 }
@@ -689,7 +716,7 @@ impl serde::Serialize for Map {
         use serde::ser::SerializeMap;
         let mut map = s.serialize_map(Some(self.len()))?;
         for (k, v) in &self.entries {
-            map.serialize_entry(k, v)?;
+            map.serialize_entry(k.as_str(), v)?;
         }
         map.end()
     }
@@ -809,6 +836,8 @@ mod tests {
     #[test]
     fn a_node_is_small() {
         assert_eq!(std::mem::size_of::<Value>(), 32);
+        // A mapping entry: the key is inline up to 24 bytes.
+        assert_eq!(std::mem::size_of::<(Str, Value)>(), 56);
     }
 
     #[test]
@@ -838,9 +867,9 @@ mod tests {
     fn insert_keeps_the_place_remove_keeps_the_order() {
         let mut m = Map::new();
         for k in ["x", "y", "z"] {
-            m.insert(k.into(), json!(k));
+            m.insert(k, json!(k));
         }
-        assert_eq!(m.insert("x".into(), json!(1)), Some(json!("x")));
+        assert_eq!(m.insert("x", json!(1)), Some(json!("x")));
         m.remove("y");
         assert_eq!(m.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(), ["x=1", "z=\"z\""]);
     }

@@ -9,7 +9,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::value::{Map, Number, Value};
+use crate::value::{Map, Number, Str, Value};
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
 
 pub const MAX_DEPTH: usize = 512;
@@ -35,7 +35,7 @@ pub struct YamlError {
 
 enum Frame {
     Seq { items: Vec<Value>, anchor: usize },
-    Map { map: Map, key: Option<(String, bool)>, merges: Vec<Value>, anchor: usize, seen: Option<HashSet<String>> },
+    Map { map: Map, key: Option<(Str, bool)>, merges: Vec<Value>, anchor: usize, seen: Option<HashSet<Str>> },
 }
 
 /// Up to this many keys a mapping finds duplicates by scanning its entries; a larger one keeps
@@ -63,11 +63,11 @@ fn err(span: &Span, message: impl Into<String>) -> YamlError {
 }
 
 /// The text a non-string key is written as.
-fn key_text(v: &Value) -> String {
+fn key_text(v: &Value) -> Str {
     match v {
         Value::String(s) => s.clone(),
         Value::Null => "null".into(),
-        other => other.to_string(),
+        other => other.to_string().into(),
     }
 }
 
@@ -105,7 +105,7 @@ impl Builder {
                         Some(keys) => !keys.insert(k.clone()),
                         None if map.len() < SCAN_KEYS => map.contains_key(&k),
                         None => {
-                            let mut keys: HashSet<String> = map.keys().cloned().collect();
+                            let mut keys: HashSet<Str> = map.keys().cloned().collect();
                             let duplicate = !keys.insert(k.clone());
                             *seen = Some(keys);
                             duplicate
@@ -122,12 +122,10 @@ impl Builder {
     }
 }
 
-/// The scalar's text as an exact-size `String` (a scanner-built one may carry spare capacity,
-/// which adds up over a large input).
-fn owned(text: std::borrow::Cow<'_, str>) -> String {
-    let mut s = text.into_owned();
-    s.shrink_to_fit();
-    s
+/// The scalar's text as a [`Str`]: inline when short, else an exact-size copy (a
+/// scanner-built `String` may carry spare capacity, which adds up over a large input).
+fn owned(text: std::borrow::Cow<'_, str>) -> Str {
+    Str::from(text.as_ref())
 }
 
 /// Resolve a plain scalar as YAML 1.1 (go-yaml v2, which kubectl uses) would.
@@ -276,7 +274,8 @@ pub fn parse_stream(text: &str) -> Result<Vec<ParsedDoc>, YamlError> {
                 b.stack.push(Frame::Map { map: Map::new(), key: None, merges: Vec::new(), anchor, seen: None })
             }
             Event::SequenceEnd => {
-                if let Some(Frame::Seq { items, anchor }) = b.stack.pop() {
+                if let Some(Frame::Seq { mut items, anchor }) = b.stack.pop() {
+                    items.shrink_to_fit();
                     b.push(Value::Array(items), anchor, &span, false)?;
                 }
             }
@@ -285,7 +284,7 @@ pub fn parse_stream(text: &str) -> Result<Vec<ParsedDoc>, YamlError> {
                     map.shrink_to_fit();
                     // Explicit keys win over merged ones; earlier merged maps win over later ones.
                     if !merges.is_empty() {
-                        let mut keys: HashSet<String> = map.keys().cloned().collect();
+                        let mut keys: HashSet<Str> = map.keys().cloned().collect();
                         for merged in merges {
                             if let Value::Object(m) = merged {
                                 for (k, v) in m {
@@ -312,6 +311,22 @@ mod tests {
 
     fn one(text: &str) -> Value {
         parse_stream(text).unwrap().remove(0).value
+    }
+
+    #[test]
+    fn short_keys_and_strings_need_no_allocation_of_their_own() {
+        let long = "a-string-longer-than-twenty-four-bytes";
+        let v = one(&format!("metadata:\n  name: svc-00000\n  '{long}': \"{long}\"\n"));
+        let Value::Object(root) = &v else { panic!("a mapping") };
+        let (key, meta) = root.iter().next().unwrap();
+        assert!(!key.is_heap_allocated());
+        let Value::Object(meta) = meta else { panic!("a mapping") };
+        let entries: Vec<_> = meta.iter().collect();
+        let Value::String(name) = entries[0].1 else { panic!("a string") };
+        assert!(!entries[0].0.is_heap_allocated() && !name.is_heap_allocated());
+        let Value::String(value) = entries[1].1 else { panic!("a string") };
+        assert!(entries[1].0.is_heap_allocated() && value.is_heap_allocated());
+        assert_eq!((entries[1].0.as_str(), value.as_str()), (long, long));
     }
 
     #[test]

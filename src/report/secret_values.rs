@@ -11,7 +11,7 @@ use base64::Engine;
 pub fn secret_entry(secret: &Value, key: &str) -> Option<Vec<u8>> {
     if let Some(v) = secret.get("stringData").and_then(|m| m.get(key)) {
         return match v {
-            Value::String(s) => Some(s.clone().into_bytes()),
+            Value::String(s) => Some(s.as_bytes().to_vec()),
             Value::Null => None,
             // The API server refuses non-strings; show what the author wrote.
             other => Some(other.to_string().into_bytes()),

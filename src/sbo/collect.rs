@@ -106,7 +106,7 @@ impl Service<'_> {
         }
         let mut v = self.doc.value.clone();
         if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
-            meta.insert("namespace".into(), Value::String(self.namespace.clone()));
+            meta.insert("namespace", Value::from(&self.namespace));
         }
         std::borrow::Cow::Owned(v)
     }
@@ -138,16 +138,16 @@ pub fn resource_data(doc: &Document, kind: RefKind) -> Result<BTreeMap<String, S
                 let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
                 let bytes =
                     base64::engine::general_purpose::STANDARD.decode(compact).map_err(|_| format!("data.{k} is not valid base64"))?;
-                out.insert(k.clone(), String::from_utf8_lossy(&bytes).into_owned());
+                out.insert(k.to_string(), String::from_utf8_lossy(&bytes).into_owned());
             }
             for (k, v) in string_data.into_iter().flatten() {
-                out.insert(k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| print_value(v)));
+                out.insert(k.to_string(), v.as_str().map(str::to_string).unwrap_or_else(|| print_value(v)));
             }
         }
         RefKind::ConfigMap => {
             let Some(data) = data else { return Err("not found: the ConfigMap has no data".into()) };
             for (k, v) in data {
-                out.insert(k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| print_value(v)));
+                out.insert(k.to_string(), v.as_str().map(str::to_string).unwrap_or_else(|| print_value(v)));
             }
         }
     }
@@ -155,7 +155,7 @@ pub fn resource_data(doc: &Document, kind: RefKind) -> Result<BTreeMap<String, S
 }
 
 fn str_item(name: String, value: String, source: ItemSource, service: Option<usize>) -> Item {
-    Item { name, raw: Value::String(value.clone()), value, source, service, runtime: None }
+    Item { name, raw: Value::from(&value), value, source, service, runtime: None }
 }
 
 /// What a Secret lookup found.
@@ -195,7 +195,7 @@ impl<'a> Collector<'a> {
                 .map(|k| Item {
                     name: k.clone(),
                     value: String::new(),
-                    raw: Value::String(String::new()),
+                    raw: Value::from(""),
                     source: ItemSource::SecretKey { namespace: namespace.to_string(), name: name.to_string(), key: k.clone() },
                     service: Some(i),
                     runtime: Some(creator.to_string()),
@@ -266,7 +266,7 @@ impl<'a> Collector<'a> {
             .map(|k| Item {
                 name: k.clone(),
                 value: String::new(),
-                raw: Value::String(String::new()),
+                raw: Value::from(""),
                 source: ItemSource::SecretKey { namespace: known.namespace.clone(), name: known.name.clone(), key: k.clone() },
                 service: Some(i),
                 runtime: Some(creator.clone()),
@@ -564,7 +564,7 @@ impl<'a> Collector<'a> {
             if let Some(Value::Object(a)) = crd.value.pointer("/metadata/annotations") {
                 for (k, v) in a {
                     bindable |= matches!(annotation_name(k), Some(Ok(_)));
-                    out.insert(k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()));
+                    out.insert(k.to_string(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()));
                 }
             }
             bindable |= crd_declares_binding_status(&crd.value);
@@ -578,7 +578,7 @@ impl<'a> Collector<'a> {
         }
         if let Some(Value::Object(a)) = svc.doc.value.pointer("/metadata/annotations") {
             for (k, v) in a {
-                out.insert(k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()));
+                out.insert(k.to_string(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()));
             }
         }
         out
@@ -671,7 +671,7 @@ impl<'a> Collector<'a> {
             ($path:expr) => {
                 match eval($path) {
                     Ok(TemplateResult::Values(v)) => v,
-                    Ok(TemplateResult::Text(t)) => vec![Value::String(t)],
+                    Ok(TemplateResult::Text(t)) => vec![Value::from(t)],
                     Err(_) if def.optional => return Some(Vec::new()),
                     Err(e) => {
                         self.problem("ErrorReadingBinding", format!("{what}: {e}"));

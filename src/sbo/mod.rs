@@ -107,7 +107,7 @@ impl Checker<'_> {
     fn string(&mut self, obj: &Value, key: &str, field: &str) -> Option<String> {
         match obj.get(key) {
             None | Some(Value::Null) => None,
-            Some(Value::String(s)) => Some(s.clone()),
+            Some(Value::String(s)) => Some(s.to_string()),
             Some(other) => {
                 self.report(field, format!("must be a string, got {}", type_name(other)));
                 None
@@ -250,7 +250,7 @@ pub fn parse(doc: &Document, default_ns: &str) -> (Option<OperatorBinding>, Vec<
                         Some(Value::Object(m)) => {
                             labels = m
                                 .iter()
-                                .map(|(k, v)| (k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
+                                .map(|(k, v)| (k.to_string(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
                                 .collect();
                             if application.name.is_some() {
                                 c.report(

@@ -355,7 +355,7 @@ pub fn project(workload: &mut Value, t: &crate::mapping::CompiledTemplate, b: &O
         let mut volume = d.volume.clone();
         if let Value::Object(m) = &mut volume {
             let mut named = Map::new();
-            named.insert("name".into(), json!(b.binding_name));
+            named.insert("name", json!(b.binding_name));
             named.extend(std::mem::take(m));
             *m = named;
         }
