@@ -148,33 +148,38 @@ pub fn collision_problems(
             (format!("{}/{}", rb.binding.namespace, rb.binding.name), &docs[rb.doc])
         }
     };
-    // (workload, container, path or variable) and who uses it, borrowing the records; one flat
-    // vector per kind, sorted, rather than a map with a vector per key.
+    // (workload, container, path or variable) and who uses it, borrowing the records. Keys
+    // never span workloads, so the uses are gathered one workload at a time (two small buffers)
+    // instead of for the whole render at once.
     type Uses<'a> = Vec<((usize, &'a str, &'a str), (bool, usize))>;
-    let mut mount_uses: Uses = Vec::new();
-    let mut var_uses: Uses = Vec::new();
-    for (operator_api, records) in [(false, spec), (true, operator)] {
-        for r in records {
+    type Named<'d> = Vec<((usize, String, String), Vec<Use<'d>>)>;
+    // Only keys used more than once need the bindings' names. The sort is stable: a key's
+    // uses stay in record order.
+    fn named<'d>(uses: &mut Uses<'_>, name_of: &impl Fn(bool, usize) -> (String, &'d Document), out: &mut Named<'d>) {
+        uses.sort_by(|a, b| a.0.cmp(&b.0));
+        for group in uses.chunk_by(|a, b| a.0 == b.0).filter(|group| group.len() > 1) {
+            let (w, c, k) = group[0].0;
+            let uses = group.iter().map(|&(_, (op, i))| name_of(op, i)).map(|(binding, doc)| Use { binding, doc }).collect();
+            out.push(((w, c.to_string(), k.to_string()), uses));
+        }
+        uses.clear();
+    }
+    // Every record by workload; the sort is stable, so a workload's servicebinding.io records
+    // come before its SBO ones, each in projection order.
+    let mut records: Vec<(bool, &BoundContainer)> = spec.iter().map(|r| (false, r)).chain(operator.iter().map(|r| (true, r))).collect();
+    records.sort_by_key(|(_, r)| r.workload);
+    let (mut mount_uses, mut var_uses): (Uses, Uses) = (Vec::new(), Vec::new());
+    let (mut mounts, mut vars) = (Vec::new(), Vec::new());
+    for group in records.chunk_by(|a, b| a.1.workload == b.1.workload) {
+        for &(operator_api, r) in group {
             if !r.mount_path.is_empty() {
                 mount_uses.push(((r.workload, &r.container, &r.mount_path), (operator_api, r.binding)));
             }
             var_uses.extend(r.env.iter().map(|(var, _)| ((r.workload, r.container.as_str(), var.as_str()), (operator_api, r.binding))));
         }
+        named(&mut mount_uses, &name_of, &mut mounts);
+        named(&mut var_uses, &name_of, &mut vars);
     }
-    // Only keys used more than once need the bindings' names. The sort is stable: a key's
-    // uses stay in record order.
-    let named = |mut uses: Uses<'_>| -> Vec<((usize, String, String), Vec<Use<'_>>)> {
-        uses.sort_by(|a, b| a.0.cmp(&b.0));
-        uses.chunk_by(|a, b| a.0 == b.0)
-            .filter(|group| group.len() > 1)
-            .map(|group| {
-                let (w, c, k) = group[0].0;
-                let uses = group.iter().map(|&(_, (op, i))| name_of(op, i)).map(|(binding, doc)| Use { binding, doc }).collect();
-                ((w, c.to_string(), k.to_string()), uses)
-            })
-            .collect()
-    };
-    let (mounts, vars) = (named(mount_uses), named(var_uses));
     let mut out = Vec::new();
     let workload = |w: usize| format!("{} {:?}", docs[w].kind(), docs[w].name());
     for r in spec {

@@ -41,12 +41,16 @@ pub fn to_yaml(value: &Value) -> String {
     crate::yaml_out::to_string(value)
 }
 
-/// The whole set as one multi-document stream. Documents are projected and serialized in
-/// parallel, in chunks, and concatenated in order.
+/// The whole set as one multi-document stream.
 pub fn stream(docs: &[Emitted<'_>]) -> String {
+    chunks(docs).concat()
+}
+
+/// The stream of `docs` in pieces, in order: documents are projected and serialized in
+/// parallel, 64 at a time.
+fn chunks(docs: &[Emitted<'_>]) -> Vec<String> {
     use rayon::prelude::*;
-    let chunks: Vec<String> = docs
-        .par_chunks(64)
+    docs.par_chunks(64)
         .map(|chunk| {
             let mut out = String::new();
             for d in chunk {
@@ -55,16 +59,17 @@ pub fn stream(docs: &[Emitted<'_>]) -> String {
             }
             out
         })
-        .collect();
-    chunks.concat()
+        .collect()
 }
 
-/// Write the whole set as one multi-document stream to `out`, serializing in parallel batches
+/// Write the whole set as one multi-document stream to `out`, a batch of documents at a time,
 /// so that the text of the whole set is never held at once (the bytes are the same as
 /// [`stream`]'s).
 pub fn write_stream(out: &mut impl std::io::Write, docs: &[Emitted<'_>]) -> std::io::Result<()> {
     for batch in docs.chunks(1024) {
-        out.write_all(stream(batch).as_bytes())?;
+        for piece in chunks(batch) {
+            out.write_all(piece.as_bytes())?;
+        }
     }
     out.flush()
 }

@@ -184,6 +184,8 @@ pub fn render(loaded: Loaded, opts: &Options) -> Rendered {
             .map(|wid| project::Projected { value: None, ..project::project_workload(&loaded.documents, wid, &resolution) })
             .collect();
         let (mut errors, mut operator_errors, mut shadowed) = (Vec::new(), Vec::new(), Vec::new());
+        bound.reserve_exact(projected.iter().map(|p| p.bound.len()).sum());
+        operator_bound.reserve_exact(projected.iter().map(|p| p.operator_bound.len()).sum());
         for p in projected {
             bound.extend(p.bound);
             operator_bound.extend(p.operator_bound);

@@ -197,6 +197,7 @@ pub fn load_paths(paths: &[PathBuf]) -> Result<Loaded, Vec<LoadError>> {
                 }
             }
         };
+        loaded.documents.reserve_exact(parsed.iter().map(|p| p.as_ref().map_or(0, |(_, docs)| docs.len())).sum());
         for result in parsed {
             match result {
                 Ok((file, docs)) => {
