@@ -389,6 +389,12 @@ mod tests {
     }
 
     #[test]
+    fn a_file_gone_since_loading_quotes_nothing() {
+        let file = SourceFile::on_disk("/nonexistent/bindery/gone.yaml".into(), "gone.yaml".into());
+        assert_eq!((file.text(), file.line_text(3), file.offset_of_line(7)), ("", "", 0));
+    }
+
+    #[test]
     fn json_files_are_one_document() {
         let (_, d) = parse_file("x.json".into(), "x.json".into(), br#"{"apiVersion":"v1","kind":"Secret"}"#.to_vec()).unwrap();
         assert_eq!(d[0].kind(), "Secret");
