@@ -199,31 +199,17 @@ fn render(args: &RenderArgs) -> ExitCode {
 }
 
 fn migrate(args: &MigrateArgs) -> ExitCode {
-    let loaded = match crate::load::load_paths(&args.input.paths) {
+    use crate::report::command::{loaded, report_problems};
+    let (loaded, options) = match loaded(&args.input) {
         Ok(l) => l,
-        Err(errors) => {
-            for e in &errors {
-                eprint(&crate::diagnostics::render_load_error(e));
-            }
-            return ExitCode::from(EXIT_BAD_INPUT);
-        }
-    };
-    let options = match args.input.options() {
-        Ok(o) => o,
-        Err(e) => {
-            eprint(&format!("bindery: {e}\n"));
-            return ExitCode::from(EXIT_BAD_INPUT);
-        }
+        Err(code) => return code,
     };
     let migration = match crate::migrate::migrate(loaded, &options) {
         Ok(m) => m,
         Err(crate::migrate::Unrenderable(rendered)) => {
-            for p in rendered.problems() {
-                eprint(&crate::diagnostics::render_problem(p, &rendered.loaded.documents));
-            }
-            let n = rendered.problems().iter().filter(|p| p.is_error()).count();
-            eprint(&format!("bindery: {n} error(s); the input does not render, so no migration can be proven\n"));
-            return ExitCode::from(EXIT_UNRESOLVED);
+            return report_problems(&rendered, "migrate (the input does not render, so no migration can be proven)")
+                .err()
+                .unwrap_or(ExitCode::from(EXIT_UNRESOLVED));
         }
     };
     let report = match args.format {

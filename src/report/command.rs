@@ -162,19 +162,28 @@ fn print(text: &str) -> Result<(), ExitCode> {
     }
 }
 
-/// Load and render once; diagnostics go to stderr. `Err` when nothing was rendered.
-pub(crate) fn rendered(input: &InputArgs, what: &str) -> Result<Rendered, ExitCode> {
+/// The run's options; a bad config file is reported on stderr (exit 2).
+pub(crate) fn options(input: &InputArgs) -> Result<crate::resolve::Options, ExitCode> {
+    input.options().map_err(|e| {
+        eprint(&format!("bindery: {e}\n"));
+        ExitCode::from(EXIT_BAD_INPUT)
+    })
+}
+
+/// Load the inputs and read the options; load errors go to stderr as diagnostics (exit 2).
+pub(crate) fn loaded(input: &InputArgs) -> Result<(crate::load::Loaded, crate::resolve::Options), ExitCode> {
     let loaded = load_paths(&input.paths).map_err(|errors| {
         for e in &errors {
             eprint(&render_load_error(e));
         }
         ExitCode::from(EXIT_BAD_INPUT)
     })?;
-    let options = input.options().map_err(|e| {
-        eprint(&format!("bindery: {e}\n"));
-        ExitCode::from(EXIT_BAD_INPUT)
-    })?;
-    let rendered = crate::render(loaded, &options);
+    Ok((loaded, options(input)?))
+}
+
+/// Print every problem of a render; when it rendered nothing, say so (`nothing to {what}`)
+/// and return exit 1.
+pub(crate) fn report_problems(rendered: &Rendered, what: &str) -> Result<(), ExitCode> {
     for p in rendered.problems() {
         eprint(&render_problem(p, &rendered.loaded.documents));
     }
@@ -183,6 +192,14 @@ pub(crate) fn rendered(input: &InputArgs, what: &str) -> Result<Rendered, ExitCo
         eprint(&format!("bindery: {n} error(s); nothing to {what}\n"));
         return Err(ExitCode::from(EXIT_UNRESOLVED));
     }
+    Ok(())
+}
+
+/// Load and render once; diagnostics go to stderr. `Err` when nothing was rendered.
+pub(crate) fn rendered(input: &InputArgs, what: &str) -> Result<Rendered, ExitCode> {
+    let (loaded, options) = loaded(input)?;
+    let rendered = crate::render(loaded, &options);
+    report_problems(&rendered, what)?;
     Ok(rendered)
 }
 
@@ -234,12 +251,9 @@ pub fn check(args: &CheckArgs) -> ExitCode {
             return ExitCode::from(EXIT_BAD_INPUT);
         }
     };
-    let options = match args.input.options() {
+    let options = match options(&args.input) {
         Ok(o) => o,
-        Err(e) => {
-            eprint(&format!("bindery: {e}\n"));
-            return ExitCode::from(EXIT_BAD_INPUT);
-        }
+        Err(code) => return code,
     };
     let rendered = crate::render(loaded, &options);
     let documents = &rendered.loaded.documents;
