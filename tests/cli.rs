@@ -6,39 +6,23 @@
 //! (`tests/snapshots/`) and where two outputs of bindery are compared with each other.
 
 use std::ffi::OsStr;
-use std::io::{Read, Write};
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant, SystemTime};
+use std::process::Command;
+use std::time::{Duration, SystemTime};
 
 use base64::Engine;
 use serde::Deserialize;
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_bindery");
+mod common;
+
+use common::BIN;
 
 /// A render that takes longer than this is a hang (or an exponential blow-up): kill it and fail.
 const TIMEOUT: Duration = Duration::from_secs(20);
 
-const VALID_FIXTURES: [&str; 6] = [
-    "fixtures/postgres-provisioned",
-    "fixtures/direct-secret-selector",
-    "fixtures/cronjob-and-custom-workload",
-    "fixtures/sbo-annotated-crd",
-    "fixtures/sbo-registry-crunchy",
-    "fixtures/sbo-env-naming-mappings",
-];
-
-const INVALID_FIXTURES: [&str; 7] = [
-    "fixtures/invalid/missing-secret",
-    "fixtures/invalid/workload-not-found",
-    "fixtures/invalid/env-key-missing",
-    "fixtures/invalid/invalid-binding",
-    "fixtures/invalid/bad-yaml",
-    "fixtures/invalid/secret-missing-type",
-    "fixtures/invalid/two-broken-bindings",
-];
+use common::{INVALID_FIXTURES, VALID_FIXTURES};
 
 // ---------------------------------------------------------------------------------------------
 // Running bindery
@@ -136,58 +120,10 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
 {
-    let args: Vec<std::ffi::OsString> = args.into_iter().map(|a| a.as_ref().to_os_string()).collect();
-    let command = format!("bindery render {}", args.iter().map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" "));
-    let mut child = Command::new(BIN)
-        .arg("render")
-        .args(&args)
-        .current_dir(crate_root())
-        .env("NO_COLOR", "1")
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start bindery");
-    let writer = stdin.map(|bytes| {
-        let mut pipe = child.stdin.take().expect("stdin pipe");
-        let bytes = bytes.to_vec();
-        std::thread::spawn(move || {
-            // bindery may refuse the input before reading all of it.
-            let _ = pipe.write_all(&bytes);
-        })
-    });
-    let stdout = read_in_background(child.stdout.take().expect("stdout pipe"));
-    let stderr = read_in_background(child.stderr.take().expect("stderr pipe"));
-    let deadline = Instant::now() + TIMEOUT;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for bindery") {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("`{command}` did not finish within {TIMEOUT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    if let Some(w) = writer {
-        w.join().expect("stdin writer");
-    }
-    let stdout = stdout.join().expect("stdout reader");
-    let stderr = String::from_utf8_lossy(&stderr.join().expect("stderr reader")).into_owned();
-    Run { command, code: status.code(), stdout, stderr }
-}
-
-fn read_in_background(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8>> {
-    std::thread::spawn(move || {
-        let mut bytes = Vec::new();
-        let _ = pipe.read_to_end(&mut bytes);
-        bytes
-    })
-}
-
-fn crate_root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let mut cmd = Command::new(BIN);
+    cmd.arg("render").args(args).current_dir(common::repo()).env("NO_COLOR", "1");
+    let out = common::run_raw(&mut cmd, stdin, TIMEOUT);
+    Run { command: out.command, code: out.code, stdout: out.stdout, stderr: String::from_utf8_lossy(&out.stderr).into_owned() }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -339,14 +275,14 @@ fn assert_secret_env(container: &Value, var: &str, secret: &str, key: &str) {
 /// 1-based number of the first line of `file` that contains `needle`.
 #[track_caller]
 fn line_of(file: &str, needle: &str) -> usize {
-    let text = std::fs::read_to_string(crate_root().join(file)).expect("read fixture");
+    let text = std::fs::read_to_string(common::repo().join(file)).expect("read fixture");
     text.lines().position(|l| l.contains(needle)).unwrap_or_else(|| panic!("{needle:?} not in {file}")) + 1
 }
 
 /// Lines (1-based, inclusive) of the YAML document in `file` that contains `needle`.
 #[track_caller]
 fn document_lines(file: &str, needle: &str) -> RangeInclusive<usize> {
-    let text = std::fs::read_to_string(crate_root().join(file)).expect("read fixture");
+    let text = std::fs::read_to_string(common::repo().join(file)).expect("read fixture");
     let mut start = 1;
     let lines: Vec<&str> = text.lines().collect();
     for (i, line) in lines.iter().enumerate() {
@@ -487,7 +423,7 @@ fn service_bindings_are_consumed_and_non_resources_are_skipped() {
 #[test]
 fn every_other_input_document_is_emitted_in_input_order() {
     for fixture in VALID_FIXTURES {
-        let inputs = input_resources(&crate_root().join(fixture));
+        let inputs = input_resources(&common::repo().join(fixture));
         let expected: Vec<String> = inputs.iter().map(|(_, d)| d).filter(|d| kind(d) != "ServiceBinding").map(identity).collect();
         let docs = render([fixture]).assert_ok().docs();
         // Resources generated for a binding (SBO's non-secret values) come after the inputs.
@@ -511,7 +447,7 @@ fn every_other_input_document_is_emitted_in_input_order() {
 #[test]
 fn keep_bindings_emits_the_service_bindings_where_they_were() {
     let fixture = "fixtures/cronjob-and-custom-workload";
-    let expected: Vec<String> = input_resources(&crate_root().join(fixture)).iter().map(|(_, d)| identity(d)).collect();
+    let expected: Vec<String> = input_resources(&common::repo().join(fixture)).iter().map(|(_, d)| identity(d)).collect();
     let docs = render([fixture, "--keep-bindings"]).assert_ok().docs();
     assert_eq!(docs.iter().map(identity).collect::<Vec<_>>(), expected);
     let binding = find(&docs, "ServiceBinding", "invoice-archive");
@@ -522,7 +458,7 @@ fn keep_bindings_emits_the_service_bindings_where_they_were() {
 fn selector_binds_matching_deployments_only_and_container_filter_limits_containers() {
     let fixture = "fixtures/direct-secret-selector";
     let docs = render([fixture]).assert_ok().docs();
-    let inputs = input_resources(&crate_root().join(fixture));
+    let inputs = input_resources(&common::repo().join(fixture));
     let input = |name: &str| {
         &inputs.iter().find(|(_, d)| kind(d) == "Deployment" && str_at(d, "/metadata/name") == name).expect("input deployment").1
     };
@@ -721,7 +657,7 @@ fn rendering_the_output_again_is_byte_identical() {
 fn output_does_not_depend_on_file_creation_order_or_modification_times() {
     let epoch = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
     for fixture in VALID_FIXTURES {
-        let source = crate_root().join(fixture);
+        let source = common::repo().join(fixture);
         let files = yaml_files(&source);
         let reversed: Vec<PathBuf> = files.iter().rev().cloned().collect();
         let (a, b) = (tempdir(), tempdir());
@@ -745,7 +681,7 @@ fn output_does_not_depend_on_file_creation_order_or_modification_times() {
 #[test]
 fn output_dir_mirrors_the_input_layout() {
     let fixture = "fixtures/postgres-provisioned";
-    let source = crate_root().join(fixture);
+    let source = common::repo().join(fixture);
     let dir = tempdir();
     let out = dir.path().join("rendered");
     let run = render([OsStr::new(fixture), OsStr::new("-o"), out.as_os_str()]);
@@ -791,7 +727,7 @@ fn output_file_receives_the_whole_stream() {
 #[test]
 fn stdin_renders_like_the_directory() {
     let fixture = "fixtures/postgres-provisioned";
-    let source = crate_root().join(fixture);
+    let source = common::repo().join(fixture);
     let mut stream = Vec::new();
     for rel in yaml_files(&source) {
         stream.extend(b"---\n");
@@ -891,9 +827,9 @@ fn all_problems_are_reported_not_just_the_first() {
 fn one_bad_file_among_good_ones_renders_nothing() {
     let dir = tempdir();
     copy_fixture(
-        &crate_root().join("fixtures/postgres-provisioned"),
+        &common::repo().join("fixtures/postgres-provisioned"),
         dir.path(),
-        &yaml_files(&crate_root().join("fixtures/postgres-provisioned")),
+        &yaml_files(&common::repo().join("fixtures/postgres-provisioned")),
         |_| SystemTime::now(),
     );
     write(dir.path(), "zz-broken.yaml", "apiVersion: v1\nkind: ConfigMap\ndata: {a: b\n");
@@ -963,7 +899,7 @@ fn assert_no_secret_values(run: &Run, values: &[String]) {
 #[test]
 fn diagnostics_never_print_secret_values() {
     for fixture in VALID_FIXTURES.iter().chain(INVALID_FIXTURES.iter()) {
-        let values = secret_values(&crate_root().join(fixture));
+        let values = secret_values(&common::repo().join(fixture));
         let run = render([fixture]);
         run.assert_no_panic();
         assert_no_secret_values(&run, &values);

@@ -7,38 +7,22 @@
 
 use std::collections::BTreeSet;
 use std::ffi::OsStr;
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use base64::Engine;
 use serde::Deserialize;
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_bindery");
+mod common;
+
+use common::{copy_dir, BIN};
 
 /// A run that takes longer than this is a hang: kill it and fail.
 const TIMEOUT: Duration = Duration::from_secs(20);
 
-const VALID_FIXTURES: [&str; 6] = [
-    "fixtures/postgres-provisioned",
-    "fixtures/direct-secret-selector",
-    "fixtures/cronjob-and-custom-workload",
-    "fixtures/sbo-annotated-crd",
-    "fixtures/sbo-registry-crunchy",
-    "fixtures/sbo-env-naming-mappings",
-];
-
-const INVALID_FIXTURES: [&str; 7] = [
-    "fixtures/invalid/missing-secret",
-    "fixtures/invalid/workload-not-found",
-    "fixtures/invalid/env-key-missing",
-    "fixtures/invalid/invalid-binding",
-    "fixtures/invalid/bad-yaml",
-    "fixtures/invalid/secret-missing-type",
-    "fixtures/invalid/two-broken-bindings",
-];
+use common::{INVALID_FIXTURES, VALID_FIXTURES};
 
 // ---------------------------------------------------------------------------------------------
 // Running bindery
@@ -99,50 +83,10 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
 {
-    let args: Vec<std::ffi::OsString> = args.into_iter().map(|a| a.as_ref().to_os_string()).collect();
-    let command = format!("bindery {}", args.iter().map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" "));
-    let mut child = Command::new(BIN)
-        .args(&args)
-        .current_dir(crate_root())
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start bindery");
-    let stdout = read_in_background(child.stdout.take().expect("stdout pipe"));
-    let stderr = read_in_background(child.stderr.take().expect("stderr pipe"));
-    let deadline = Instant::now() + TIMEOUT;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for bindery") {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("`{command}` did not finish within {TIMEOUT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    };
-    let lossy = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
-    Run {
-        command,
-        code: status.code(),
-        stdout: lossy(stdout.join().expect("stdout reader")),
-        stderr: lossy(stderr.join().expect("stderr reader")),
-    }
-}
-
-fn read_in_background(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8>> {
-    std::thread::spawn(move || {
-        let mut bytes = Vec::new();
-        let _ = pipe.read_to_end(&mut bytes);
-        bytes
-    })
-}
-
-fn crate_root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).current_dir(common::repo()).env("NO_COLOR", "1");
+    let out = common::run(&mut cmd, TIMEOUT);
+    Run { command: out.command, code: out.code, stdout: out.stdout, stderr: out.stderr }
 }
 
 fn tempdir() -> tempfile::TempDir {
@@ -154,19 +98,6 @@ fn write(dir: &Path, rel: &str, contents: &str) -> PathBuf {
     std::fs::create_dir_all(path.parent().expect("parent")).expect("create dirs");
     std::fs::write(&path, contents).expect("write input");
     path
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 /// A Secret, a Deployment and a binding between them, namespace `default`.
@@ -486,7 +417,7 @@ fn check_github_escapes_percent_colon_comma_and_newlines() {
 }
 
 fn sarif_validator() -> jsonschema::Validator {
-    let text = std::fs::read_to_string(crate_root().join("tests/schemas/sarif-2.1.0.json")).expect("vendored SARIF schema");
+    let text = std::fs::read_to_string(common::repo().join("tests/schemas/sarif-2.1.0.json")).expect("vendored SARIF schema");
     let mut schema: Value = serde_json::from_str(&text).unwrap();
     // rtm.5 has a stray `]` in the `language` patterns (of run and toolComponent), which a
     // strict regex engine refuses; the pattern the SARIF errata settled on is used instead.
@@ -547,7 +478,7 @@ fn check_sarif_is_valid_sarif_2_1_0_that_github_accepts() {
 #[test]
 fn sarif_fingerprints_are_stable_when_lines_move() {
     let dir = tempdir();
-    copy_dir(&crate_root().join("fixtures/invalid/two-broken-bindings"), dir.path());
+    copy_dir(&common::repo().join("fixtures/invalid/two-broken-bindings"), dir.path());
     let sarif = |dir: &Path| bindery([OsStr::new("check"), dir.as_os_str(), OsStr::new("--format=sarif")]).json();
     let summary = |s: &Value| -> Vec<(String, u64)> {
         s["runs"][0]["results"]
@@ -871,21 +802,22 @@ fn fixture_dirs() -> Vec<PathBuf> {
         dirs.sort();
         dirs
     };
-    let fixtures = crate_root().join("fixtures");
+    let fixtures = common::repo().join("fixtures");
     let collections: Vec<PathBuf> = ["invalid", "conventions", "producers", "checks"].iter().map(|c| fixtures.join(c)).collect();
     let mut out: Vec<PathBuf> = subdirs(&fixtures).into_iter().filter(|d| !collections.contains(d)).collect();
     for c in &collections {
         out.extend(subdirs(c));
     }
     for f in VALID_FIXTURES.iter().chain(&INVALID_FIXTURES) {
-        assert!(out.contains(&crate_root().join(f)), "{f} is not found by the fixture walk");
+        assert!(out.contains(&common::repo().join(f)), "{f} is not found by the fixture walk");
     }
     out
 }
 
 /// The input folders of the conformance kit, with each case's extra arguments.
 fn conformance_inputs() -> Vec<(PathBuf, Vec<String>)> {
-    let dir = std::env::var_os("BINDERY_CONFORMANCE_DIR").map(PathBuf::from).unwrap_or_else(|| crate_root().join("../shared/conformance"));
+    let dir =
+        std::env::var_os("BINDERY_CONFORMANCE_DIR").map(PathBuf::from).unwrap_or_else(|| common::repo().join("../shared/conformance"));
     let cases = dir.join("cases");
     if !cases.is_dir() {
         assert!(std::env::var_os("CI").is_none(), "conformance kit not found (set BINDERY_CONFORMANCE_DIR)");
@@ -1028,7 +960,7 @@ fn no_output_contains_a_secret_value_over_all_fixtures_and_conformance_cases() {
 #[test]
 fn redaction_test_would_notice_a_leak() {
     // The same collection run against `explain --show-secrets`, which must print them.
-    let input = crate_root().join("fixtures/direct-secret-selector");
+    let input = common::repo().join("fixtures/direct-secret-selector");
     let values = secret_values(&input);
     assert!(values.contains("rds-Sf9xT2wQ-cache") && values.contains("cmRzLVNmOXhUMndRLWNhY2hl"), "{values:?}");
     let shown = bindery([OsStr::new("explain"), input.as_os_str(), OsStr::new("--show-secrets")]);

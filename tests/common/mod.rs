@@ -8,7 +8,7 @@
 #![allow(dead_code)]
 
 use std::ffi::OsStr;
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -101,31 +101,40 @@ impl Out {
     }
 }
 
-/// Run a command to completion (killed, and the test failed, after `timeout`).
-pub fn run(cmd: &mut Command, timeout: Duration) -> Out {
-    let command =
-        format!("{} {}", cmd.get_program().to_string_lossy(), cmd.get_args().map(OsStr::to_string_lossy).collect::<Vec<_>>().join(" "));
+/// A finished process, its output as bytes.
+#[derive(Debug)]
+pub struct RawOut {
+    /// `program args…`, the program by its file name, for messages.
+    pub command: String,
+    pub code: Option<i32>,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+/// Run a command to completion with `stdin` on its standard input (none: `/dev/null`); killed,
+/// and the test failed, after `timeout` (a hang, or an exponential blow-up).
+pub fn run_raw(cmd: &mut Command, stdin: Option<&[u8]>, timeout: Duration) -> RawOut {
+    let program = Path::new(cmd.get_program()).file_name().unwrap_or(cmd.get_program()).to_string_lossy().into_owned();
+    let command = std::iter::once(program.into()).chain(cmd.get_args().map(OsStr::to_string_lossy)).collect::<Vec<_>>().join(" ");
     let mut child = cmd
-        .stdin(Stdio::null())
+        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start `{command}`: {e}"));
-    let mut so = child.stdout.take().unwrap();
-    let mut se = child.stderr.take().unwrap();
-    let t1 = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = so.read_to_end(&mut s);
-        s
+    let writer = stdin.map(|bytes| {
+        let mut pipe = child.stdin.take().expect("stdin pipe");
+        let bytes = bytes.to_vec();
+        std::thread::spawn(move || {
+            // The program may refuse the input before reading all of it.
+            let _ = pipe.write_all(&bytes);
+        })
     });
-    let t2 = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = se.read_to_end(&mut s);
-        s
-    });
+    let stdout = read_in_background(child.stdout.take().expect("stdout pipe"));
+    let stderr = read_in_background(child.stderr.take().expect("stderr pipe"));
     let deadline = Instant::now() + timeout;
     let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
+        if let Some(s) = child.try_wait().expect("wait for the process") {
             break s;
         }
         if Instant::now() > deadline {
@@ -133,15 +142,49 @@ pub fn run(cmd: &mut Command, timeout: Duration) -> Out {
             let _ = child.wait();
             panic!("`{command}` did not finish within {timeout:?}");
         }
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(2));
     };
-    Out {
-        command,
-        code: status.code(),
-        stdout: String::from_utf8_lossy(&t1.join().unwrap()).into_owned(),
-        stderr: String::from_utf8_lossy(&t2.join().unwrap()).into_owned(),
+    if let Some(w) = writer {
+        w.join().expect("stdin writer");
     }
+    RawOut { command, code: status.code(), stdout: stdout.join().expect("stdout reader"), stderr: stderr.join().expect("stderr reader") }
 }
+
+fn read_in_background(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = pipe.read_to_end(&mut bytes);
+        bytes
+    })
+}
+
+/// Run a command to completion (killed, and the test failed, after `timeout`).
+pub fn run(cmd: &mut Command, timeout: Duration) -> Out {
+    let out = run_raw(cmd, None, timeout);
+    let lossy = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
+    Out { command: out.command, code: out.code, stdout: lossy(out.stdout), stderr: lossy(out.stderr) }
+}
+
+/// The example folders in `fixtures/` that render cleanly.
+pub const VALID_FIXTURES: [&str; 6] = [
+    "fixtures/postgres-provisioned",
+    "fixtures/direct-secret-selector",
+    "fixtures/cronjob-and-custom-workload",
+    "fixtures/sbo-annotated-crd",
+    "fixtures/sbo-registry-crunchy",
+    "fixtures/sbo-env-naming-mappings",
+];
+
+/// The example folders in `fixtures/invalid/` that must fail.
+pub const INVALID_FIXTURES: [&str; 7] = [
+    "fixtures/invalid/missing-secret",
+    "fixtures/invalid/workload-not-found",
+    "fixtures/invalid/env-key-missing",
+    "fixtures/invalid/invalid-binding",
+    "fixtures/invalid/bad-yaml",
+    "fixtures/invalid/secret-missing-type",
+    "fixtures/invalid/two-broken-bindings",
+];
 
 /// A multi-document YAML stream (read with serde_norway, independent of bindery's reader).
 pub fn parse_stream(text: &str) -> Vec<Value> {
