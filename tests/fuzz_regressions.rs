@@ -20,8 +20,8 @@ fn check_load(data: &[u8]) {
     };
     let Ok((_, docs)) = bindery::load::parse_file(name.into(), name.into(), bytes.to_vec()) else { return };
     for doc in docs {
-        let text = bindery::yaml_out::to_string(&doc.value);
-        let back = bindery::yaml_in::parse_stream(&text).unwrap_or_else(|e| panic!("writer output does not parse: {e:?}\n{text}"));
+        let text = bindery::doc::yaml_out::to_string(&doc.value);
+        let back = bindery::doc::yaml_in::parse_stream(&text).unwrap_or_else(|e| panic!("writer output does not parse: {e:?}\n{text}"));
         assert_eq!(back.len(), 1, "{text}");
         assert_eq!(back[0].value, doc.value, "round trip changed the value:\n{text}");
     }
@@ -36,7 +36,7 @@ fn check_render(data: &[u8]) {
     let Ok((file, documents)) = bindery::load::parse_file("f.yaml".into(), "f.yaml".into(), text.into_bytes()) else { return };
     let loaded = bindery::load::Loaded { files: vec![file], documents };
     let rendered = bindery::render(loaded, &bindery::resolve::Options::default());
-    let _ = bindery::emit::stream(&rendered.emitted(false, false));
+    let _ = bindery::write::emit::stream(&rendered.emitted(false, false));
 }
 
 #[test]

@@ -139,7 +139,7 @@ fn plugin_yaml_is_a_valid_v2_plugin() {
     assert_eq!(v["spec"]["discover"]["fileName"], "./bindery.yaml");
     // Every announced parameter is one bindery accepts.
     for p in v["spec"]["parameters"]["static"].as_array().unwrap() {
-        let mut c = bindery::krm::Config::default();
+        let mut c = bindery::hosts::config::Config::default();
         let name = p["name"].as_str().unwrap();
         let sample = if name == "namespace" {
             "prod"
@@ -148,6 +148,6 @@ fn plugin_yaml_is_a_valid_v2_plugin() {
         } else {
             "true"
         };
-        c.set(name, &bindery::value::Value::String(sample.into())).unwrap_or_else(|e| panic!("{name}: {e}"));
+        c.set(name, &bindery::doc::value::Value::String(sample.into())).unwrap_or_else(|e| panic!("{name}: {e}"));
     }
 }

@@ -11,11 +11,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use bindery::doc::value::Value;
 use bindery::json;
 use bindery::load::{load_paths, Loaded};
 use bindery::migrate::{compare, container_views, migrate, render_with, Migration, TARGET_API_VERSION};
 use bindery::resolve::Options;
-use bindery::value::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_bindery");
 
@@ -24,7 +24,7 @@ fn root() -> PathBuf {
 }
 
 fn options(dir: &Path) -> Options {
-    let runtime = bindery::runtime_secrets::RuntimeConfig::load(None, &[dir.to_path_buf()]).unwrap();
+    let runtime = bindery::index::runtime_secrets::RuntimeConfig::load(None, &[dir.to_path_buf()]).unwrap();
     Options { runtime, ..Options::default() }
 }
 

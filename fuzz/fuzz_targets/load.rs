@@ -14,8 +14,8 @@ fuzz_target!(|data: &[u8]| {
     };
     let Ok((_, docs)) = bindery::load::parse_file(name.into(), name.into(), bytes.to_vec()) else { return };
     for doc in docs {
-        let text = bindery::yaml_out::to_string(&doc.value);
-        let back = bindery::yaml_in::parse_stream(&text).unwrap_or_else(|e| panic!("writer output does not parse: {e:?}\n{text}"));
+        let text = bindery::doc::yaml_out::to_string(&doc.value);
+        let back = bindery::doc::yaml_in::parse_stream(&text).unwrap_or_else(|e| panic!("writer output does not parse: {e:?}\n{text}"));
         assert_eq!(back.len(), 1, "{text}");
         assert_eq!(back[0].value, doc.value, "round trip changed the value:\n{text}");
     }

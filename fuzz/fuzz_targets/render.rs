@@ -15,5 +15,5 @@ fuzz_target!(|data: &[u8]| {
     let loaded = bindery::load::Loaded { files: vec![file], documents };
     let rendered = bindery::render(loaded, &bindery::resolve::Options::default());
     let emitted = rendered.emitted(false, false);
-    let _ = bindery::emit::stream(&emitted);
+    let _ = bindery::write::emit::stream(&emitted);
 });

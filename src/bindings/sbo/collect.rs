@@ -1,0 +1,939 @@
+//! SBO binding data: collect items from every source of every service (provisioned Secret,
+//! direct Secret, annotations on the CRD, the registry and the resource, owned resources),
+//! evaluate `spec.mappings`, apply the naming strategy and merge (sbo-semantics §3–§11).
+//!
+//! Items remember where their value lives, so projection can deliver Secret entries by
+//! reference instead of copying them.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::doc::value::{Map, Value};
+use crate::json;
+use base64::Engine;
+
+use super::definitions::{annotation_name, flatten, parse_definition, Definition, DefinitionKind, RefKind};
+use super::{registry, OperatorBinding};
+use crate::bindings::sbo::gotemplate::{print_value, Escape, Template};
+use crate::doc::document::{DocId, Document};
+use crate::index::Index;
+use crate::kube::jsonpath::{eval_template, TemplateResult};
+use crate::model::problem::{Location, Problem};
+
+/// Where an item's value comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ItemSource {
+    /// An entry of a Secret (deliverable by reference when in the workload's namespace).
+    SecretKey { namespace: String, name: String, key: String },
+    /// An entry of a ConfigMap.
+    ConfigMapKey { namespace: String, name: String, key: String },
+    /// A value read from a resource field, or a constant. `secret`: it was read out of a Secret
+    /// object (an annotated Secret used as a service), so it must stay in a Secret.
+    Literal { secret: bool },
+    /// A `spec.mappings` template result; `secret` when it used secret values.
+    Mapping { secret: bool },
+}
+
+impl ItemSource {
+    /// Whether the value is secret (must never appear in plain output).
+    pub fn is_secret(&self) -> bool {
+        matches!(self, ItemSource::SecretKey { .. } | ItemSource::Literal { secret: true } | ItemSource::Mapping { secret: true })
+    }
+}
+
+/// One binding item.
+#[derive(Debug, Clone)]
+pub struct Item {
+    pub name: String,
+    /// The value as SBO would write it into the binding Secret (Go `%v`).
+    pub value: String,
+    /// The value before printing, for mapping templates.
+    pub raw: Value,
+    pub source: ItemSource,
+    /// Index of the service it came from (`None` for mappings).
+    pub service: Option<usize>,
+    /// `Some(creator)`: the value lives in a Secret that is not readable offline (created at run
+    /// time, or SOPS-encrypted): deliverable by reference only, `value` is empty.
+    pub runtime: Option<String>,
+}
+
+/// The binding data of one SBO binding, after naming and merging, sorted by name.
+#[derive(Debug, Clone, Default)]
+pub struct Collected {
+    pub items: Vec<Item>,
+    /// A Secret SBO would mount as it is (one Secret-backed source, names unchanged, in the
+    /// binding's namespace, nothing else).
+    pub reuse: Option<String>,
+}
+
+/// A resolved service object.
+struct Service<'a> {
+    id: DocId,
+    doc: &'a Document,
+    namespace: String,
+    /// A Secret service that is not in the input but created at run time (a SealedSecret or
+    /// ExternalSecret in the input, a config-file declaration): `doc` is then its producer (or
+    /// the binding) and is not read as the service.
+    run_time: Option<crate::index::runtime_secrets::KnownSecret>,
+}
+
+impl Service<'_> {
+    fn kind(&self) -> &str {
+        if self.run_time.is_some() {
+            "Secret"
+        } else {
+            self.doc.kind()
+        }
+    }
+
+    fn name(&self) -> &str {
+        match &self.run_time {
+            Some(k) => &k.name,
+            None => self.doc.name(),
+        }
+    }
+
+    /// The object templates see: `metadata.namespace` is the resolved namespace (`--namespace`
+    /// or `default`) when the manifest sets none, as it would be on the cluster.
+    fn value(&self) -> std::borrow::Cow<'_, Value> {
+        if let Some(k) = &self.run_time {
+            return std::borrow::Cow::Owned(
+                json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": k.name, "namespace": k.namespace}}),
+            );
+        }
+        let set = self.doc.value.pointer("/metadata/namespace").and_then(Value::as_str).is_some_and(|n| !n.is_empty());
+        if set {
+            return std::borrow::Cow::Borrowed(&self.doc.value);
+        }
+        let mut v = self.doc.value.clone();
+        if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
+            meta.insert("namespace", Value::from(&self.namespace));
+        }
+        std::borrow::Cow::Owned(v)
+    }
+}
+
+pub struct Collector<'a> {
+    pub docs: &'a [Document],
+    pub index: &'a Index,
+    pub default_ns: &'a str,
+    pub binding_doc: &'a Document,
+    pub binding: &'a OperatorBinding,
+    /// Producers, declarations and conventions for Secrets that are not in the input.
+    pub runtime: &'a crate::index::runtime_secrets::RuntimeSecrets,
+    pub problems: Vec<Problem>,
+}
+
+/// Decoded entries of a Secret (`data` base64, `stringData` winning) or a ConfigMap (`data`).
+pub fn resource_data(doc: &Document, kind: RefKind) -> Result<BTreeMap<String, String>, String> {
+    let mut out = BTreeMap::new();
+    let data = doc.value.get("data").and_then(Value::as_object);
+    match kind {
+        RefKind::Secret => {
+            let string_data = doc.value.get("stringData").and_then(Value::as_object);
+            if data.is_none() && string_data.is_none() {
+                return Err("not found: the Secret has no data".into());
+            }
+            for (k, v) in data.into_iter().flatten() {
+                let text = v.as_str().unwrap_or_default();
+                let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+                let bytes =
+                    base64::engine::general_purpose::STANDARD.decode(compact).map_err(|_| format!("data.{k} is not valid base64"))?;
+                out.insert(k.to_string(), String::from_utf8_lossy(&bytes).into_owned());
+            }
+            for (k, v) in string_data.into_iter().flatten() {
+                out.insert(k.to_string(), v.as_str().map(str::to_string).unwrap_or_else(|| print_value(v)));
+            }
+        }
+        RefKind::ConfigMap => {
+            let Some(data) = data else { return Err("not found: the ConfigMap has no data".into()) };
+            for (k, v) in data {
+                out.insert(k.to_string(), v.as_str().map(str::to_string).unwrap_or_else(|| print_value(v)));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn str_item(name: String, value: String, source: ItemSource, service: Option<usize>) -> Item {
+    Item { name, raw: Value::from(&value), value, source, service, runtime: None }
+}
+
+/// What a Secret lookup found.
+enum SecretLookup {
+    /// Items by reference (values only when the Secret is readable).
+    Items(Vec<Item>),
+    /// A problem was reported.
+    Failed,
+    /// Neither in the input nor declared.
+    Missing,
+}
+
+impl<'a> Collector<'a> {
+    fn problem(&mut self, rule: &'static str, message: String) {
+        let loc = Location::of(self.binding_doc);
+        self.problems.push(Problem::error(rule, message).binding(&self.binding.namespace, &self.binding.name).at(loc));
+    }
+    fn warn(&mut self, rule: &'static str, message: String) {
+        let loc = Location::of(self.binding_doc);
+        self.problems.push(Problem::warning(rule, message).binding(&self.binding.namespace, &self.binding.name).at(loc));
+    }
+
+    fn notice(&mut self, rule: &'static str, message: String) {
+        if self.problems.iter().any(|p| p.rule == rule && p.message == message) {
+            return; // several annotations reading one Secret: one notice
+        }
+        let loc = Location::of(self.binding_doc);
+        self.problems.push(Problem::notice(rule, message).binding(&self.binding.namespace, &self.binding.name).at(loc));
+    }
+
+    /// The entries of Secret `namespace/name` as items by reference: read from the input, or
+    /// (SOPS-encrypted, or declared as created at run time) by key name only.
+    fn secret_items(&mut self, i: usize, namespace: &str, name: &str) -> SecretLookup {
+        use crate::index::runtime_secrets::{is_sops, sops_keys};
+        let by_ref = |keys: &BTreeSet<String>, creator: &str| -> Vec<Item> {
+            keys.iter()
+                .map(|k| Item {
+                    name: k.clone(),
+                    value: String::new(),
+                    raw: Value::from(""),
+                    source: ItemSource::SecretKey { namespace: namespace.to_string(), name: name.to_string(), key: k.clone() },
+                    service: Some(i),
+                    runtime: Some(creator.to_string()),
+                })
+                .collect()
+        };
+        if let Some(secret) = self.find("", "Secret", namespace, name) {
+            if is_sops(secret) {
+                let creator = format!("the SOPS-encrypted Secret {name:?} (at {})", secret.location());
+                self.notice(
+                    "EncryptedSecret",
+                    format!("{creator} is delivered by reference with its key names; its values are never decrypted"),
+                );
+                return SecretLookup::Items(by_ref(&sops_keys(secret), &creator));
+            }
+            return match resource_data(secret, RefKind::Secret) {
+                Ok(data) => SecretLookup::Items(
+                    data.into_iter()
+                        .map(|(k, v)| {
+                            let src = ItemSource::SecretKey { namespace: namespace.to_string(), name: name.to_string(), key: k.clone() };
+                            str_item(k, v, src, Some(i))
+                        })
+                        .collect(),
+                ),
+                Err(e) => {
+                    self.problem("ErrorReadingSecret", format!("Secret {name:?}: {e}"));
+                    SecretLookup::Failed
+                }
+            };
+        }
+        let Some(known) = self.runtime.declared(self.docs, namespace, name) else { return SecretLookup::Missing };
+        self.known_items(i, known)
+    }
+
+    /// Items of a Secret that is not in the input but declared (producer, config, annotation,
+    /// convention): by reference when its key names are known.
+    fn known_items(&mut self, i: usize, known: crate::index::runtime_secrets::KnownSecret) -> SecretLookup {
+        let creator = known.source.creator(self.docs);
+        let Some(keys) = &known.keys else {
+            let why = known.unknown_keys.clone().unwrap_or_default();
+            self.problem(
+                "RuntimeSecretKeysUnknown",
+                format!(
+                    "the binding Secret {:?} is created at run time by {creator}, but its key names are not known ({why}); \
+                     Service Binding Operator binding data is built from key names",
+                    known.name
+                ),
+            );
+            if let Some(p) = self.problems.last_mut() {
+                p.add_help(format!(
+                    "list the keys with the annotation {} on the service, or keys: in {}",
+                    crate::index::runtime_secrets::KEYS_ANNOTATION,
+                    crate::index::runtime_secrets::CONFIG_FILE
+                ));
+            }
+            return SecretLookup::Failed;
+        };
+        self.notice(
+            "RuntimeSecret",
+            format!(
+                "the binding Secret {:?} is not in the input: it is created at run time by {creator}, with keys {}; delivered by reference",
+                known.name,
+                keys.iter().map(String::as_str).collect::<Vec<_>>().join(", ")
+            ),
+        );
+        let items = keys
+            .iter()
+            .map(|k| Item {
+                name: k.clone(),
+                value: String::new(),
+                raw: Value::from(""),
+                source: ItemSource::SecretKey { namespace: known.namespace.clone(), name: known.name.clone(), key: k.clone() },
+                service: Some(i),
+                runtime: Some(creator.clone()),
+            })
+            .collect();
+        SecretLookup::Items(items)
+    }
+
+    /// Help for a Secret that is neither in the input nor declared: the ways to declare it.
+    fn missing_secret_help(&mut self, name: &str) {
+        let help = format!(
+            "add the Secret to the input, or declare who creates it at run time with its key names: a SealedSecret or ExternalSecret \
+             for {name:?} in the input, or a `secrets:` entry (name, namespace, keys) in {} (Service Binding Operator binding data \
+             needs the key names, so --allow-missing-secrets does not apply)",
+            crate::index::runtime_secrets::CONFIG_FILE
+        );
+        if let Some(p) = self.problems.last_mut() {
+            p.add_help(help);
+        }
+    }
+
+    fn find(&self, group: &str, kind: &str, namespace: &str, name: &str) -> Option<&'a Document> {
+        self.index.get(group, kind, namespace, name).first().map(|&id| &self.docs[id])
+    }
+
+    /// Resolve and collect everything; `None` when a problem stops the binding.
+    pub fn collect(&mut self) -> Option<Collected> {
+        let b = self.binding;
+        let errors_before = self.problems.len();
+        let mut services = Vec::new();
+        for (i, s) in b.services.iter().enumerate() {
+            let kind = if s.type_ref.resource.is_empty() {
+                Some(s.type_ref.kind.clone())
+            } else {
+                self.index.kind_for_resource(&s.type_ref.group, &s.type_ref.resource)
+            };
+            let found = kind.as_deref().and_then(|k| self.index.get(&s.type_ref.group, k, &s.namespace, &s.name).first().copied());
+            // A Secret service created at run time by a producer or declared in the config file.
+            let run_time = match (found, s.type_ref.group.is_empty() && kind.as_deref() == Some("Secret")) {
+                (None, true) => self.runtime.declared(self.docs, &s.namespace, &s.name),
+                _ => None,
+            };
+            match (found, run_time) {
+                (Some(id), _) => services.push(Service { id, doc: &self.docs[id], namespace: s.namespace.clone(), run_time: None }),
+                (None, Some(known)) => {
+                    let (id, doc) = match &known.source {
+                        crate::index::runtime_secrets::SecretSource::Producer { doc, .. } => (*doc, &self.docs[*doc]),
+                        _ => (self.docs.iter().position(|d| std::ptr::eq(d, self.binding_doc)).unwrap_or(0), self.binding_doc),
+                    };
+                    services.push(Service { id, doc, namespace: s.namespace.clone(), run_time: Some(known) });
+                }
+                (None, None) => {
+                    let what =
+                        if s.type_ref.resource.is_empty() { s.type_ref.kind.to_ascii_lowercase() } else { s.type_ref.resource.clone() };
+                    let gr = if s.type_ref.group.is_empty() { what } else { format!("{what}.{}", s.type_ref.group) };
+                    self.problem(
+                        "ErrorReadingServices",
+                        format!("spec.services[{i}]: {gr} {:?} not found in namespace {:?} of the input", s.name, s.namespace),
+                    );
+                    let hint =
+                        if s.type_ref.resource.is_empty() { crate::kube::hints::suggest_kind(self.docs, &s.type_ref.kind) } else { None };
+                    if let (Some(k), Some(p)) = (hint, self.problems.last_mut()) {
+                        p.add_help(format!("kinds are case-sensitive CamelCase: did you mean kind: {k}?"));
+                    }
+                }
+            }
+        }
+        if self.problems.len() > errors_before {
+            return None;
+        }
+
+        // Secret-backed groups (provisioned, then direct) and individual items, in SBO's order.
+        let mut provisioned: Vec<Vec<Item>> = Vec::new();
+        let mut direct: Vec<Vec<Item>> = Vec::new();
+        let mut individual: Vec<Item> = Vec::new();
+        let mut owned: Vec<Item> = Vec::new();
+        let mut direct_stopped = false;
+        for (i, svc) in services.iter().enumerate() {
+            if let Some(known) = &svc.run_time {
+                // Nothing else to read: no document of the Secret, its keys by name only.
+                if !direct_stopped {
+                    if let SecretLookup::Items(items) = self.known_items(i, known.clone()) {
+                        direct.push(items);
+                    }
+                }
+                continue;
+            }
+            let annotations = self.annotations(svc);
+            if let Some(group) = self.provisioned(i, svc, &annotations) {
+                provisioned.push(group);
+            }
+            let is_secret = svc.doc.api_version() == "v1" && svc.doc.kind() == "Secret";
+            if is_secret && !direct_stopped {
+                let annotated = svc
+                    .doc
+                    .value
+                    .pointer("/metadata/annotations")
+                    .and_then(Value::as_object)
+                    .is_some_and(|a| a.keys().any(|k| k.starts_with("service.binding")));
+                if annotated {
+                    // Upstream returns here: no later service is read as a direct Secret.
+                    direct_stopped = true;
+                } else {
+                    // Through the same lookup as provisioned Secrets: a SOPS-encrypted Secret is
+                    // delivered by key name only.
+                    if let SecretLookup::Items(items) = self.secret_items(i, &svc.namespace, svc.doc.name()) {
+                        direct.push(items);
+                    }
+                }
+            }
+            for (key, value) in &annotations {
+                let Some(name) = annotation_name(key) else { continue };
+                let def = name.and_then(|n| parse_definition(&n, value));
+                match def {
+                    Ok(def) => {
+                        if let Some(items) = self.evaluate(i, svc, &def, key) {
+                            individual.extend(items);
+                        }
+                    }
+                    Err(e) => self.problem(
+                        "InvalidAnnotation",
+                        format!(
+                            "service {} {:?}: Failed to create binding definition from \"{key}: {value}\": {e}",
+                            svc.doc.kind(),
+                            svc.doc.name()
+                        ),
+                    ),
+                }
+            }
+            if b.detect_binding_resources {
+                owned.extend(self.owned(i, svc));
+            }
+        }
+        if self.problems.iter().skip(errors_before).any(Problem::is_error) {
+            return None;
+        }
+
+        // Mappings see the service objects under their ids and the raw (un-renamed) items.
+        let mut data = Map::new();
+        let mut secret_keys: BTreeSet<String> = BTreeSet::new();
+        for (s, svc) in b.services.iter().zip(&services) {
+            if let Some(id) = &s.id {
+                data.insert(id.clone(), svc.value().into_owned());
+                if svc.kind() == "Secret" {
+                    secret_keys.insert(id.clone());
+                }
+            }
+        }
+        for item in provisioned.iter().flatten().chain(direct.iter().flatten()).chain(&individual).chain(&owned) {
+            data.insert(item.name.clone(), item.raw.clone());
+            if item.source.is_secret() {
+                secret_keys.insert(item.name.clone());
+            } else {
+                secret_keys.remove(&item.name);
+            }
+        }
+        let data = Value::Object(data);
+        // Items whose values are not readable offline, and who creates them.
+        let unreadable: BTreeMap<String, String> = provisioned
+            .iter()
+            .flatten()
+            .chain(direct.iter().flatten())
+            .chain(&individual)
+            .filter_map(|it| it.runtime.clone().map(|c| (it.name.clone(), c)))
+            .collect();
+        let mut mapped: BTreeMap<String, Item> = BTreeMap::new();
+        for (i, m) in b.mappings.iter().enumerate() {
+            let rendered = Template::parse(&m.value).and_then(|t| t.render(&data, Escape::None));
+            match rendered {
+                Ok(r) if r.keys_read.iter().any(|k| unreadable.contains_key(k)) => {
+                    let read: Vec<String> = r.keys_read.iter().filter(|k| unreadable.contains_key(*k)).map(|k| format!("{k:?}")).collect();
+                    let mut creators: Vec<&str> = r.keys_read.iter().filter_map(|k| unreadable.get(k).map(String::as_str)).collect();
+                    creators.dedup();
+                    self.problem(
+                        "RuntimeSecretValue",
+                        format!(
+                            "spec.mappings[{i}] ({}) reads binding item {}, whose value is in a Secret bindery cannot read offline \
+                             (created at run time by {}); a mapping needs the value",
+                            m.name,
+                            read.join(", "),
+                            creators.join("; ")
+                        ),
+                    );
+                }
+                Ok(r) => {
+                    let secret = r.keys_read.iter().any(|k| secret_keys.contains(k));
+                    mapped.insert(m.name.clone(), str_item(m.name.clone(), r.text, ItemSource::Mapping { secret }, None));
+                }
+                Err(e) => self.problem("ProcessingError", format!("spec.mappings[{i}] ({}): template error: {}", m.name, e.message)),
+            }
+        }
+
+        // Naming applies to every item that has a service, not to mappings.
+        let template = b.naming_template();
+        let parsed = Template::parse(&template);
+        let rename = |item: &mut Item, services: &[Service]| -> Result<(), String> {
+            let t = parsed.as_ref().map_err(|e| format!("namingStrategy {template:?} does not parse: {}", e.message))?;
+            let svc = &services[item.service.unwrap_or(0)];
+            let ctx = json!({"name": item.name, "service": {"kind": svc.kind(), "name": svc.name()}});
+            let r = t
+                .render(&ctx, Escape::Html)
+                .map_err(|e| format!("please check the namingStrategy template provided ({template:?}): {}", e.message))?;
+            item.name = r.text;
+            Ok(())
+        };
+        let mut renamed_unchanged = true;
+        let mut naming_error = None;
+        for item in provisioned.iter_mut().flatten().chain(direct.iter_mut().flatten()).chain(individual.iter_mut()).chain(owned.iter_mut())
+        {
+            let before = item.name.clone();
+            if let Err(e) = rename(item, &services) {
+                naming_error = Some(e);
+                break;
+            }
+            renamed_unchanged &= before == item.name;
+        }
+        if let Some(e) = naming_error {
+            self.problem("NamingStrategyError", e);
+        }
+        if self.problems.iter().skip(errors_before).any(Problem::is_error) {
+            return None;
+        }
+
+        // Merge: last write wins, in SBO's order; collisions are reported.
+        let groups: Vec<Vec<Item>> = provisioned.into_iter().chain(direct).collect();
+        let reuse = match (groups.as_slice(), individual.is_empty() && owned.is_empty() && mapped.is_empty()) {
+            ([only], true) if renamed_unchanged => match only.first().map(|i| &i.source) {
+                Some(ItemSource::SecretKey { namespace, name, .. }) if *namespace == b.namespace => Some(name.clone()),
+                _ => None,
+            },
+            _ => None,
+        };
+        let mut merged: BTreeMap<String, Item> = BTreeMap::new();
+        for item in groups.into_iter().flatten().chain(individual).chain(owned).chain(mapped.into_values()) {
+            if let Some(previous) = merged.get(&item.name) {
+                if previous.source != item.source {
+                    let name = item.name.clone();
+                    self.warn("BindingItemCollision", format!("binding item {name:?} is produced twice; the later source wins, as in SBO"));
+                }
+            }
+            merged.insert(item.name.clone(), item);
+        }
+        for item in merged.values() {
+            let Some(creator) = &item.runtime else { continue };
+            let copy = match &item.source {
+                _ if b.application.secret_path.is_some() => {
+                    Some("bindingPath.secretPath needs one Secret holding all binding data".to_string())
+                }
+                ItemSource::SecretKey { namespace, name, .. } if *namespace != b.namespace => {
+                    Some(format!("it comes from Secret {namespace}/{name}, which a pod in {:?} cannot reference", b.namespace))
+                }
+                _ => None,
+            };
+            if let Some(why) = copy {
+                let msg = format!(
+                    "binding item {:?} would have to be copied into a generated Secret ({why}), but its value is not readable offline \
+                     (created at run time by {creator})",
+                    item.name
+                );
+                self.problem("RuntimeSecretValue", msg);
+            }
+        }
+        if merged.is_empty() {
+            self.problem("NoBindingData", "no binding data to project: the services expose no binding data (no .status.binding.name, no binding annotations, nothing owned)".into());
+            return None;
+        }
+        for name in merged.keys() {
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
+                self.problem(
+                    "InvalidBindingKey",
+                    format!("binding item name {name:?} is not a valid Secret key (naming strategy {template:?})"),
+                );
+            }
+        }
+        if self.problems.iter().skip(errors_before).any(Problem::is_error) {
+            return None;
+        }
+        Some(Collected { items: merged.into_values().collect(), reuse })
+    }
+
+    /// The service's binding annotations: CRD (with the registry merged over it when the CRD is
+    /// not bindable itself), then the resource's own, sorted by key for a deterministic order.
+    fn annotations(&self, svc: &Service) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        let group = crate::kube::group_of(svc.doc.api_version());
+        let version = crate::kube::version_of(svc.doc.api_version());
+        let crd = self.index.crd(group, svc.doc.kind()).map(|id| &self.docs[id]);
+        let mut bindable = false;
+        // OLM descriptors first (lowest precedence); they make the CRD bindable, as they did.
+        let crd_name = crd.map_or_else(|| format!("{}.{group}", self.index.plural(group, svc.doc.kind())), |c| c.name().to_string());
+        for (k, v) in super::olm::descriptor_annotations(self.docs, self.index, &svc.namespace, &crd_name, svc.doc.kind(), version) {
+            bindable = true;
+            out.insert(k, v);
+        }
+        if let Some(crd) = crd {
+            if let Some(Value::Object(a)) = crd.value.pointer("/metadata/annotations") {
+                for (k, v) in a {
+                    bindable |= matches!(annotation_name(k), Some(Ok(_)));
+                    out.insert(k.to_string(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()));
+                }
+            }
+            bindable |= crd_declares_binding_status(&crd.value);
+        }
+        if !bindable {
+            if let Some(entries) = registry::annotations(group, version, svc.doc.kind()) {
+                for (k, v) in entries {
+                    out.insert(k.to_string(), v.to_string());
+                }
+            }
+        }
+        if let Some(Value::Object(a)) = svc.doc.value.pointer("/metadata/annotations") {
+            for (k, v) in a {
+                out.insert(k.to_string(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()));
+            }
+        }
+        out
+    }
+
+    fn provisioned(&mut self, i: usize, svc: &Service, annotations: &BTreeMap<String, String>) -> Option<Vec<Item>> {
+        let what = format!("{} {:?}", svc.doc.kind(), svc.doc.name());
+        match svc.doc.value.pointer("/status/binding/name") {
+            Some(Value::String(s)) if !s.is_empty() => match self.secret_items(i, &svc.namespace, s) {
+                SecretLookup::Items(items) => Some(items),
+                SecretLookup::Failed => None,
+                SecretLookup::Missing if self.runtime.annotated(self.docs, svc.id, s).is_some() => {
+                    let known = self.runtime.annotated(self.docs, svc.id, s)?;
+                    match self.known_items(i, known) {
+                        SecretLookup::Items(items) => Some(items),
+                        SecretLookup::Failed | SecretLookup::Missing => None,
+                    }
+                }
+                SecretLookup::Missing => {
+                    self.problem(
+                        "ErrorReadingSecret",
+                        format!(
+                            "the binding Secret {s:?} named by {what} .status.binding.name was not found in namespace {:?} of the input",
+                            svc.namespace
+                        ),
+                    );
+                    self.missing_secret_help(s);
+                    None
+                }
+            },
+            Some(Value::String(_)) => None,
+            None | Some(Value::Null)
+                if !annotations.keys().any(|k| matches!(annotation_name(k), Some(Ok(_))))
+                    && self.runtime.for_service(self.docs, svc.id).is_some() =>
+            {
+                // No status and no binding annotations: what an operator convention or the user
+                // declares will be the binding Secret.
+                let known = self.runtime.for_service(self.docs, svc.id)?;
+                let creator = known.source.creator(self.docs);
+                if self.find("", "Secret", &known.namespace, &known.name).is_some() {
+                    self.notice(
+                        "BindingSecretByConvention",
+                        format!("{what} has no .status.binding.name; its binding Secret {:?} is named by {creator}", known.name),
+                    );
+                    return match self.secret_items(i, &known.namespace.clone(), &known.name.clone()) {
+                        SecretLookup::Items(items) => Some(items),
+                        SecretLookup::Failed | SecretLookup::Missing => None,
+                    };
+                }
+                let known = self.runtime.declared(self.docs, &known.namespace, &known.name).unwrap_or(known);
+                match self.known_items(i, known) {
+                    SecretLookup::Items(items) => Some(items),
+                    SecretLookup::Failed | SecretLookup::Missing => None,
+                }
+            }
+            None | Some(Value::Null) => {
+                let provisioned = annotations.get("servicebinding.io/provisioned-service").is_some_and(|v| v == "true");
+                if provisioned && svc.doc.value.pointer("/metadata/annotations/servicebinding.io~1provisioned-service").is_none() {
+                    self.problem(
+                        "ErrorReadingBinding",
+                        format!(
+                            "CRD of service {}/{} indicates provisioned service, but no secret name provided under .status.binding.name",
+                            svc.namespace,
+                            svc.doc.name()
+                        ),
+                    );
+                }
+                None
+            }
+            Some(other) => {
+                self.problem(
+                    "ErrorReadingBinding",
+                    format!("{what}: .status.binding.name is {}, not a string", crate::kube::type_name(other)),
+                );
+                None
+            }
+        }
+    }
+
+    /// Evaluate one definition against the service into items.
+    fn evaluate(&mut self, i: usize, svc: &Service, def: &Definition, key: &str) -> Option<Vec<Item>> {
+        let from_secret = svc.doc.kind() == "Secret";
+        let literal = ItemSource::Literal { secret: from_secret };
+        let n = def.name.clone();
+        let what = format!("service {} {:?} annotation {key:?}", svc.doc.kind(), svc.doc.name());
+        let value = svc.value();
+        let eval = |path: &str| eval_template(path, &value);
+        // A path that fails: skipped when optional, else ErrorReadingBinding.
+        macro_rules! values {
+            ($path:expr) => {
+                match eval($path) {
+                    Ok(TemplateResult::Values(v)) => v,
+                    Ok(TemplateResult::Text(t)) => vec![Value::from(t)],
+                    Err(_) if def.optional => return Some(Vec::new()),
+                    Err(e) => {
+                        self.problem("ErrorReadingBinding", format!("{what}: {e}"));
+                        return None;
+                    }
+                }
+            };
+        }
+        macro_rules! one {
+            ($path:expr) => {{
+                let v = values!($path);
+                if v.len() != 1 {
+                    self.problem(
+                        "ErrorReadingBinding",
+                        format!("{what}: only one value should be returned for {} but we got {}", $path, v.len()),
+                    );
+                    return None;
+                }
+                v.into_iter().next().unwrap_or(Value::Null)
+            }};
+        }
+        let result: Map = match &def.kind {
+            DefinitionKind::Constant(c) => {
+                if n.is_empty() {
+                    self.problem("ErrorReadingBinding", format!("{what}: cannot use generic service.binding annotation for string elements, need to specify binding key like service.binding/foo"));
+                    return None;
+                }
+                return Some(vec![str_item(n, c.clone(), ItemSource::Literal { secret: false }, Some(i))]);
+            }
+            DefinitionKind::String { path } => {
+                if n.is_empty() {
+                    self.problem("ErrorReadingBinding", format!("{what}: cannot use generic service.binding annotation for string elements, need to specify binding key like service.binding/foo"));
+                    return None;
+                }
+                let mut m = Map::new();
+                m.insert(n.clone(), one!(path));
+                m
+            }
+            DefinitionKind::Entry { path, object, source_key } | DefinitionKind::Resource { path, object, source_value: source_key } => {
+                let name = print_value(&one!(path));
+                let kind = if *object == RefKind::Secret { "Secret" } else { "ConfigMap" };
+                let entry = matches!(def.kind, DefinitionKind::Entry { .. });
+                let readable = self.find("", kind, &svc.namespace, &name).is_some_and(|d| !crate::index::runtime_secrets::is_sops(d));
+                if *object == RefKind::Secret && !readable {
+                    // SOPS-encrypted, or created at run time: by reference, from key names.
+                    let items = match self.secret_items(i, &svc.namespace, &name) {
+                        SecretLookup::Items(items) => items,
+                        SecretLookup::Failed => return None,
+                        SecretLookup::Missing => match self.runtime.named_by_convention(self.docs, svc.id, &name) {
+                            // The registry's path names the Secret the operator's convention creates.
+                            Some(known) => match self.known_items(i, known) {
+                                SecretLookup::Items(items) => items,
+                                _ => return None,
+                            },
+                            None => {
+                                self.problem(
+                                    "ErrorReadingBinding",
+                                    format!("{what}: {kind} {name:?} not found in namespace {:?} of the input", svc.namespace),
+                                );
+                                self.missing_secret_help(&name);
+                                return None;
+                            }
+                        },
+                    };
+                    if entry && !items.iter().any(|it| it.name == *source_key) {
+                        self.problem("ErrorReadingBinding", format!("{what}: key {source_key:?} not found in {kind} {name:?}"));
+                        return None;
+                    }
+                    let items = items
+                        .into_iter()
+                        .filter(|it| source_key.is_empty() || it.name == *source_key)
+                        .map(|mut it| {
+                            if !source_key.is_empty() && !n.is_empty() {
+                                it.name = n.clone();
+                            }
+                            it
+                        })
+                        .collect();
+                    return Some(items);
+                }
+                let Some(doc) = self.find("", kind, &svc.namespace, &name) else {
+                    self.problem(
+                        "ErrorReadingBinding",
+                        format!("{what}: {kind} {name:?} not found in namespace {:?} of the input", svc.namespace),
+                    );
+                    return None;
+                };
+                let data = match resource_data(doc, *object) {
+                    Ok(d) => d,
+                    Err(e) => {
+                        self.problem("ErrorReadingBinding", format!("{what}: {kind} {name:?}: {e}"));
+                        return None;
+                    }
+                };
+                let source = |k: &str| match object {
+                    RefKind::Secret => ItemSource::SecretKey { namespace: svc.namespace.clone(), name: name.clone(), key: k.to_string() },
+                    RefKind::ConfigMap => {
+                        ItemSource::ConfigMapKey { namespace: svc.namespace.clone(), name: name.clone(), key: k.to_string() }
+                    }
+                };
+                if entry && !data.contains_key(source_key) {
+                    self.problem("ErrorReadingBinding", format!("{what}: key {source_key:?} not found in {kind} {name:?}"));
+                    return None;
+                }
+                let items = data
+                    .into_iter()
+                    .filter(|(k, _)| source_key.is_empty() || k == source_key)
+                    .map(|(k, v)| {
+                        let out_name = if !source_key.is_empty() && !n.is_empty() { n.clone() } else { k.clone() };
+                        str_item(out_name, v, source(&k), Some(i))
+                    })
+                    .collect();
+                return Some(items);
+            }
+            DefinitionKind::MapAtPath { path } => {
+                let v = one!(path);
+                let Value::Object(map) = v else {
+                    self.problem(
+                        "ErrorReadingBinding",
+                        format!("{what}: returned value for {path} should be map, but we got {}", crate::kube::type_name(&v)),
+                    );
+                    return None;
+                };
+                if n.is_empty() {
+                    map
+                } else {
+                    let mut m = Map::new();
+                    m.insert(n.clone(), Value::Object(map));
+                    m
+                }
+            }
+            DefinitionKind::SliceOfMaps { path, source_key, source_value } => {
+                let mut entries = Map::new();
+                let mut stack: Vec<Value> = values!(path).into_iter().rev().collect();
+                while let Some(v) = stack.pop() {
+                    match v {
+                        Value::Array(items) => stack.extend(items.into_iter().rev()),
+                        Value::Object(m) => {
+                            let k = m.get(source_key).map_or_else(|| "<nil>".to_string(), print_value);
+                            entries.insert(k, m.get(source_value).cloned().unwrap_or(Value::Null));
+                        }
+                        _ => {}
+                    }
+                }
+                if n.is_empty() {
+                    if let Some((k, _)) = entries.iter().find(|(_, v)| v.is_null()) {
+                        self.problem("ValueNotFound", format!("{what}: Value for key {k} not found"));
+                        return None;
+                    }
+                    entries
+                } else {
+                    let mut m = Map::new();
+                    m.insert(n.clone(), Value::Object(entries));
+                    m
+                }
+            }
+            DefinitionKind::SliceOfStrings { path, source_value } => {
+                let mut out = Vec::new();
+                let mut stack: Vec<Value> = values!(path).into_iter().rev().collect();
+                while let Some(v) = stack.pop() {
+                    match v {
+                        Value::Array(items) => stack.extend(items.into_iter().rev()),
+                        Value::Object(m) if !source_value.is_empty() => out.extend(m.get(source_value).cloned()),
+                        Value::String(s) if source_value.is_empty() => out.push(Value::String(s)),
+                        _ => {}
+                    }
+                }
+                let mut m = Map::new();
+                m.insert(n.clone(), Value::Array(out));
+                m
+            }
+        };
+        match flatten(&result) {
+            Ok(pairs) => Some(
+                pairs
+                    .into_iter()
+                    .map(|(name, raw)| Item {
+                        name,
+                        value: print_value(&raw),
+                        raw,
+                        source: literal.clone(),
+                        service: Some(i),
+                        runtime: None,
+                    })
+                    .collect(),
+            ),
+            Err(e) => {
+                self.problem("ValueNotFound", format!("{what}: {e}"));
+                None
+            }
+        }
+    }
+
+    /// `detectBindingResources`: ConfigMaps, Secrets, Services and Routes the service owns.
+    fn owned(&mut self, i: usize, svc: &Service) -> Vec<Item> {
+        let uid = svc.doc.value.pointer("/metadata/uid").and_then(Value::as_str);
+        let mut owned: Vec<&Document> = self
+            .index
+            .owned_by(&svc.namespace, svc.doc.kind(), svc.doc.name(), uid)
+            .into_iter()
+            .map(|id: DocId| &self.docs[id])
+            .filter(|d| d.namespace(self.default_ns) == svc.namespace)
+            .collect();
+        let rank = |d: &Document| match (d.api_version(), d.kind()) {
+            ("v1", "ConfigMap") => 0,
+            ("v1", "Secret") => 1,
+            ("v1", "Service") => 2,
+            ("route.openshift.io/v1", "Route") => 3,
+            _ => 9,
+        };
+        owned.retain(|d| rank(d) < 9);
+        owned.sort_by(|a, b| (rank(a), a.name()).cmp(&(rank(b), b.name())));
+        let mut items = Vec::new();
+        for d in owned {
+            match rank(d) {
+                0 | 1 => {
+                    let kind = if rank(d) == 0 { RefKind::ConfigMap } else { RefKind::Secret };
+                    match resource_data(d, kind) {
+                        Ok(data) => {
+                            for (k, v) in data {
+                                let (namespace, name, key) = (svc.namespace.clone(), d.name().to_string(), k.clone());
+                                let src = if kind == RefKind::Secret {
+                                    ItemSource::SecretKey { namespace, name, key }
+                                } else {
+                                    ItemSource::ConfigMapKey { namespace, name, key }
+                                };
+                                items.push(str_item(k, v, src, Some(i)));
+                            }
+                        }
+                        Err(e) => self.problem("ErrorReadingServices", format!("owned {} {:?}: {e}", d.kind(), d.name())),
+                    }
+                }
+                2 | 3 => {
+                    let (field, key) = if rank(d) == 2 { ("/spec/clusterIP", "clusterIP") } else { ("/spec/host", "host") };
+                    match d.value.pointer(field) {
+                        Some(v) if !v.is_null() => items.push(Item {
+                            name: key.into(),
+                            value: print_value(v),
+                            raw: v.clone(),
+                            source: ItemSource::Literal { secret: false },
+                            service: Some(i),
+                            runtime: None,
+                        }),
+                        _ => self.problem(
+                            "ErrorReadingServices",
+                            format!("owned {} {:?}: {} Not found", d.kind(), d.name(), &field[1..].replace('/', ".")),
+                        ),
+                    }
+                }
+                _ => {}
+            }
+        }
+        items
+    }
+}
+
+/// Whether a CRD's schema declares `status.binding.name` as a string (a "bindable" CRD).
+fn crd_declares_binding_status(crd: &Value) -> bool {
+    let Some(Value::Array(versions)) = crd.pointer("/spec/versions") else { return false };
+    versions.iter().any(|v| {
+        v.pointer("/schema/openAPIV3Schema/properties/status/properties/binding/properties/name/type").and_then(Value::as_str)
+            == Some("string")
+    })
+}

@@ -1,0 +1,27 @@
+//! `bindery argocd-cmp`: the Argo CD config-management plugin's `generate` command, a thin shell
+//! over [`crate::hosts::argocd`] with the process environment.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+
+use super::krm::FunctionArgs;
+use crate::hosts::argocd::{generate, App};
+use crate::hosts::config::Config;
+
+#[derive(Debug, Args)]
+pub struct CmpArgs {
+    /// The application directory (Argo CD runs the plugin with it as the working directory).
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub flags: FunctionArgs,
+}
+
+/// `bindery argocd-cmp`, with the process environment.
+pub fn run(args: &CmpArgs) -> ExitCode {
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    let app = App { paths: args.paths.clone(), flags: Config::from(&args.flags) };
+    generate(&app, &env).finish()
+}

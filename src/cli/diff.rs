@@ -1,0 +1,77 @@
+//! `bindery diff`: what render would change, as a unified diff, Markdown or JSON (Secret values
+//! masked).
+
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+
+use super::input::{ColorChoice, InputArgs};
+use super::run::{print, rendered};
+use crate::hosts::EXIT_UNRESOLVED;
+use crate::write::diff::{self, DiffOptions};
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// A unified diff, resource by resource.
+    #[default]
+    Unified,
+    /// Collapsible per-resource diffs for a pull-request comment or $GITHUB_STEP_SUMMARY.
+    Markdown,
+    /// The machine form (schema in the README).
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: DiffFormat,
+    /// Exit with 1 when rendering changes anything (as `git diff --exit-code`).
+    #[arg(long)]
+    pub exit_code: bool,
+    /// Colour the unified diff.
+    #[arg(long, value_enum, default_value_t)]
+    pub color: ColorChoice,
+    /// Lines of context around each change.
+    #[arg(short = 'U', long = "unified", value_name = "N", default_value_t = 3)]
+    pub context: usize,
+    /// Compare with a render that keeps the ServiceBindings (`render --keep-bindings`).
+    #[arg(long)]
+    pub keep_bindings: bool,
+    /// Compare with a render that consumes ClusterWorkloadResourceMappings (`render --drop-mappings`).
+    #[arg(long)]
+    pub drop_mappings: bool,
+    /// Show the documents render consumes (ServiceBindings, dropped mappings) as removed.
+    #[arg(long)]
+    pub show_consumed: bool,
+}
+
+/// `bindery diff`.
+pub fn diff(args: &DiffArgs) -> ExitCode {
+    let rendered = match rendered(&args.input, "diff") {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    let opts = DiffOptions {
+        keep_bindings: args.keep_bindings,
+        drop_mappings: args.drop_mappings,
+        show_consumed: args.show_consumed,
+        context: args.context,
+        namespace: args.input.namespace.clone(),
+    };
+    let diffs = diff::compute(&rendered, &opts);
+    let text = match args.format {
+        DiffFormat::Unified => diff::unified(&diffs, args.context, args.color.enabled()),
+        DiffFormat::Markdown => diff::markdown(&diffs, args.context),
+        DiffFormat::Json => diff::json(&diffs, args.context),
+    };
+    if let Err(code) = print(&text) {
+        return code;
+    }
+    if args.exit_code && !diffs.is_empty() {
+        ExitCode::from(EXIT_UNRESOLVED)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

@@ -1,0 +1,77 @@
+//! `bindery migrate`: Service Binding Operator bindings rewritten as servicebinding.io/v1 where
+//! the containers provably see the same; the manifests go to stdout, the report to stderr.
+
+use std::process::ExitCode;
+
+use clap::Args;
+
+use super::input::InputArgs;
+use super::run::{eprint, loaded, print, report_problems};
+use crate::hosts::EXIT_UNRESOLVED;
+use crate::project::rendered::{Doc, Emitted};
+use crate::write::emit;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum MigrateFormat {
+    /// One block per binding: migrated, or not migrated with the reasons.
+    #[default]
+    Human,
+    /// The JSON schema documented in the README.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Format of the report.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: MigrateFormat,
+    /// Exit with 1 (and print no manifests) when a binding cannot be migrated.
+    #[arg(long)]
+    pub check: bool,
+    /// Print the report on stdout instead of the manifests.
+    #[arg(long)]
+    pub report_only: bool,
+}
+
+/// `bindery migrate`.
+pub fn migrate(args: &MigrateArgs) -> ExitCode {
+    let (loaded, options) = match loaded(&args.input) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let migration = match crate::migrate::migrate(loaded, &options) {
+        Ok(m) => m,
+        Err(crate::migrate::Unrenderable(rendered)) => {
+            return report_problems(&rendered, "migrate (the input does not render, so no migration can be proven)")
+                .err()
+                .unwrap_or(ExitCode::from(EXIT_UNRESOLVED));
+        }
+    };
+    let report = match args.format {
+        MigrateFormat::Human => crate::migrate::to_text(&migration),
+        MigrateFormat::Json => crate::migrate::to_json(&migration),
+    };
+    let failed = args.check && !migration.all_migrated();
+    let stdout_text = if args.report_only {
+        report
+    } else {
+        eprint(&report);
+        if failed {
+            return ExitCode::from(EXIT_UNRESOLVED);
+        }
+        // `loaded` went into the migration; documents keep their input files for `-o`-style use.
+        let docs: Vec<Emitted<'_>> =
+            migration.documents.iter().map(|value| Emitted { relative: std::path::Path::new(""), doc: Doc::Value(value) }).collect();
+        emit::stream(&docs)
+    };
+    if let Err(code) = print(&stdout_text) {
+        return code;
+    }
+    if failed {
+        ExitCode::from(EXIT_UNRESOLVED)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

@@ -1,0 +1,117 @@
+//! Documents: one Kubernetes resource's value and the source file and lines it came from.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use crate::doc::value::Value;
+
+/// One input file (or stdin). Its text is what diagnostics quote; a file read from disk does not
+/// keep it after parsing (a large render would hold the whole input twice) and reads it again
+/// the first time a diagnostic needs it. Text given in memory (stdin, KRM input) is kept.
+#[derive(Debug)]
+pub struct SourceFile {
+    /// The path as the user can find it (relative to where bindery runs when given so).
+    pub path: PathBuf,
+    /// Path relative to the input root it was found under; mirrors the layout for `-o DIR`.
+    pub relative: PathBuf,
+    /// The text and the offset of each line start, once known.
+    text: OnceLock<Text>,
+    /// How to read the text again (a file on disk); `None` when the text is kept.
+    reread: Option<fn(&Path) -> Option<String>>,
+}
+
+#[derive(Debug)]
+struct Text {
+    /// After BOM removal and CRLF normalisation.
+    text: String,
+    line_starts: Vec<usize>,
+}
+
+impl Text {
+    fn new(text: String) -> Self {
+        let mut line_starts = vec![0];
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        Text { text, line_starts }
+    }
+}
+
+impl SourceFile {
+    /// A file whose text is kept.
+    pub fn new(path: PathBuf, relative: PathBuf, text: String) -> Self {
+        SourceFile { path, relative, text: OnceLock::from(Text::new(text)), reread: None }
+    }
+
+    /// A file on disk whose text is read again when a diagnostic needs it.
+    pub fn on_disk(path: PathBuf, relative: PathBuf, reread: fn(&Path) -> Option<String>) -> Self {
+        SourceFile { path, relative, text: OnceLock::new(), reread: Some(reread) }
+    }
+
+    fn loaded(&self) -> &Text {
+        self.text.get_or_init(|| {
+            // The file was read and decoded once already; if it changed or vanished since,
+            // diagnostics quote what is there now, or nothing.
+            let text = self.reread.and_then(|read| read(&self.path)).unwrap_or_default();
+            Text::new(text)
+        })
+    }
+
+    /// The file's text (after BOM removal and CRLF normalisation).
+    pub fn text(&self) -> &str {
+        &self.loaded().text
+    }
+
+    /// Byte offset of the start of a 1-based line (clamped to the text).
+    pub fn offset_of_line(&self, line: usize) -> usize {
+        let starts = &self.loaded().line_starts;
+        starts[line.saturating_sub(1).min(starts.len() - 1)]
+    }
+
+    /// The text of a 1-based line, without its line break.
+    pub fn line_text(&self, line: usize) -> &str {
+        let text = self.text();
+        let start = self.offset_of_line(line);
+        let end = text[start..].find('\n').map_or(text.len(), |e| start + e);
+        &text[start..end]
+    }
+
+    pub fn display(&self) -> String {
+        self.path.display().to_string()
+    }
+}
+
+/// Index of a document in the loaded set; stable for one run.
+pub type DocId = usize;
+
+/// One Kubernetes resource from the input.
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub file: Arc<SourceFile>,
+    /// 1-based line of the document's first content line in `file`.
+    pub line: usize,
+    /// 1-based last line of the document's text in `file`.
+    pub end_line: usize,
+    pub value: Value,
+}
+
+impl Document {
+    pub fn api_version(&self) -> &str {
+        self.value.get("apiVersion").and_then(Value::as_str).unwrap_or("")
+    }
+    pub fn kind(&self) -> &str {
+        self.value.get("kind").and_then(Value::as_str).unwrap_or("")
+    }
+    pub fn name(&self) -> &str {
+        self.value.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("")
+    }
+    /// `metadata.namespace`, or `default_ns` when absent or empty.
+    pub fn namespace<'a>(&'a self, default_ns: &'a str) -> &'a str {
+        match self.value.pointer("/metadata/namespace").and_then(Value::as_str) {
+            Some(ns) if !ns.is_empty() => ns,
+            _ => default_ns,
+        }
+    }
+    /// "file:line" for messages.
+    pub fn location(&self) -> String {
+        format!("{}:{}", self.file.display(), self.line)
+    }
+}

@@ -1,0 +1,8 @@
+//! The document model: JSON-like values, the YAML reader and writer, and source positions.
+//! Knows nothing of bindings.
+
+pub mod document;
+pub mod source_map;
+pub mod value;
+pub mod yaml_in;
+pub mod yaml_out;

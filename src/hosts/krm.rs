@@ -1,0 +1,343 @@
+//! The KRM function (functions-spec v1), as kpt and kustomize run it: a `config.kubernetes.io/v1`
+//! `ResourceList` on stdin; the same list on stdout with its `items` rendered and one `results`
+//! entry per problem. Every annotation bindery did not set (`config.kubernetes.io/path`,
+//! `…/index`, `internal.*`, `kustomize.config.k8s.io/id`) survives, because items are kept as
+//! insertion-ordered values. A plain YAML stream on stdin (kustomize's legacy plugin, a bare
+//! `bindery` in a pipe) is answered with a plain stream.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::doc::document::{Document, SourceFile};
+use crate::doc::value::{Map, Value};
+use crate::json;
+use crate::kube::group_of;
+use crate::load;
+use crate::model::problem::Problem;
+
+use super::config::{Config, INDEX_ANNOTATION, PATH_ANNOTATION};
+use super::run::{annotation, failure_summary, problem_line, problem_message, severity_word, stream, HostRun};
+use super::{Outcome, EXIT_BAD_INPUT, EXIT_UNRESOLVED};
+
+/// Process stdin: a ResourceList or a plain stream. `base` is the plugin config (layered under
+/// a functionConfig), `flags` the command line (layered over everything). `lines`: diagnostics
+/// about a plain stream give `<stdin>:LINE` (else the resource's kind and name).
+pub fn filter(bytes: Vec<u8>, base: &Config, flags: &Config, lines: bool) -> Outcome {
+    let (file, docs) = match load::parse_file(PathBuf::from("<stdin>"), PathBuf::from("stdin.yaml"), bytes) {
+        Ok(parsed) => parsed,
+        Err(e) => return Outcome::bad_input(e.to_string()),
+    };
+    let lists = docs.iter().filter(|d| is_resource_list(&d.value)).count();
+    match (lists, docs.len()) {
+        (0, _) => process_stream(file, docs, &base.clone().then(flags.clone()), lines),
+        (1, 1) => process_resource_list(&docs[0].value, base, flags),
+        _ => Outcome::bad_input("standard input holds a ResourceList and other documents; expected exactly one ResourceList"),
+    }
+}
+
+fn is_resource_list(v: &Value) -> bool {
+    let api_version = v.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
+    group_of(api_version) == "config.kubernetes.io" && v.get("kind").and_then(Value::as_str) == Some("ResourceList")
+}
+
+fn process_stream(file: Arc<SourceFile>, docs: Vec<Document>, config: &Config, lines: bool) -> Outcome {
+    let run = HostRun::new(vec![file], docs, config.settings());
+    let mut stderr = String::new();
+    for p in run.rendered.problems() {
+        stderr.push_str(&problem_line(p, &run.rendered.loaded.documents, lines));
+        stderr.push('\n');
+        if let Some(h) = &p.help {
+            stderr.push_str(&format!("  help: {h}\n"));
+        }
+    }
+    match run.output(true, false) {
+        Some(values) => Outcome { stdout: stream(&values), stderr, code: 0 },
+        None => {
+            stderr.push_str(&failure_summary(&run));
+            Outcome { stdout: String::new(), stderr, code: EXIT_UNRESOLVED }
+        }
+    }
+}
+
+/// Where an item came from, for messages: its kpt path (and index), else its position.
+fn item_label(i: usize, item: &Value) -> String {
+    let path = annotation(item, PATH_ANNOTATION).and_then(Value::as_str);
+    let index = annotation(item, INDEX_ANNOTATION).and_then(|v| match v {
+        Value::String(s) => Some(s.to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    });
+    match (path, index.as_deref()) {
+        (Some(p), None | Some("0")) => p.to_string(),
+        (Some(p), Some(ix)) => format!("{p}#{ix}"),
+        (None, _) => format!("items[{i}]"),
+    }
+}
+
+fn resource_ref(item: &Value) -> Value {
+    let mut r = Map::new();
+    for (field, pointer) in
+        [("apiVersion", "/apiVersion"), ("kind", "/kind"), ("name", "/metadata/name"), ("namespace", "/metadata/namespace")]
+    {
+        if let Some(s) = item.pointer(pointer).and_then(Value::as_str).filter(|s| !s.is_empty()) {
+            r.insert(field, Value::from(s));
+        }
+    }
+    Value::Object(r)
+}
+
+fn file_ref(item: &Value) -> Option<Value> {
+    let path = annotation(item, PATH_ANNOTATION).and_then(Value::as_str)?;
+    let mut f = Map::new();
+    f.insert("path", Value::from(path));
+    let index = annotation(item, INDEX_ANNOTATION).and_then(|v| match v {
+        Value::String(s) => s.parse::<u64>().ok(),
+        other => other.as_u64(),
+    });
+    if let Some(i) = index {
+        f.insert("index", Value::from(i));
+    }
+    Some(Value::Object(f))
+}
+
+/// One functions-spec result for a problem (on `item` when the problem is about one).
+pub fn result_of(p: &Problem, item: Option<&Value>) -> Value {
+    let mut message = problem_message(p);
+    if let Some(h) = &p.help {
+        message.push_str(&format!(" (help: {h})"));
+    }
+    let mut r = Map::new();
+    r.insert("message", Value::from(message));
+    r.insert("severity", Value::String(severity_word(p.severity).into()));
+    if let Some(item) = item {
+        r.insert("resourceRef", resource_ref(item));
+        if let Some(f) = file_ref(item) {
+            r.insert("file", f);
+        }
+    }
+    r.insert("tags", json!({ "bindery.dev/rule": p.rule }));
+    Value::Object(r)
+}
+
+fn resource_list(input: &Map, items: Vec<Value>, results: Vec<Value>) -> String {
+    let mut out = Map::new();
+    out.insert("apiVersion", input.get("apiVersion").cloned().unwrap_or_else(|| "config.kubernetes.io/v1".into()));
+    out.insert("kind", "ResourceList".into());
+    out.insert("items", Value::Array(items));
+    if let Some(fc) = input.get("functionConfig").filter(|v| !v.is_null()) {
+        out.insert("functionConfig", fc.clone());
+    }
+    if !results.is_empty() {
+        out.insert("results", Value::Array(results));
+    }
+    crate::write::emit::to_yaml(&Value::Object(out))
+}
+
+/// A ResourceList in, a ResourceList out (see the module documentation).
+pub fn process_resource_list(list: &Value, base: &Config, flags: &Config) -> Outcome {
+    let Some(input) = list.as_object() else {
+        return Outcome::bad_input("ResourceList must be a map");
+    };
+    let items: Vec<Value> = match input.get("items") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(a)) => a.clone(),
+        Some(other) => return Outcome::bad_input(format!("ResourceList items must be a list, got {other}")),
+    };
+    let fc = input.get("functionConfig").cloned().unwrap_or(Value::Null);
+    let config = match Config::from_function_config(&fc) {
+        Ok(c) => base.clone().then(c).then(flags.clone()),
+        Err(e) => {
+            let result = json!({"message": format!("[InvalidConfig] {e}"), "severity": "error"});
+            return Outcome {
+                stdout: resource_list(input, items, vec![result]),
+                stderr: format!("bindery: error: {e}\n"),
+                code: EXIT_BAD_INPUT,
+            };
+        }
+    };
+    // One synthetic source file per item, so that a problem's location names its item.
+    let mut files = Vec::with_capacity(items.len());
+    let mut documents = Vec::with_capacity(items.len());
+    let mut item_of_file: HashMap<*const SourceFile, usize> = HashMap::new();
+    for (i, item) in items.iter().enumerate() {
+        let label = item_label(i, item);
+        let text = crate::write::emit::to_yaml(item);
+        let end_line = text.lines().count().max(1);
+        let file = Arc::new(SourceFile::new(PathBuf::from(&label), PathBuf::from(&label), text));
+        item_of_file.insert(Arc::as_ptr(&file), i);
+        documents.push(Document { file: file.clone(), line: 1, end_line, value: item.clone() });
+        files.push(file);
+    }
+    let run = HostRun::new(files, documents, config.settings());
+    let mut stderr = String::new();
+    let mut results = Vec::new();
+    for p in run.rendered.problems() {
+        let item = p.location.as_ref().and_then(|l| item_of_file.get(&Arc::as_ptr(&l.file))).map(|&i| &items[i]);
+        results.push(result_of(p, item));
+        let place = p.location.as_ref().map(|l| format!("{}: ", l.file.display())).unwrap_or_default();
+        stderr.push_str(&format!("{place}{}: {}\n", severity_word(p.severity), problem_message(p)));
+        if let Some(h) = &p.help {
+            stderr.push_str(&format!("  help: {h}\n"));
+        }
+    }
+    match run.output(true, true) {
+        Some(out) => Outcome { stdout: resource_list(input, out, results), stderr, code: 0 },
+        None => {
+            stderr.push_str(&failure_summary(&run));
+            // Fail closed: the items go back unchanged; hosts discard them on a non-zero exit
+            // but read the results.
+            Outcome { stdout: resource_list(input, items, results), stderr, code: EXIT_UNRESOLVED }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hosts::config::FailOn;
+
+    fn parse(text: &str) -> Value {
+        let (_, docs) = load::parse_file("t.yaml".into(), "t.yaml".into(), text.as_bytes().to_vec()).unwrap();
+        docs[0].value.clone()
+    }
+
+    fn out_list(o: &Outcome) -> Value {
+        parse(&o.stdout)
+    }
+
+    const ITEMS: &str = r#"
+apiVersion: config.kubernetes.io/v1
+kind: ResourceList
+items:
+- apiVersion: v1
+  kind: Secret
+  metadata:
+    name: db
+    annotations: {config.kubernetes.io/path: db.yaml, config.kubernetes.io/index: '0', internal.config.kubernetes.io/seqindent: compact}
+  stringData: {type: example-db, host: db.internal}
+- apiVersion: apps/v1
+  kind: Deployment
+  metadata:
+    name: app
+    annotations: {config.kubernetes.io/path: app/deploy.yaml, config.kubernetes.io/index: '0', kustomize.config.k8s.io/id: "kind: Deployment\n"}
+  spec: {template: {spec: {containers: [{name: web, image: app:1}]}}}
+- apiVersion: servicebinding.io/v1
+  kind: ServiceBinding
+  metadata:
+    name: db
+    annotations: {config.kubernetes.io/path: binding.yaml, config.kubernetes.io/index: '1'}
+  spec:
+    service: {apiVersion: v1, kind: Secret, name: db}
+    workload: {apiVersion: apps/v1, kind: Deployment, name: app}
+    env: [{name: DB_HOST, key: host}]
+- resources: [a.yaml]
+  metadata: {annotations: {config.kubernetes.io/path: kustomization.yaml}}
+- apiVersion: kpt.dev/v1
+  kind: Kptfile
+  metadata: {name: app, annotations: {config.kubernetes.io/local-config: "true"}}
+"#;
+
+    #[test]
+    fn resource_list_round_trip_keeps_annotations_and_config_items() {
+        let o = filter(ITEMS.as_bytes().to_vec(), &Config::default(), &Config::default(), true);
+        assert_eq!(o.code, 0, "{}", o.stderr);
+        let list = out_list(&o);
+        assert_eq!(list["kind"], "ResourceList");
+        let items = list["items"].as_array().unwrap();
+        let kinds: Vec<_> = items.iter().map(|i| i["kind"].as_str().unwrap_or("-")).collect();
+        assert_eq!(kinds, ["Secret", "Deployment", "-", "Kptfile"], "binding consumed, config kept");
+        let dep = &items[1];
+        assert_eq!(dep["metadata"]["annotations"]["config.kubernetes.io/path"], "app/deploy.yaml");
+        assert_eq!(dep["metadata"]["annotations"]["kustomize.config.k8s.io/id"], "kind: Deployment\n");
+        let env = &dep["spec"]["template"]["spec"]["containers"][0]["env"];
+        assert_eq!(env[1]["valueFrom"]["secretKeyRef"]["name"], "db");
+        assert_eq!(items[0]["metadata"]["annotations"]["internal.config.kubernetes.io/seqindent"], "compact");
+        assert_eq!(items[2]["resources"][0], "a.yaml");
+        assert!(list.get("results").is_none());
+    }
+
+    #[test]
+    fn function_config_options_and_flags_layer() {
+        let with_fc = format!("{ITEMS}functionConfig: {{apiVersion: v1, kind: ConfigMap, metadata: {{name: function-input}}, data: {{keepBindings: 'true'}}}}\n");
+        let o = filter(with_fc.into_bytes(), &Config::default(), &Config::default(), true);
+        assert_eq!(o.code, 0, "{}", o.stderr);
+        let list = out_list(&o);
+        assert_eq!(list["items"].as_array().unwrap().len(), 5, "binding kept");
+        assert_eq!(list["functionConfig"]["data"]["keepBindings"], "true", "functionConfig echoed");
+
+        let fc = parse("apiVersion: bindery.dev/v1alpha1\nkind: BindingResolver\nmetadata: {name: r}\nspec: {namespace: shop, keepBindings: true, failOn: warning}\n");
+        let c = Config::from_function_config(&fc).unwrap();
+        assert_eq!(c.namespace.as_deref(), Some("shop"));
+        let flags = Config { namespace: Some("other".into()), ..Config::default() };
+        let s = c.then(flags).settings();
+        assert_eq!(s.options.default_namespace, "other");
+        assert!(s.keep_bindings);
+        assert_eq!(s.fail_on, FailOn::Warning);
+    }
+
+    #[test]
+    fn bad_function_config_is_bad_input_with_a_result() {
+        let bad =
+            format!("{ITEMS}functionConfig: {{apiVersion: bindery.dev/v1alpha1, kind: BindingResolver, spec: {{keepBinding: true}}}}\n");
+        let o = filter(bad.into_bytes(), &Config::default(), &Config::default(), true);
+        assert_eq!(o.code, EXIT_BAD_INPUT);
+        assert!(o.stderr.contains("keepBinding"), "{}", o.stderr);
+        let list = out_list(&o);
+        assert_eq!(list["results"][0]["severity"], "error");
+        assert_eq!(list["items"].as_array().unwrap().len(), 5, "items unchanged");
+        let other = Config::from_function_config(&parse("apiVersion: apps/v1\nkind: Deployment\n")).unwrap_err();
+        assert!(other.contains("unsupported functionConfig"), "{other}");
+    }
+
+    #[test]
+    fn errors_become_results_with_resource_ref_and_file_and_exit_1() {
+        let broken = ITEMS.replace("key: host", "key: port");
+        let o = filter(broken.into_bytes(), &Config::default(), &Config::default(), true);
+        assert_eq!(o.code, EXIT_UNRESOLVED);
+        assert!(o.stderr.contains("binding.yaml#1: error: [EnvKeyNotFound]"), "{}", o.stderr);
+        assert!(!o.stderr.contains("db.internal"), "no secret values: {}", o.stderr);
+        let list = out_list(&o);
+        let r = &list["results"][0];
+        assert_eq!(r["severity"], "error");
+        assert_eq!(r["resourceRef"]["kind"], "ServiceBinding");
+        assert_eq!(r["resourceRef"]["name"], "db");
+        assert_eq!(r["file"]["path"], "binding.yaml");
+        assert_eq!(r["file"]["index"], 1);
+        assert_eq!(r["tags"]["bindery.dev/rule"], "EnvKeyNotFound");
+        let items = list["items"].as_array().unwrap();
+        assert!(items[1]["spec"]["template"]["spec"]["containers"][0].get("env").is_none(), "fail closed");
+    }
+
+    #[test]
+    fn local_config_bindings_are_read_but_kept_untouched() {
+        let local = ITEMS.replace(
+            "annotations: {config.kubernetes.io/path: binding.yaml,",
+            "annotations: {config.kubernetes.io/local-config: 'true', config.kubernetes.io/path: binding.yaml,",
+        );
+        let o = filter(local.into_bytes(), &Config::default(), &Config::default(), true);
+        assert_eq!(o.code, 0, "{}", o.stderr);
+        let items = out_list(&o)["items"].as_array().unwrap().clone();
+        assert_eq!(items.len(), 5);
+        assert_eq!(items[2]["kind"], "ServiceBinding");
+        assert_eq!(items[1]["spec"]["template"]["spec"]["containers"][0]["env"][1]["name"], "DB_HOST");
+    }
+
+    #[test]
+    fn plain_stream_in_plain_stream_out() {
+        let text = "apiVersion: v1\nkind: Secret\nmetadata: {name: db}\nstringData: {type: pg, host: h}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app, annotations: {kustomize.config.k8s.io/id: x}}\nspec: {template: {spec: {containers: [{name: web}]}}}\n---\napiVersion: servicebinding.io/v1\nkind: ServiceBinding\nmetadata: {name: db}\nspec:\n  service: {apiVersion: v1, kind: Secret, name: db}\n  workload: {apiVersion: apps/v1, kind: Deployment, name: app}\n";
+        let o = filter(text.as_bytes().to_vec(), &Config::default(), &Config::default(), true);
+        assert_eq!(o.code, 0, "{}", o.stderr);
+        assert!(o.stdout.starts_with("---\napiVersion: v1\nkind: Secret"), "{}", o.stdout);
+        assert!(!o.stdout.contains("ServiceBinding"));
+        assert!(o.stdout.contains("kustomize.config.k8s.io/id: x"));
+        let keep = Config { keep_bindings: Some(true), ..Config::default() };
+        let o = filter(text.as_bytes().to_vec(), &keep, &Config::default(), true);
+        assert!(o.stdout.contains("kind: ServiceBinding"));
+        let broken = text.replace("name: db}\nspec:", "name: db}\nspec:\n  env: [{name: X, key: nope}]");
+        let o = filter(broken.into_bytes(), &Config::default(), &Config::default(), true);
+        assert_eq!(o.code, EXIT_UNRESOLVED);
+        assert!(o.stdout.is_empty());
+        assert!(o.stderr.contains("<stdin>:"), "{}", o.stderr);
+    }
+}

@@ -1,0 +1,347 @@
+//! One host run over a list of documents: each document's role (a resource to render, a
+//! local-config binding the resolver reads, or something passed through untouched), the one
+//! render, the output set in input order, where kpt should write created documents, and the
+//! messages a host prints about problems.
+//!
+//! Items are sorted into three roles. *Pass-through* items (anything without `apiVersion` and
+//! `kind`, `kind: List`, bindery's own configuration, a Kptfile or kustomization, and every
+//! `config.kubernetes.io/local-config: "true"` item) come out byte-for-byte as they went in and
+//! are not seen by the resolver. A local-config *binding* (a ServiceBinding or
+//! ClusterWorkloadResourceMapping marked local-config) is read by the resolver but also comes
+//! out untouched: that is how a kpt package keeps its ServiceBindings without ever applying them.
+//! Everything else is a *resource*: rendered, and ServiceBindings are consumed unless
+//! `keepBindings` is set (as with `bindery render`).
+
+use std::borrow::Cow;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::bindings::spec::classify;
+use crate::doc::document::{DocId, Document, SourceFile};
+use crate::doc::value::Value;
+use crate::json;
+use crate::kube::group_of;
+use crate::load::Loaded;
+use crate::model::problem::{Problem, Severity};
+use crate::project::rendered::Rendered;
+
+use super::config::{
+    FailOn, Settings, CONFIG_GROUP, INDEX_ANNOTATION, INTERNAL_INDEX_ANNOTATION, INTERNAL_PATH_ANNOTATION, LOCAL_CONFIG, PATH_ANNOTATION,
+};
+
+/// How one input item takes part in a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Not a resource, or configuration: untouched, not seen by the resolver.
+    Pass,
+    /// A local-config binding or mapping: read by the resolver, untouched in the output.
+    LocalInput,
+    /// A resource: rendered.
+    Input,
+}
+
+pub fn annotation<'v>(v: &'v Value, key: &str) -> Option<&'v Value> {
+    v.pointer("/metadata/annotations").and_then(|a| a.get(key))
+}
+
+/// `config.kubernetes.io/local-config: "true"` (or a YAML boolean true).
+pub fn is_local_config(v: &Value) -> bool {
+    match annotation(v, LOCAL_CONFIG) {
+        Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
+        Some(Value::Bool(b)) => *b,
+        _ => false,
+    }
+}
+
+/// bindery's own configuration, a Kptfile, a kustomization: configuration of the tools, never
+/// cluster resources, whatever their annotations say.
+pub fn is_tool_config(v: &Value) -> bool {
+    let api_version = v.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
+    let kind = v.get("kind").and_then(Value::as_str).unwrap_or_default();
+    matches!(
+        (group_of(api_version), kind),
+        (CONFIG_GROUP, _) | ("kpt.dev", "Kptfile") | ("kustomize.config.k8s.io", _) | ("config.kubernetes.io", _)
+    )
+}
+
+/// The role of a document (see the module documentation).
+pub fn role_of(doc: &Document) -> Role {
+    let v = &doc.value;
+    let is_resource = v.as_object().is_some_and(|m| {
+        let s = |k: &str| m.get(k).and_then(Value::as_str).is_some_and(|s| !s.is_empty());
+        s("apiVersion") && s("kind")
+    });
+    if !is_resource || doc.kind() == "List" || is_tool_config(v) {
+        return Role::Pass;
+    }
+    if is_local_config(v) {
+        return if classify(doc).is_some() { Role::LocalInput } else { Role::Pass };
+    }
+    Role::Input
+}
+
+/// One run over a list of documents: which ones the resolver saw, and its result.
+pub struct HostRun {
+    pub originals: Vec<Value>,
+    /// Per original document: its role and, for resolver inputs, its [`DocId`] in `rendered`.
+    pub slots: Vec<(Role, Option<DocId>)>,
+    pub rendered: Rendered,
+    pub settings: Settings,
+}
+
+impl HostRun {
+    /// Render `documents` (in order) with `settings`; pass-through documents are set aside.
+    pub fn new(files: Vec<Arc<SourceFile>>, documents: Vec<Document>, settings: Settings) -> Self {
+        let mut inputs = Vec::new();
+        let mut slots = Vec::with_capacity(documents.len());
+        let originals = documents.iter().map(|d| d.value.clone()).collect();
+        for doc in documents {
+            let role = role_of(&doc);
+            if role == Role::Pass {
+                slots.push((role, None));
+            } else {
+                slots.push((role, Some(inputs.len())));
+                inputs.push(doc);
+            }
+        }
+        let rendered = crate::render(Loaded { files, documents: inputs }, &settings.options);
+        HostRun { originals, slots, rendered, settings }
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.rendered.problems().iter().any(Problem::is_error)
+    }
+
+    /// Errors, or warnings when `failOn: warning`, or no output.
+    pub fn failed(&self) -> bool {
+        self.rendered.output.is_none()
+            || self.has_errors()
+            || (self.settings.fail_on == FailOn::Warning && self.rendered.problems().iter().any(|p| p.severity != Severity::Notice))
+    }
+
+    /// The output documents, in input order, followed by documents the render created. With
+    /// `keep_config`, pass-through and local-config documents are kept (kpt and kustomize need
+    /// them back); without, they are dropped (Argo CD applies everything it is given). With
+    /// `place_new`, created documents get kpt path annotations (ResourceList runs only).
+    /// `None` when the run failed.
+    pub fn output(&self, keep_config: bool, place_new: bool) -> Option<Vec<Value>> {
+        if self.failed() {
+            return None;
+        }
+        self.rendered.output.as_ref()?;
+        let res = &self.rendered.resolution;
+        let docs = &self.rendered.loaded.documents;
+        let mut out = Vec::new();
+        // Where each input came out in `out` (its workloads are projected once, here).
+        let mut at: Vec<Option<usize>> = vec![None; docs.len()];
+        for (original, (role, id)) in self.originals.iter().zip(&self.slots) {
+            match (role, id) {
+                (Role::Pass | Role::LocalInput, _) => {
+                    if keep_config {
+                        out.push(original.clone());
+                    }
+                }
+                (Role::Input, Some(id)) => {
+                    if res.replaced.contains(id)
+                        || (res.consumed.contains(id) && !self.settings.keep_bindings)
+                        || (res.mappings.contains(id) && self.settings.drop_mappings)
+                    {
+                        continue;
+                    }
+                    if let Some(v) = self.rendered.output_value(*id) {
+                        at[*id] = Some(out.len());
+                        out.push(v.into_owned());
+                    }
+                }
+                (Role::Input, None) => unreachable!("inputs have an id"),
+            }
+        }
+        let rendered = |id: DocId| match at[id] {
+            Some(i) => Some(Cow::Borrowed(&out[i])),
+            None => self.rendered.output_value(id),
+        };
+        let mut created = Vec::new();
+        for (binding, generated) in &res.generated {
+            let mut new = generated.clone();
+            // Generated again with the same identity as an input an earlier run generated:
+            // keep that input's place (kpt path, index and ids).
+            let same = res.replaced.iter().map(|&id| &docs[id]).find(|d| same_identity(&d.value, generated));
+            if let Some(old) = same {
+                copy_host_annotations(&old.value, &mut new);
+            }
+            if place_new {
+                place_new_item(&mut new, &self.anchors(*binding), rendered);
+            }
+            created.push(new);
+        }
+        out.extend(created);
+        Some(out)
+    }
+
+    /// For a document generated for `binding`: the kpt paths of the bound workloads, then of
+    /// the binding itself; it is written next to the first workload that refers to it.
+    fn anchors(&self, binding: DocId) -> Vec<(DocId, String)> {
+        let docs = &self.rendered.loaded.documents;
+        let res = &self.rendered.resolution;
+        let path_of = |id: DocId| annotation(&docs[id].value, PATH_ANNOTATION).and_then(Value::as_str).map(str::to_string);
+        let mut anchors: Vec<(DocId, String)> =
+            res.workloads.keys().chain(res.operator_workloads.keys()).filter_map(|&id| path_of(id).map(|p| (id, p))).collect();
+        anchors.extend(path_of(binding).map(|p| (binding, p)));
+        anchors
+    }
+}
+
+fn same_identity(a: &Value, b: &Value) -> bool {
+    ["/apiVersion", "/kind", "/metadata/namespace", "/metadata/name"].iter().all(|p| a.pointer(p) == b.pointer(p))
+}
+
+/// Copy the host's bookkeeping annotations (`config.kubernetes.io/*`,
+/// `internal.config.kubernetes.io/*`, `config.k8s.io/id`, `kustomize.config.k8s.io/*`).
+fn copy_host_annotations(from: &Value, to: &mut Value) {
+    let Some(Value::Object(src)) = from.pointer("/metadata/annotations") else { return };
+    let host: Vec<(String, Value)> = src
+        .iter()
+        .filter(|(k, _)| {
+            k.starts_with("config.kubernetes.io/")
+                || k.starts_with("internal.config.kubernetes.io/")
+                || k.starts_with("kustomize.config.k8s.io/")
+                || *k == "config.k8s.io/id"
+        })
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
+    if host.is_empty() {
+        return;
+    }
+    let Some(obj) = to.as_object_mut() else { return };
+    let Some(meta) = obj.entry("metadata").or_insert_with(|| json!({})).as_object_mut() else { return };
+    let Some(ann) = meta.entry("annotations").or_insert_with(|| json!({})).as_object_mut() else { return };
+    for (k, v) in host {
+        ann.entry(k).or_insert(v);
+    }
+}
+
+fn mentions(v: &Value, name: &str) -> bool {
+    match v {
+        Value::String(s) => s == name,
+        Value::Array(a) => a.iter().any(|x| mentions(x, name)),
+        Value::Object(m) => m.values().any(|x| mentions(x, name)),
+        _ => false,
+    }
+}
+
+/// Give a created item the path annotations kpt needs to write it (unless it has them): in the
+/// directory of the first anchor whose rendered value names it (else of the first anchor, else
+/// the package root), in `<kind>_<name>.yaml` as kpt names files itself.
+pub fn place_new_item<'a>(item: &mut Value, anchors: &[(DocId, String)], rendered: impl Fn(DocId) -> Option<Cow<'a, Value>>) {
+    if annotation(item, PATH_ANNOTATION).is_some() {
+        return;
+    }
+    let name = item.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string();
+    let kind = item.get("kind").and_then(Value::as_str).unwrap_or("resource").to_ascii_lowercase();
+    let anchor = anchors.iter().find(|(id, _)| !name.is_empty() && rendered(*id).is_some_and(|v| mentions(&v, &name))).or(anchors.first());
+    let dir = anchor.and_then(|(_, p)| Path::new(p).parent()).map(|d| d.to_string_lossy().into_owned()).unwrap_or_default();
+    let file = format!("{kind}_{name}.yaml");
+    let path = if dir.is_empty() { file } else { format!("{dir}/{file}") };
+    let Some(obj) = item.as_object_mut() else { return };
+    let meta = obj.entry("metadata").or_insert_with(|| json!({}));
+    let Some(meta) = meta.as_object_mut() else { return };
+    let ann = meta.entry("annotations").or_insert_with(|| json!({}));
+    let Some(ann) = ann.as_object_mut() else { return };
+    for (k, v) in [
+        (PATH_ANNOTATION, path.as_str()),
+        (INTERNAL_PATH_ANNOTATION, path.as_str()),
+        (INDEX_ANNOTATION, "0"),
+        (INTERNAL_INDEX_ANNOTATION, "0"),
+    ] {
+        ann.entry(k).or_insert_with(|| Value::from(v));
+    }
+}
+
+pub fn severity_word(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Notice => "info",
+    }
+}
+
+/// The message of a problem without its location: `[Rule] ServiceBinding ns/name: cause`.
+pub fn problem_message(p: &Problem) -> String {
+    let mut s = format!("[{}] ", p.rule);
+    if let Some(b) = &p.binding {
+        s.push_str(&format!("ServiceBinding {b}: "));
+    }
+    s.push_str(&p.message);
+    s
+}
+
+/// The summary line printed last on failure.
+pub fn failure_summary(run: &HostRun) -> String {
+    let problems = run.rendered.problems();
+    let errors = problems.iter().filter(|p| p.is_error()).count();
+    if errors > 0 {
+        format!("bindery: {errors} error(s); nothing rendered\n")
+    } else {
+        format!("bindery: {} warning(s) and failOn is warning; nothing rendered\n", problems.len())
+    }
+}
+
+/// One diagnostic line: `file:line: error[Rule]: …`, or without lines
+/// `error[Rule]: ServiceBinding ns/name: …` (`Kind ns/name: error[Rule]: …` when the problem is
+/// not about a binding).
+pub fn problem_line(p: &Problem, docs: &[Document], lines: bool) -> String {
+    if lines {
+        return p.one_line();
+    }
+    let mut s = String::new();
+    if p.binding.is_none() {
+        let doc = p
+            .location
+            .as_ref()
+            .and_then(|l| docs.iter().find(|d| Arc::ptr_eq(&d.file, &l.file) && (d.line..=d.end_line.max(d.line)).contains(&l.line)));
+        if let Some(d) = doc {
+            let ns = d.value.pointer("/metadata/namespace").and_then(Value::as_str);
+            let name = ns.map_or_else(|| d.name().to_string(), |ns| format!("{ns}/{}", d.name()));
+            s.push_str(&format!("{} {name}: ", d.kind()));
+        }
+    }
+    s.push_str(&format!("{}[{}]: ", severity_word(p.severity), p.rule));
+    if let Some(b) = &p.binding {
+        s.push_str(&format!("ServiceBinding {b}: "));
+    }
+    s.push_str(&p.message);
+    s
+}
+
+/// Values as one `---`-separated YAML stream.
+pub fn stream(values: &[Value]) -> String {
+    let mut out = String::new();
+    for v in values {
+        out.push_str("---\n");
+        out.push_str(&crate::write::emit::to_yaml(v));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_items_are_placed_next_to_the_workload_that_names_them() {
+        let rendered =
+            [json!({"kind": "Deployment", "spec": {"x": [{"secretRef": {"name": "gen"}}]}}), json!({"kind": "Deployment", "spec": {}})];
+        let anchors = vec![(1, "other/b.yaml".to_string()), (0, "apps/web/deploy.yaml".to_string())];
+        let rendered = |id: DocId| rendered.get(id).map(Cow::Borrowed);
+        let mut new = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "gen"}});
+        place_new_item(&mut new, &anchors, rendered);
+        assert_eq!(new["metadata"]["annotations"][PATH_ANNOTATION], "apps/web/secret_gen.yaml");
+        assert_eq!(new["metadata"]["annotations"][INTERNAL_PATH_ANNOTATION], "apps/web/secret_gen.yaml");
+        let mut other = json!({"kind": "ConfigMap", "metadata": {"name": "x"}});
+        place_new_item(&mut other, &anchors, rendered);
+        assert_eq!(other["metadata"]["annotations"][PATH_ANNOTATION], "other/configmap_x.yaml");
+        let mut root = json!({"kind": "ConfigMap", "metadata": {"name": "y"}});
+        place_new_item(&mut root, &[], rendered);
+        assert_eq!(root["metadata"]["annotations"][PATH_ANNOTATION], "configmap_y.yaml");
+    }
+}

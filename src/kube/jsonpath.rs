@@ -1,0 +1,430 @@
+//! Kubernetes JSONPath as used by ClusterWorkloadResourceMappings: the restricted "Fixed
+//! JSONPath" (field names only) evaluated by hand, and the full container `path` translated
+//! into RFC 9535 syntax and evaluated with jsonpath-rust.
+
+use crate::doc::value::{Map, Value};
+use jsonpath_rust::query::queryable::Queryable;
+use jsonpath_rust::JsonPath;
+
+/// Read a field name after `.`: it runs until a delimiter; a backslash escapes (and is removed).
+fn read_name(chars: &[char], mut i: usize) -> (String, usize) {
+    let mut name = String::new();
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\\' && i + 1 < chars.len() {
+            name.push(chars[i + 1]);
+            i += 2;
+            continue;
+        }
+        if matches!(c, ' ' | '\t' | '\r' | '\n' | '.' | ',' | '[' | ']' | '$' | '@' | '{' | '}') {
+            break;
+        }
+        name.push(c);
+        i += 1;
+    }
+    (name, i)
+}
+
+/// Read a quoted string starting at the quote at `i`; returns the content and the index after
+/// the closing quote.
+fn read_quoted(chars: &[char], i: usize) -> Result<(String, usize), String> {
+    let q = chars[i];
+    let mut j = i + 1;
+    let mut s = String::new();
+    while j < chars.len() && chars[j] != q {
+        if chars[j] == '\\' && j + 1 < chars.len() {
+            j += 1;
+        }
+        s.push(chars[j]);
+        j += 1;
+    }
+    if j >= chars.len() {
+        return Err("unterminated quoted string".into());
+    }
+    Ok((s, j + 1))
+}
+
+/// Parse a Fixed JSONPath (`.a.b`, `['a']['b']`, mixed; `\.` escapes a dot) into its keys.
+/// Anything else (wildcards, indices, filters, recursive descent, literals) is refused with the
+/// upstream wording ("unsupported node: …"). The empty expression is the object itself.
+pub fn parse_fixed(expr: &str) -> Result<Vec<String>, String> {
+    let chars: Vec<char> = expr.trim().chars().collect();
+    let mut keys = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        match chars[i] {
+            '$' | '@' if i == 0 => i += 1,
+            '.' => {
+                if chars.get(i + 1) == Some(&'.') {
+                    return Err(format!("unsupported node: recursive descent in {expr:?}"));
+                }
+                if chars.get(i + 1) == Some(&'*') {
+                    return Err(format!("unsupported node: wildcard in {expr:?}"));
+                }
+                let (name, next) = read_name(&chars, i + 1);
+                if name.is_empty() {
+                    return Err(format!("unsupported node: empty field name in {expr:?}"));
+                }
+                keys.push(name);
+                i = next;
+            }
+            '[' => {
+                let inner = chars.get(i + 1).copied();
+                if !matches!(inner, Some('\'' | '"')) {
+                    return Err(format!("unsupported node: only field names are allowed in a fixed JSONPath, got {expr:?}"));
+                }
+                let (content, next) = read_quoted(&chars, i + 1)?;
+                if chars.get(next) != Some(&']') {
+                    return Err(format!("unsupported node: only field names are allowed in a fixed JSONPath, got {expr:?}"));
+                }
+                // The Kubernetes parser re-parses the bracket text as `.content`.
+                keys.extend(parse_fixed(&format!(".{content}"))?);
+                i = next + 1;
+            }
+            '{' | '}' => return Err(format!("too many root nodes in {expr:?}")),
+            _ => return Err(format!("unsupported node: unexpected {:?} in fixed JSONPath {expr:?}", chars[i])),
+        }
+    }
+    Ok(keys)
+}
+
+/// Read the value at a fixed path: `Ok(None)` when a key is missing or null on the way,
+/// an error when a non-map is met before the last key.
+pub fn get_fixed<'v>(root: &'v Value, keys: &[String]) -> Result<Option<&'v Value>, String> {
+    let mut cur = root;
+    for (n, key) in keys.iter().enumerate() {
+        match cur {
+            Value::Object(m) => match m.get(key) {
+                None | Some(Value::Null) => return Ok(None),
+                Some(v) => cur = v,
+            },
+            Value::Null => return Ok(None),
+            _ => return Err(format!("expected an object at .{}, found {}", keys[..n].join("."), crate::kube::type_name(cur))),
+        }
+    }
+    Ok(Some(cur))
+}
+
+/// The slot at a fixed path, creating missing or null maps on the way. The last key's value
+/// is returned for the caller to replace. Errors when a non-map is met on the way.
+pub fn slot_fixed<'v>(root: &'v mut Value, keys: &[String]) -> Result<&'v mut Value, String> {
+    let mut cur = root;
+    for (n, key) in keys.iter().enumerate() {
+        if cur.is_null() {
+            *cur = Value::Object(Map::new());
+        }
+        let Value::Object(m) = cur else {
+            return Err(format!("expected an object at .{}, found {}", keys[..n].join("."), crate::kube::type_name(cur)));
+        };
+        cur = m.entry(key.clone()).or_insert(Value::Null);
+    }
+    Ok(cur)
+}
+
+/// Remove the value at a fixed path (used to drop a collection that unprojection emptied),
+/// and any map on the way that this leaves empty (the document root stays).
+pub fn remove_fixed(root: &mut Value, keys: &[String]) {
+    fn remove(cur: &mut Value, keys: &[String]) -> bool {
+        let Some((first, rest)) = keys.split_first() else { return false };
+        let Value::Object(m) = cur else { return false };
+        if rest.is_empty() {
+            m.shift_remove(first);
+        } else if let Some(child) = m.get_mut(first) {
+            if remove(child, rest) {
+                m.shift_remove(first);
+            }
+        }
+        m.is_empty()
+    }
+    remove(root, keys);
+}
+
+fn quote_name(name: &str) -> String {
+    format!("['{}']", name.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+/// Translate a Kubernetes JSONPath expression (without braces) into RFC 9535 syntax for
+/// jsonpath-rust. Field names become bracketed names so that `-` and `.` inside keys survive.
+pub fn translate(expr: &str) -> Result<String, String> {
+    let chars: Vec<char> = expr.trim().chars().collect();
+    let mut out = String::from("$");
+    let mut i = 0;
+    while i < chars.len() {
+        match chars[i] {
+            '$' | '@' if i == 0 => i += 1,
+            '.' => {
+                let recursive = chars.get(i + 1) == Some(&'.');
+                let start = if recursive { i + 2 } else { i + 1 };
+                if recursive {
+                    out.push_str("..");
+                }
+                if chars.get(start) == Some(&'*') {
+                    out.push_str("[*]");
+                    i = start + 1;
+                    continue;
+                }
+                let (name, next) = read_name(&chars, start);
+                if name.is_empty() {
+                    return Err(format!("empty field name in {expr:?}"));
+                }
+                out.push_str(&quote_name(&name));
+                i = next;
+            }
+            '[' => {
+                let close = find_close(&chars, i).ok_or_else(|| format!("unterminated [ in {expr:?}"))?;
+                let inner: String = chars[i + 1..close].iter().collect();
+                let inner_t = inner.trim();
+                if inner_t.starts_with('\'') || inner_t.starts_with('"') {
+                    // ['a'] or a union of quoted names; a single name is re-parsed as `.name`.
+                    let ic: Vec<char> = inner_t.chars().collect();
+                    let mut names = Vec::new();
+                    let mut j = 0;
+                    while j < ic.len() {
+                        match ic[j] {
+                            '\'' | '"' => {
+                                let (s, next) = read_quoted(&ic, j)?;
+                                names.push(s);
+                                j = next;
+                            }
+                            ',' | ' ' => j += 1,
+                            c => return Err(format!("unexpected {c:?} in {expr:?}")),
+                        }
+                    }
+                    if names.len() == 1 {
+                        let sub = translate(&format!(".{}", names[0]))?;
+                        out.push_str(&sub[1..]);
+                    } else {
+                        let list: Vec<String> = names.iter().map(|n| quote_name(n)[1..quote_name(n).len() - 1].to_string()).collect();
+                        out.push_str(&format!("[{}]", list.join(",")));
+                    }
+                } else if inner_t.starts_with('?') {
+                    out.push_str(&format!("[{inner_t}]"));
+                } else if inner_t == "*" || inner_t.chars().all(|c| c.is_ascii_digit() || matches!(c, '-' | ':' | ',' | ' ')) {
+                    out.push_str(&format!("[{}]", inner_t.replace(' ', "")));
+                } else {
+                    return Err(format!("unsupported subscript [{inner}] in {expr:?}"));
+                }
+                i = close + 1;
+            }
+            '{' | '}' => return Err(format!("too many root nodes in {expr:?}")),
+            c if c.is_whitespace() => i += 1,
+            c => return Err(format!("unexpected {c:?} in JSONPath {expr:?}")),
+        }
+    }
+    Ok(out)
+}
+
+fn find_close(chars: &[char], open: usize) -> Option<usize> {
+    let mut depth = 0;
+    let mut quote: Option<char> = None;
+    for (j, &c) in chars.iter().enumerate().skip(open) {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '[') => depth += 1,
+            (None, ']') => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(j);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// A compiled container `path`.
+#[derive(Debug, Clone)]
+pub struct ContainerPath {
+    /// Parsed once: parsing (pest) costs far more than evaluating, and a path is evaluated
+    /// on every workload the mapping reaches.
+    query: jsonpath_rust::parser::model::JpQuery,
+}
+
+impl ContainerPath {
+    pub fn compile(expr: &str) -> Result<Self, String> {
+        thread_local! {
+            // Mappings are compiled once per workload they reach; the same few paths recur.
+            static CACHE: std::cell::RefCell<std::collections::HashMap<String, jsonpath_rust::parser::model::JpQuery>> =
+                Default::default();
+        }
+        let rfc = translate(expr)?;
+        if let Some(query) = CACHE.with(|c| c.borrow().get(&rfc).cloned()) {
+            return Ok(ContainerPath { query });
+        }
+        // Parse it now, so an invalid path is a mapping error, not a silent skip.
+        let query = jsonpath_rust::parser::parse_json_path(&rfc).map_err(|e| format!("invalid JSONPath {expr:?}: {e}"))?;
+        CACHE.with(|c| {
+            let mut c = c.borrow_mut();
+            if c.len() >= 256 {
+                c.clear();
+            }
+            c.insert(rfc, query.clone());
+        });
+        Ok(ContainerPath { query })
+    }
+
+    /// Paths (for [`ContainerPath::get_mut`]) of every match, in result order.
+    pub fn find(&self, root: &Value) -> Vec<String> {
+        jsonpath_rust::query::js_path_process(&self.query, root)
+            .map(|found| found.into_iter().map(|r| r.path).collect())
+            .unwrap_or_default()
+    }
+
+    /// The node at a normalized path `find` returned (`$['a'][0]['b']`), walked directly by
+    /// the document model (no JSONPath grammar).
+    pub fn get_mut<'v>(root: &'v mut Value, path: &str) -> Option<&'v mut Value> {
+        root.reference_mut(path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json;
+
+    #[test]
+    fn fixed_paths() {
+        assert_eq!(parse_fixed(".spec.template").unwrap(), ["spec", "template"]);
+        assert_eq!(parse_fixed(".spec['template'].spec").unwrap(), ["spec", "template", "spec"]);
+        assert_eq!(parse_fixed("['a.b']").unwrap(), ["a", "b"]);
+        assert_eq!(parse_fixed(".a\\.b").unwrap(), ["a.b"]);
+        assert!(parse_fixed("").unwrap().is_empty());
+        assert!(parse_fixed(".spec.containers[*]").unwrap_err().contains("unsupported node"));
+        assert!(parse_fixed(".a..b").is_err());
+        assert!(parse_fixed(".a[0]").is_err());
+        assert!(parse_fixed(".a}{.b").is_err());
+    }
+
+    #[test]
+    fn fixed_get_and_slot() {
+        let mut v = json!({"a": {"b": null}});
+        assert_eq!(get_fixed(&v, &["a".into(), "b".into()]).unwrap(), None);
+        *slot_fixed(&mut v, &["a".into(), "b".into(), "c".into()]).unwrap() = json!(1);
+        assert_eq!(v, json!({"a": {"b": {"c": 1}}}));
+        assert!(get_fixed(&json!({"a": [1]}), &["a".into(), "b".into()]).is_err());
+    }
+
+    #[test]
+    fn container_paths() {
+        let v = json!({"spec": {"template": {"spec": {"containers": [{"name": "a"}, {"name": "b"}], "init-x": [{"name": "i"}]}}}});
+        let p = ContainerPath::compile(".spec.template.spec.containers[*]").unwrap();
+        assert_eq!(p.find(&v).len(), 2);
+        let p = ContainerPath::compile(".spec.template.spec.init-x[*]").unwrap();
+        assert_eq!(p.find(&v).len(), 1);
+        let p = ContainerPath::compile(".spec.template.spec.initContainers[*]").unwrap();
+        assert!(p.find(&v).is_empty());
+        let p = ContainerPath::compile(".spec.template.spec.containers[?(@.name == 'b')]").unwrap();
+        let found = p.find(&v);
+        assert_eq!(found.len(), 1);
+        let mut v2 = v.clone();
+        ContainerPath::get_mut(&mut v2, &found[0]).unwrap()["env"] = json!([]);
+        assert_eq!(v2["spec"]["template"]["spec"]["containers"][1]["env"], json!([]));
+        assert!(ContainerPath::compile(".a}{.b").is_err());
+    }
+}
+
+/// What a Kubernetes JSONPath template (`{.a.b}`, `{.a}-{.b}`, …) yields.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TemplateResult {
+    /// A template with one action: the values it matched.
+    Values(Vec<Value>),
+    /// A template with several nodes (actions and text): everything printed into one string.
+    Text(String),
+}
+
+/// A node of a JSONPath template: literal text or an action `{…}`.
+enum TemplateNode {
+    Text(String),
+    Action(String),
+}
+
+fn template_nodes(template: &str) -> Result<Vec<TemplateNode>, String> {
+    let mut nodes = Vec::new();
+    let mut rest = template;
+    while !rest.is_empty() {
+        match rest.find('{') {
+            None => {
+                nodes.push(TemplateNode::Text(rest.to_string()));
+                break;
+            }
+            Some(i) => {
+                if i > 0 {
+                    nodes.push(TemplateNode::Text(rest[..i].to_string()));
+                }
+                let close = rest[i..].find('}').ok_or_else(|| format!("unclosed action in {template:?}"))? + i;
+                nodes.push(TemplateNode::Action(rest[i + 1..close].to_string()));
+                rest = &rest[close + 1..];
+            }
+        }
+    }
+    Ok(nodes)
+}
+
+/// A definite path (fields and indices only) must find a non-null value; wildcards, filters,
+/// slices and recursive descent may find nothing.
+fn is_definite(expr: &str) -> bool {
+    !(expr.contains('*') || expr.contains('?') || expr.contains("..") || expr.contains(':'))
+}
+
+fn eval_action(expr: &str, root: &Value) -> Result<Vec<Value>, String> {
+    let rfc = translate(expr)?;
+    let found: Vec<Value> = root.query(&rfc).map_err(|e| format!("invalid JSONPath {expr:?}: {e}"))?.into_iter().cloned().collect();
+    if is_definite(expr) && (found.is_empty() || found.iter().all(Value::is_null)) {
+        let last = expr.trim().rsplit(['.', '[']).next().unwrap_or(expr).trim_end_matches(']').trim_matches(['\'', '"']);
+        return Err(format!("{last} is not found"));
+    }
+    Ok(found)
+}
+
+/// Print a value as the Kubernetes JSONPath printer does: strings raw, scalars Go-style,
+/// maps and lists as compact JSON.
+pub fn print_jsonpath_value(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.to_string(),
+        Value::Null => String::new(),
+        Value::Object(_) | Value::Array(_) => serde_json::to_string(v).unwrap_or_default(),
+        other => other.to_string(),
+    }
+}
+
+/// Evaluate a template against `root` as client-go's `FindResults` does. A missing field or a
+/// null value on a definite path is an error (`<name> is not found`).
+pub fn eval_template(template: &str, root: &Value) -> Result<TemplateResult, String> {
+    let nodes = template_nodes(template)?;
+    if let [TemplateNode::Action(expr)] = nodes.as_slice() {
+        return eval_action(expr, root).map(TemplateResult::Values);
+    }
+    let mut out = String::new();
+    for node in &nodes {
+        match node {
+            TemplateNode::Text(t) => out.push_str(t),
+            TemplateNode::Action(expr) => {
+                let values = eval_action(expr, root)?;
+                out.push_str(&values.iter().map(print_jsonpath_value).collect::<Vec<_>>().join(" "));
+            }
+        }
+    }
+    Ok(TemplateResult::Text(out))
+}
+
+#[cfg(test)]
+mod template_tests {
+    use super::*;
+    use crate::json;
+
+    #[test]
+    fn single_and_multi_node_templates() {
+        let obj = json!({"metadata": {"name": "pg"}, "spec": {"bootstrap": {"initdb": {"owner": "app"}}, "tags": ["a", "b"], "n": null}});
+        assert_eq!(eval_template("{.metadata.name}", &obj).unwrap(), TemplateResult::Values(vec![json!("pg")]));
+        assert_eq!(eval_template("{.metadata.name}-{.spec.bootstrap.initdb.owner}", &obj).unwrap(), TemplateResult::Text("pg-app".into()));
+        assert_eq!(eval_template("{.metadata.name}-pguser-{.metadata.name}", &obj).unwrap(), TemplateResult::Text("pg-pguser-pg".into()));
+        assert_eq!(eval_template("{.spec.tags[*]}", &obj).unwrap(), TemplateResult::Values(vec![json!("a"), json!("b")]));
+        assert_eq!(eval_template("x{.spec.tags[*]}", &obj).unwrap(), TemplateResult::Text("xa b".into()));
+        assert_eq!(eval_template("{.spec.missing}", &obj).unwrap_err(), "missing is not found");
+        assert!(eval_template("{.spec.n}", &obj).unwrap_err().contains("n is not found"));
+        assert_eq!(eval_template("{.spec.tags[5]}", &obj).unwrap_err(), "5 is not found");
+    }
+}

@@ -1,0 +1,504 @@
+//! Project: rewrite workloads as the servicebinding.io reference runtime does (spec-semantics
+//! §8): unproject any earlier projection of a binding, then project it again — a projected
+//! volume of the binding Secret (with downward-API `type`/`provider` overrides), read-only
+//! mounts under `$SERVICE_BINDING_ROOT`, and `secretKeyRef` env mappings.
+
+use crate::doc::value::{Map, Value};
+use crate::json;
+
+use crate::bindings::spec::Binding;
+use crate::index::MAPPING_ANNOTATION_PREFIX;
+use crate::kube::jsonpath::{get_fixed, remove_fixed, slot_fixed, ContainerPath};
+use crate::kube::mapping::{CompiledTemplate, MappingSpec};
+use crate::kube::{path_join, version_of};
+use crate::model::bound::ValueSource;
+
+pub const ANNOTATION_PREFIX: &str = "projector.servicebinding.io/";
+pub const SECRET_ANNOTATION_PREFIX: &str = "projector.servicebinding.io/secret-";
+pub const VOLUME_PREFIX: &str = "servicebinding-";
+pub const BINDING_ROOT_ENV: &str = "SERVICE_BINDING_ROOT";
+pub const DEFAULT_BINDING_ROOT: &str = "/bindings";
+
+/// The names a binding's projection uses, all derived from its stable UID.
+pub struct Names {
+    pub volume: String,
+    pub secret_annotation: String,
+    pub type_annotation: String,
+    pub provider_annotation: String,
+    pub mapping_annotation: String,
+}
+
+impl Names {
+    pub fn of(uid: &str) -> Self {
+        Names {
+            volume: format!("{VOLUME_PREFIX}{uid}"),
+            secret_annotation: format!("{SECRET_ANNOTATION_PREFIX}{uid}"),
+            type_annotation: format!("{ANNOTATION_PREFIX}type-{uid}"),
+            provider_annotation: format!("{ANNOTATION_PREFIX}provider-{uid}"),
+            mapping_annotation: format!("{MAPPING_ANNOTATION_PREFIX}{uid}"),
+        }
+    }
+}
+
+pub fn field_ref(annotation: &str) -> String {
+    format!("metadata.annotations['{annotation}']")
+}
+
+/// The source of entry `key` of binding `b` whose Secret is `secret`.
+pub fn entry_source(b: &Binding, key: &str, secret: &str) -> ValueSource {
+    let names = Names::of(&b.uid);
+    match (key, &b.type_override, &b.provider_override) {
+        ("type", Some(t), _) => ValueSource::Override { field: "spec.type", value: t.clone(), annotation: names.type_annotation },
+        ("provider", _, Some(p)) => {
+            ValueSource::Override { field: "spec.provider", value: p.clone(), annotation: names.provider_annotation }
+        }
+        _ => ValueSource::SecretKey { secret: secret.to_string(), key: key.to_string() },
+    }
+}
+
+/// One container a binding was projected into.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoundInto {
+    /// The container's name (empty when the mapping gives none).
+    pub container: String,
+    pub mount_path: String,
+    /// Variables the container set itself that a `spec.env` mapping replaced.
+    pub replaced_env: Vec<String>,
+}
+
+/// Unproject `binding` from `workload`, then project it with `secret` when given. Returns the
+/// bound containers.
+pub fn apply(workload: &mut Value, current: &MappingSpec, binding: &Binding, secret: Option<&str>) -> Result<Vec<BoundInto>, String> {
+    let names = Names::of(&binding.uid);
+    let version = version_of(workload.get("apiVersion").and_then(Value::as_str).unwrap_or("")).to_string();
+    let stashed = workload
+        .pointer("/metadata/annotations")
+        .and_then(|a| a.get(&names.mapping_annotation))
+        .and_then(Value::as_str)
+        .and_then(|s| serde_json::from_str::<Value>(s).ok())
+        .and_then(|v| MappingSpec::parse(&v).ok())
+        .and_then(|m| m.template_for(&version).compile().ok());
+    let current_tmpl = current.template_for(&version).compile()?;
+    let mut emptied = Vec::new();
+    unproject(workload, stashed.as_ref().unwrap_or(&current_tmpl), &names, &mut emptied)?;
+    let mut bound = Vec::new();
+    if let Some(secret) = secret {
+        bound = project(workload, &current_tmpl, binding, secret, &names)?;
+        let annotations = slot_fixed(workload, &["metadata".into(), "annotations".into()])?;
+        object_mut(annotations)?.insert(names.mapping_annotation.clone(), Value::from(current.to_go_json()));
+    }
+    // Collections that unprojection emptied and projection did not refill were ours: drop
+    // them, so no empty collection appears that the author did not write. Refilled ones kept
+    // their place, so rendering the output again is byte-identical.
+    for place in emptied.iter().rev() {
+        let holder = match &place.container {
+            Some(p) => ContainerPath::get_mut(workload, p),
+            None => Some(&mut *workload),
+        };
+        if let Some(holder) = holder {
+            if get_fixed(holder, &place.keys).ok().flatten().is_some_and(is_empty_collection) {
+                remove_fixed(holder, &place.keys);
+            }
+        }
+    }
+    Ok(bound)
+}
+
+/// A collection unprojection emptied: in a container (by its path) or in the workload.
+struct Emptied {
+    container: Option<String>,
+    keys: Vec<String>,
+}
+
+fn is_empty_collection(v: &Value) -> bool {
+    match v {
+        Value::Array(a) => a.is_empty(),
+        Value::Object(m) => m.is_empty(),
+        _ => false,
+    }
+}
+
+fn object_mut(v: &mut Value) -> Result<&mut Map, String> {
+    if v.is_null() {
+        *v = Value::Object(Map::new());
+    }
+    match v {
+        Value::Object(m) => Ok(m),
+        other => Err(format!("expected an object, found {}", crate::kube::type_name(other))),
+    }
+}
+
+/// The list at a fixed path as owned entries (empty when absent).
+fn take_list(root: &Value, path: &[String], what: &str) -> Result<Vec<Value>, String> {
+    match get_fixed(root, path)? {
+        None => Ok(Vec::new()),
+        Some(Value::Array(items)) => Ok(items.clone()),
+        Some(other) => Err(format!("{what} at .{} is {}, not a list", path.join("."), crate::kube::type_name(other))),
+    }
+}
+
+fn name_of(v: &Value) -> &str {
+    v.get("name").and_then(Value::as_str).unwrap_or("")
+}
+
+/// Write back a list unprojection removed entries from, noting it when that emptied it.
+fn put_list(
+    root: &mut Value,
+    path: &[String],
+    items: Vec<Value>,
+    container: Option<&str>,
+    emptied: &mut Vec<Emptied>,
+) -> Result<(), String> {
+    if items.is_empty() {
+        emptied.push(Emptied { container: container.map(str::to_string), keys: path.to_vec() });
+    }
+    *slot_fixed(root, path)? = Value::Array(items);
+    Ok(())
+}
+
+/// Paths of the containers a template reaches, with the template entry that reached them.
+fn containers(root: &Value, tmpl: &CompiledTemplate) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    for (i, c) in tmpl.containers.iter().enumerate() {
+        for p in c.path.find(root) {
+            out.push((i, p));
+        }
+    }
+    out
+}
+
+fn unproject(root: &mut Value, tmpl: &CompiledTemplate, names: &Names, emptied: &mut Vec<Emptied>) -> Result<(), String> {
+    let secret = match get_fixed(root, &tmpl.annotations)? {
+        Some(Value::Object(a)) => a.get(&names.secret_annotation).and_then(Value::as_str).unwrap_or("").to_string(),
+        _ => String::new(),
+    };
+    let type_ref = field_ref(&names.type_annotation);
+    let provider_ref = field_ref(&names.provider_annotation);
+
+    if get_fixed(root, &tmpl.volumes)?.is_some() {
+        let mut volumes = take_list(root, &tmpl.volumes, "volumes")?;
+        let before = volumes.len();
+        volumes.retain(|v| name_of(v) != names.volume);
+        if volumes.len() != before {
+            put_list(root, &tmpl.volumes, volumes, None, emptied)?;
+        }
+    }
+    for (i, path) in containers(root, tmpl) {
+        let entry = &tmpl.containers[i];
+        let Some(container) = ContainerPath::get_mut(root, &path) else {
+            continue;
+        };
+        if !container.is_object() {
+            return Err(format!("container at {path} is not an object"));
+        }
+        if get_fixed(container, &entry.volume_mounts)?.is_some() {
+            let mut mounts = take_list(container, &entry.volume_mounts, "volumeMounts")?;
+            let before = mounts.len();
+            mounts.retain(|m| name_of(m) != names.volume);
+            if mounts.len() != before {
+                put_list(container, &entry.volume_mounts, mounts, Some(&path), emptied)?;
+            }
+        }
+        if get_fixed(container, &entry.env)?.is_some() {
+            let mut env = take_list(container, &entry.env, "env")?;
+            let before = env.len();
+            env.retain(|e| {
+                let from_secret = e.pointer("/valueFrom/secretKeyRef/name").and_then(Value::as_str);
+                let field = e.pointer("/valueFrom/fieldRef/fieldPath").and_then(Value::as_str);
+                let ours = (!secret.is_empty() && from_secret == Some(secret.as_str()))
+                    || field == Some(type_ref.as_str())
+                    || field == Some(provider_ref.as_str());
+                !ours
+            });
+            if env.len() != before {
+                put_list(container, &entry.env, env, Some(&path), emptied)?;
+            }
+        }
+    }
+    let keys = [&names.secret_annotation, &names.type_annotation, &names.provider_annotation];
+    remove_keys(root, &tmpl.annotations, &keys, emptied)?;
+    remove_keys(root, &["metadata".into(), "annotations".into()], &[&names.mapping_annotation], emptied)?;
+    Ok(())
+}
+
+/// Remove keys from the map at a fixed path, noting it when that emptied the map.
+fn remove_keys(root: &mut Value, path: &[String], keys: &[&String], emptied: &mut Vec<Emptied>) -> Result<(), String> {
+    let Some(Value::Object(_)) = get_fixed(root, path)? else {
+        return Ok(());
+    };
+    let map = object_mut(slot_fixed(root, path)?)?;
+    let before = map.len();
+    for k in keys {
+        map.shift_remove(k.as_str());
+    }
+    if map.is_empty() && before > 0 {
+        emptied.push(Emptied { container: None, keys: path.to_vec() });
+    }
+    Ok(())
+}
+
+fn project(root: &mut Value, tmpl: &CompiledTemplate, b: &Binding, secret: &str, names: &Names) -> Result<Vec<BoundInto>, String> {
+    let mut bound = Vec::new();
+    // Pod-template annotations: the Secret name and the overrides the downward API reads.
+    {
+        let annotations = object_mut(slot_fixed(root, &tmpl.annotations)?)?;
+        annotations.insert(names.secret_annotation.clone(), json!(secret));
+        if let Some(t) = &b.type_override {
+            annotations.insert(names.type_annotation.clone(), json!(t));
+        }
+        if let Some(p) = &b.provider_override {
+            annotations.insert(names.provider_annotation.clone(), json!(p));
+        }
+    }
+    let bound_secrets: Vec<String> = match get_fixed(root, &tmpl.annotations)? {
+        Some(Value::Object(a)) => {
+            a.iter().filter(|(k, _)| k.starts_with(SECRET_ANNOTATION_PREFIX)).filter_map(|(_, v)| v.as_str().map(str::to_string)).collect()
+        }
+        _ => Vec::new(),
+    };
+
+    // The volume: the Secret, then downward-API items that shadow its type/provider files.
+    let mut sources = vec![json!({"secret": {"name": secret}})];
+    for (set, file, annotation) in
+        [(&b.type_override, "type", &names.type_annotation), (&b.provider_override, "provider", &names.provider_annotation)]
+    {
+        if set.is_some() {
+            sources.push(json!({"downwardAPI": {"items": [{"path": file, "fieldRef": {"fieldPath": field_ref(annotation)}}]}}));
+        }
+    }
+    let mut volumes = take_list(root, &tmpl.volumes, "volumes")?;
+    volumes.push(json!({"name": names.volume, "projected": {"defaultMode": 420, "sources": sources}}));
+    sort_projected(&mut volumes, |v| name_of(v).starts_with(VOLUME_PREFIX));
+    *slot_fixed(root, &tmpl.volumes)? = Value::Array(volumes);
+
+    for (i, path) in containers(root, tmpl) {
+        let entry = &tmpl.containers[i];
+        let Some(container) = ContainerPath::get_mut(root, &path) else {
+            continue;
+        };
+        if !container.is_object() {
+            return Err(format!("container at {path} is not an object"));
+        }
+        if let (false, Some(name_path)) = (b.workload.containers.is_empty(), &entry.name) {
+            let name = get_fixed(container, name_path)?.and_then(Value::as_str).unwrap_or("");
+            if !b.workload.containers.iter().any(|c| c == name) {
+                continue;
+            }
+        }
+        let container_name = match &entry.name {
+            Some(p) => get_fixed(container, p)?.and_then(Value::as_str).unwrap_or("").to_string(),
+            None => String::new(),
+        };
+        let mut env = take_list(container, &entry.env, "env")?;
+        let root_dir = match env.iter().find(|e| name_of(e) == BINDING_ROOT_ENV) {
+            Some(e) => e.get("value").and_then(Value::as_str).unwrap_or("").to_string(),
+            None => {
+                env.push(json!({"name": BINDING_ROOT_ENV, "value": DEFAULT_BINDING_ROOT}));
+                DEFAULT_BINDING_ROOT.to_string()
+            }
+        };
+        let mut mounts = take_list(container, &entry.volume_mounts, "volumeMounts")?;
+        let mount_path = path_join(&root_dir, &b.directory);
+        mounts.push(json!({"name": names.volume, "mountPath": mount_path.clone(), "readOnly": true}));
+        sort_projected(&mut mounts, |m| name_of(m).starts_with(VOLUME_PREFIX));
+        *slot_fixed(container, &entry.volume_mounts)? = Value::Array(mounts);
+
+        let projected = |e: &Value| {
+            let from_secret = e.pointer("/valueFrom/secretKeyRef/name").and_then(Value::as_str);
+            let field = e.pointer("/valueFrom/fieldRef/fieldPath").and_then(Value::as_str).unwrap_or("");
+            from_secret.is_some_and(|s| bound_secrets.iter().any(|b| b == s))
+                || field.starts_with("metadata.annotations['projector.servicebinding.io")
+        };
+        let mut replaced_env = Vec::new();
+        for m in &b.env {
+            // A mapped variable replaces any variable of the same name (no duplicates); one the
+            // container set itself (not another binding's) is reported.
+            if env.iter().any(|e| name_of(e) == m.name && !projected(e)) && !replaced_env.contains(&m.name) {
+                replaced_env.push(m.name.clone());
+            }
+            env.retain(|e| name_of(e) != m.name);
+            env.push(super::env_entry(&m.name, &entry_source(b, &m.key, secret)));
+        }
+        bound.push(BoundInto { container: container_name, mount_path, replaced_env });
+        sort_projected(&mut env, projected);
+        *slot_fixed(container, &entry.env)? = Value::Array(env);
+    }
+    Ok(bound)
+}
+
+/// The runtime's stable order: other entries keep their order and come first; projected
+/// entries follow, sorted by name.
+fn sort_projected(items: &mut [Value], projected: impl Fn(&Value) -> bool) {
+    items.sort_by(|a, b| match (projected(a), projected(b)) {
+        (false, false) => std::cmp::Ordering::Equal,
+        (false, true) => std::cmp::Ordering::Less,
+        (true, false) => std::cmp::Ordering::Greater,
+        (true, true) => name_of(a).as_bytes().cmp(name_of(b).as_bytes()),
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bindings::spec::{BindingApi, EnvMapping, WorkloadRef, WorkloadSelection};
+    use crate::kube::ObjectRef;
+
+    fn binding(name: &str, uid: &str) -> Binding {
+        Binding {
+            api: BindingApi::ServiceBindingIo,
+            namespace: "default".into(),
+            name: name.into(),
+            uid: uid.into(),
+            directory: name.into(),
+            type_override: None,
+            provider_override: None,
+            service: ObjectRef { api_version: "v1".into(), kind: "Secret".into(), name: "s".into() },
+            workload: WorkloadRef {
+                api_version: "apps/v1".into(),
+                kind: "Deployment".into(),
+                selection: WorkloadSelection::Name("shop".into()),
+                containers: Vec::new(),
+            },
+            env: Vec::new(),
+        }
+    }
+
+    fn deployment() -> Value {
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "shop"},
+               "spec": {"template": {"spec": {"containers": [{"name": "web", "image": "x"}]}}}})
+    }
+
+    /// spec-semantics §8.9, with U = the binding's UID.
+    #[test]
+    fn worked_example() {
+        let mut b = binding("db", "u1");
+        b.type_override = Some("postgresql".into());
+        b.env = vec![EnvMapping { name: "DB_TYPE".into(), key: "type".into() }, EnvMapping { name: "DB_HOST".into(), key: "host".into() }];
+        let mut w = deployment();
+        apply(&mut w, &MappingSpec::podspecable(), &b, Some("db-secret")).unwrap();
+        let tmpl = &w["spec"]["template"];
+        assert_eq!(
+            tmpl["metadata"]["annotations"],
+            json!({"projector.servicebinding.io/secret-u1": "db-secret", "projector.servicebinding.io/type-u1": "postgresql"})
+        );
+        assert_eq!(
+            tmpl["spec"]["containers"][0]["env"],
+            json!([
+                {"name": "SERVICE_BINDING_ROOT", "value": "/bindings"},
+                {"name": "DB_HOST", "valueFrom": {"secretKeyRef": {"name": "db-secret", "key": "host"}}},
+                {"name": "DB_TYPE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.annotations['projector.servicebinding.io/type-u1']"}}}
+            ])
+        );
+        assert_eq!(
+            tmpl["spec"]["containers"][0]["volumeMounts"],
+            json!([{"name": "servicebinding-u1", "mountPath": "/bindings/db", "readOnly": true}])
+        );
+        assert_eq!(
+            tmpl["spec"]["volumes"],
+            json!([{"name": "servicebinding-u1", "projected": {"defaultMode": 420, "sources": [
+                {"secret": {"name": "db-secret"}},
+                {"downwardAPI": {"items": [{"path": "type", "fieldRef": {"fieldPath": "metadata.annotations['projector.servicebinding.io/type-u1']"}}]}}
+            ]}}])
+        );
+        assert_eq!(w["metadata"]["annotations"]["projector.servicebinding.io/mapping-u1"], MappingSpec::podspecable().to_go_json());
+    }
+
+    #[test]
+    fn idempotent_and_order_independent() {
+        let mut a = binding("a", "ua");
+        a.env = vec![EnvMapping { name: "A".into(), key: "k".into() }];
+        let mut b = binding("b", "ub");
+        b.env = vec![EnvMapping { name: "B".into(), key: "k".into() }];
+        let m = MappingSpec::podspecable();
+        let mut one = deployment();
+        apply(&mut one, &m, &a, Some("sa")).unwrap();
+        apply(&mut one, &m, &b, Some("sb")).unwrap();
+        let mut two = deployment();
+        apply(&mut two, &m, &b, Some("sb")).unwrap();
+        apply(&mut two, &m, &a, Some("sa")).unwrap();
+        let c = |v: &Value| v["spec"]["template"]["spec"].clone();
+        assert_eq!(c(&one), c(&two));
+        let again = {
+            let mut v = one.clone();
+            apply(&mut v, &m, &a, Some("sa")).unwrap();
+            apply(&mut v, &m, &b, Some("sb")).unwrap();
+            v
+        };
+        assert_eq!(again, one);
+    }
+
+    #[test]
+    fn unproject_restores_the_workload_and_keeps_the_root() {
+        let b = binding("db", "u1");
+        let mut w = deployment();
+        apply(&mut w, &MappingSpec::podspecable(), &b, Some("s")).unwrap();
+        apply(&mut w, &MappingSpec::podspecable(), &b, None).unwrap();
+        let mut expected = deployment();
+        expected["spec"]["template"]["spec"]["containers"][0]["env"] = json!([{"name": "SERVICE_BINDING_ROOT", "value": "/bindings"}]);
+        assert_eq!(w, expected);
+    }
+
+    #[test]
+    fn rotation_removes_the_old_secrets_variables() {
+        let mut b = binding("db", "u1");
+        b.env = vec![EnvMapping { name: "HOST".into(), key: "host".into() }];
+        let mut w = deployment();
+        apply(&mut w, &MappingSpec::podspecable(), &b, Some("old")).unwrap();
+        apply(&mut w, &MappingSpec::podspecable(), &b, Some("new")).unwrap();
+        let env = &w["spec"]["template"]["spec"]["containers"][0]["env"];
+        assert_eq!(env.as_array().unwrap().len(), 2);
+        assert_eq!(env[1]["valueFrom"]["secretKeyRef"]["name"], "new");
+    }
+
+    #[test]
+    fn container_filter_and_replacing_existing_variables() {
+        let mut b = binding("db", "u1");
+        b.workload.containers = vec!["web".into()];
+        b.env = vec![EnvMapping { name: "HOST".into(), key: "host".into() }];
+        let mut w = deployment();
+        w["spec"]["template"]["spec"]["containers"][0]["env"] =
+            json!([{"name": "HOST", "value": "localhost"}, {"name": "X", "value": "1"}]);
+        w["spec"]["template"]["spec"]["containers"].as_array_mut().unwrap().push(json!({"name": "sidecar"}));
+        apply(&mut w, &MappingSpec::podspecable(), &b, Some("s")).unwrap();
+        let cs = &w["spec"]["template"]["spec"]["containers"];
+        assert_eq!(cs[1], json!({"name": "sidecar"}), "filtered-out containers are untouched");
+        let names: Vec<&str> = cs[0]["env"].as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap()).collect();
+        assert_eq!(names, ["X", "SERVICE_BINDING_ROOT", "HOST"]);
+    }
+
+    #[test]
+    fn existing_binding_root_is_respected() {
+        let b = binding("db", "u1");
+        let mut w = deployment();
+        w["spec"]["template"]["spec"]["containers"][0]["env"] = json!([{"name": "SERVICE_BINDING_ROOT", "value": "/custom/"}]);
+        apply(&mut w, &MappingSpec::podspecable(), &b, Some("s")).unwrap();
+        assert_eq!(w["spec"]["template"]["spec"]["containers"][0]["volumeMounts"][0]["mountPath"], "/custom/db");
+    }
+
+    #[test]
+    fn stashed_mapping_is_used_to_unproject() {
+        let b = binding("db", "u1");
+        let custom = MappingSpec::parse(
+            &json!({"versions": [{"version": "*", "containers": [{"path": ".spec.template.spec.workers[*]", "name": ".name"}]}]}),
+        )
+        .unwrap();
+        let mut w = deployment();
+        w["spec"]["template"]["spec"]["workers"] = json!([{"name": "w"}]);
+        apply(&mut w, &custom, &b, Some("s")).unwrap();
+        assert!(w["spec"]["template"]["spec"]["workers"][0]["volumeMounts"].is_array());
+        // The mapping changed since: the stash still finds the old projection.
+        apply(&mut w, &MappingSpec::podspecable(), &b, None).unwrap();
+        assert!(w["spec"]["template"]["spec"]["workers"][0].get("volumeMounts").is_none(), "{w}");
+    }
+
+    #[test]
+    fn wrong_shapes_are_errors_not_panics() {
+        let b = binding("db", "u1");
+        let mut w = deployment();
+        w["spec"]["template"]["spec"]["containers"][0]["env"] = json!({"A": "b"});
+        assert!(apply(&mut w, &MappingSpec::podspecable(), &b, Some("s")).unwrap_err().contains("not a list"));
+        let mut w = deployment();
+        w["spec"]["template"] = json!("oops");
+        assert!(apply(&mut w, &MappingSpec::podspecable(), &b, Some("s")).is_err());
+    }
+}

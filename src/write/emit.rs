@@ -1,0 +1,72 @@
+//! Emit: write the rendered manifest set as one YAML stream, or as files mirroring the input
+//! layout. Output is a pure function of the rendered documents, so it is byte-identical for
+//! identical input.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::doc::value::Value;
+use crate::project::rendered::Emitted;
+
+/// Serialize one document as YAML (without the `---` separator).
+pub fn to_yaml(value: &Value) -> String {
+    crate::doc::yaml_out::to_string(value)
+}
+
+/// The whole set as one multi-document stream.
+pub fn stream(docs: &[Emitted<'_>]) -> String {
+    chunks(docs).concat()
+}
+
+/// The stream of `docs` in pieces, in order: documents are projected and serialized in
+/// parallel, 64 at a time.
+fn chunks(docs: &[Emitted<'_>]) -> Vec<String> {
+    use rayon::prelude::*;
+    docs.par_chunks(64)
+        .map(|chunk| {
+            let mut out = String::new();
+            for d in chunk {
+                out.push_str("---\n");
+                crate::doc::yaml_out::write_document(&mut out, &d.doc.value());
+            }
+            out
+        })
+        .collect()
+}
+
+/// Write the whole set as one multi-document stream to `out`, a batch of documents at a time,
+/// so that the text of the whole set is never held at once (the bytes are the same as
+/// [`stream`]'s).
+pub fn write_stream(out: &mut (impl std::io::Write + ?Sized), docs: &[Emitted<'_>]) -> std::io::Result<()> {
+    for batch in docs.chunks(1024) {
+        for piece in chunks(batch) {
+            out.write_all(piece.as_bytes())?;
+        }
+    }
+    out.flush()
+}
+
+/// Write each input file's documents to `dir/<relative path>`. Files are written completely or
+/// not at all: everything is serialized before the first write.
+pub fn write_dir(dir: &Path, docs: &[Emitted<'_>]) -> std::io::Result<Vec<PathBuf>> {
+    let mut files: BTreeMap<PathBuf, String> = BTreeMap::new();
+    for d in docs {
+        let mut rel = d.relative.to_path_buf();
+        if rel.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+            rel.set_extension("yaml");
+        }
+        let text = files.entry(rel).or_default();
+        text.push_str("---\n");
+        text.push_str(&to_yaml(&d.doc.value()));
+    }
+    let mut written = Vec::new();
+    for (rel, text) in files {
+        let path = dir.join(&rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(&path, text)?;
+        written.push(path);
+    }
+    Ok(written)
+}
