@@ -7,7 +7,7 @@ use clap::{Args, ValueEnum};
 
 use super::input::{ColorChoice, InputArgs};
 use super::run::{options, print};
-use crate::bindings::spec::{classify, BindingDocKind};
+use crate::bindings::{classify, BindingDocKind};
 use crate::hosts::{EXIT_BAD_INPUT, EXIT_UNRESOLVED};
 use crate::load::load_paths;
 use crate::write::check::{self, CheckReport};

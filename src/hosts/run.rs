@@ -16,7 +16,7 @@ use std::borrow::Cow;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::bindings::spec::classify;
+use crate::bindings::classify;
 use crate::doc::document::{DocId, Document, SourceFile};
 use crate::doc::value::Value;
 use crate::json;
@@ -184,8 +184,7 @@ impl HostRun {
         let docs = &self.rendered.loaded.documents;
         let res = &self.rendered.resolution;
         let path_of = |id: DocId| annotation(&docs[id].value, PATH_ANNOTATION).and_then(Value::as_str).map(str::to_string);
-        let mut anchors: Vec<(DocId, String)> =
-            res.workloads.keys().chain(res.operator_workloads.keys()).filter_map(|&id| path_of(id).map(|p| (id, p))).collect();
+        let mut anchors: Vec<(DocId, String)> = res.workloads.keys().filter_map(|&id| path_of(id).map(|p| (id, p))).collect();
         anchors.extend(path_of(binding).map(|p| (binding, p)));
         anchors
     }

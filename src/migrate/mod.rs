@@ -24,11 +24,11 @@ use crate::json;
 use serde::Serialize;
 
 use crate::bindings::sbo::collect::ItemSource;
-use crate::bindings::spec::{classify, BindingApi, BindingDocKind};
+use crate::bindings::{classify, BindingApi, BindingDocKind};
 use crate::doc::document::{DocId, Document};
 use crate::kube::group_of;
 use crate::load::Loaded;
-use crate::resolve::{Options, ResolvedOperatorBinding};
+use crate::resolve::{OperatorResolved, Options};
 use crate::write::explain::{self, describe_source, Reveal};
 use crate::write::{report_path, SCHEMA_VERSION};
 use crate::Rendered;
@@ -317,9 +317,9 @@ fn kind_of(type_ref: &crate::bindings::sbo::TypeRef, docs: &[Document]) -> Optio
 }
 
 /// The candidate for an SBO binding, or every reason it has none.
-fn operator_candidate(rendered: &Rendered, rob: &ResolvedOperatorBinding, default_ns: &str) -> Result<Candidate, Vec<Reason>> {
+fn operator_candidate(rendered: &Rendered, doc: DocId, rob: &OperatorResolved, default_ns: &str) -> Result<Candidate, Vec<Reason>> {
     let docs = &rendered.loaded.documents;
-    let doc = &docs[rob.doc];
+    let doc = &docs[doc];
     let b = &rob.binding;
     let spec = doc.value.get("spec").cloned().unwrap_or(Value::Null);
     let mut reasons = Vec::new();
@@ -674,11 +674,13 @@ pub fn migrate(loaded: Loaded, opts: &Options) -> Result<Migration, Unrenderable
         .filter(|d| classify(d) == Some(BindingDocKind::ServiceBinding(BindingApi::ServiceBindingIo)))
         .map(|d| format!("{}/{}", d.namespace(default_ns), d.name()))
         .collect();
+    let operator_bindings: BTreeMap<DocId, &OperatorResolved> =
+        original.resolution.bindings.iter().filter_map(|rb| Some((rb.doc, rb.operator()?))).collect();
     for (id, doc) in loaded.documents.iter().enumerate() {
         let title = format!("{}/{}", doc.namespace(default_ns), doc.name());
         let candidate = match classify(doc) {
-            Some(BindingDocKind::OperatorServiceBinding) => match original.resolution.operator_bindings.iter().find(|r| r.doc == id) {
-                Some(rob) => operator_candidate(&original, rob, default_ns),
+            Some(BindingDocKind::OperatorServiceBinding) => match operator_bindings.get(&id) {
+                Some(rob) => operator_candidate(&original, id, rob, default_ns),
                 None => Err(vec![reason("Unresolved", "the binding was not resolved")]),
             },
             Some(BindingDocKind::ServiceBinding(BindingApi::LegacyV1alpha2)) => legacy_candidate(doc),

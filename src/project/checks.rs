@@ -92,8 +92,9 @@ pub fn format_problem(key: &str, value: &str) -> Option<&'static str> {
 pub fn consumer_problems(docs: &[Document], resolution: &Resolution) -> Vec<Problem> {
     let mut out = Vec::new();
     for rb in &resolution.bindings {
-        let (Some(secret), false) = (&rb.secret, rb.workloads.is_empty()) else { continue };
-        let b = &rb.binding;
+        let Some(spec) = rb.spec() else { continue };
+        let (Some(secret), false) = (&spec.secret, rb.workloads.is_empty()) else { continue };
+        let b = &spec.binding;
         let values: BTreeMap<String, String> = match &secret.source {
             crate::index::runtime_secrets::SecretSource::InInput { doc } => {
                 crate::bindings::sbo::collect::resource_data(&docs[*doc], crate::bindings::sbo::definitions::RefKind::Secret)
@@ -130,60 +131,48 @@ pub fn consumer_problems(docs: &[Document], resolution: &Resolution) -> Vec<Prob
 /// Two bindings mounted at one path of one container (an error), one variable injected by
 /// two bindings (a warning: the later binding's wins), and a variable the container set itself
 /// that a binding's `spec.env` replaced (a warning).
-pub fn collision_problems(
-    docs: &[Document],
-    resolution: &Resolution,
-    spec: &[BoundContainer],
-    operator: &[BoundContainer],
-) -> Vec<Problem> {
+pub fn collision_problems(docs: &[Document], resolution: &Resolution, bound: &[BoundContainer]) -> Vec<Problem> {
     struct Use<'a> {
         binding: String,
         doc: &'a Document,
     }
-    let name_of = |operator_api: bool, i: usize| -> (String, &Document) {
-        if operator_api {
-            let rb = &resolution.operator_bindings[i];
-            (format!("{}/{}", rb.binding.namespace, rb.binding.name), &docs[rb.doc])
-        } else {
-            let rb = &resolution.bindings[i];
-            (format!("{}/{}", rb.binding.namespace, rb.binding.name), &docs[rb.doc])
-        }
+    let name_of = |i: usize| -> (String, &Document) {
+        let rb = &resolution.bindings[i];
+        (rb.title(), &docs[rb.doc])
     };
     // (workload, container, path or variable) and who uses it, borrowing the records. Keys
     // never span workloads, so the uses are gathered one workload at a time (two small buffers)
     // instead of for the whole render at once.
-    type Uses<'a> = Vec<((usize, &'a str, &'a str), (bool, usize))>;
+    type Uses<'a> = Vec<((usize, &'a str, &'a str), usize)>;
     type Named<'d> = Vec<((usize, String, String), Vec<Use<'d>>)>;
     // Only keys used more than once need the bindings' names. The sort is stable: a key's
     // uses stay in record order.
-    fn named<'d>(uses: &mut Uses<'_>, name_of: &impl Fn(bool, usize) -> (String, &'d Document), out: &mut Named<'d>) {
+    fn named<'d>(uses: &mut Uses<'_>, name_of: &impl Fn(usize) -> (String, &'d Document), out: &mut Named<'d>) {
         uses.sort_by(|a, b| a.0.cmp(&b.0));
         for group in uses.chunk_by(|a, b| a.0 == b.0).filter(|group| group.len() > 1) {
             let (w, c, k) = group[0].0;
-            let uses = group.iter().map(|&(_, (op, i))| name_of(op, i)).map(|(binding, doc)| Use { binding, doc }).collect();
+            let uses = group.iter().map(|&(_, i)| name_of(i)).map(|(binding, doc)| Use { binding, doc }).collect();
             out.push(((w, c.to_string(), k.to_string()), uses));
         }
         uses.clear();
     }
-    // Every record by workload; the sort is stable, so a workload's servicebinding.io records
-    // come before its SBO ones, each in projection order.
-    let mut records: Vec<(bool, &BoundContainer)> = spec.iter().map(|r| (false, r)).chain(operator.iter().map(|r| (true, r))).collect();
-    records.sort_by_key(|(_, r)| r.workload);
+    // The records come workload by workload, each workload's in projection order
+    // (servicebinding.io bindings, then SBO's).
     let (mut mount_uses, mut var_uses): (Uses, Uses) = (Vec::new(), Vec::new());
     let (mut mounts, mut vars) = (Vec::new(), Vec::new());
-    for group in records.chunk_by(|a, b| a.1.workload == b.1.workload) {
-        for &(operator_api, r) in group {
+    for group in bound.chunk_by(|a, b| a.workload == b.workload) {
+        for r in group {
             if !r.mount_path.is_empty() {
-                mount_uses.push(((r.workload, &r.container, &r.mount_path), (operator_api, r.binding)));
+                mount_uses.push(((r.workload, &r.container, &r.mount_path), r.binding));
             }
-            var_uses.extend(r.env.iter().map(|(var, _)| ((r.workload, r.container.as_str(), var.as_str()), (operator_api, r.binding))));
+            var_uses.extend(r.env.iter().map(|(var, _)| ((r.workload, r.container.as_str(), var.as_str()), r.binding)));
         }
         named(&mut mount_uses, &name_of, &mut mounts);
         named(&mut var_uses, &name_of, &mut vars);
     }
     let mut out = Vec::new();
     let workload = |w: usize| format!("{} {:?}", docs[w].kind(), docs[w].name());
-    for r in spec {
+    for r in bound {
         let rb = &resolution.bindings[r.binding];
         for var in &r.replaced_env {
             let msg = format!(
@@ -191,9 +180,7 @@ pub fn collision_problems(
                 r.container,
                 workload(r.workload)
             );
-            out.push(
-                Problem::warning("EnvVarReplaced", msg).binding(&rb.binding.namespace, &rb.binding.name).at(Location::of(&docs[rb.doc])),
-            );
+            out.push(Problem::warning("EnvVarReplaced", msg).binding(rb.namespace(), rb.name()).at(Location::of(&docs[rb.doc])));
         }
     }
     for ((w, container, path), uses) in mounts {

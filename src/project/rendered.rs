@@ -8,7 +8,8 @@ use crate::doc::document::DocId;
 use crate::doc::value::Value;
 
 use crate::load::Loaded;
-use crate::model::problem::Problem;
+use crate::model::bound::BoundContainer;
+use crate::model::problem::{Location, Problem};
 use crate::project::checks;
 use crate::resolve::{Options, Resolution};
 use crate::{index, project, resolve};
@@ -20,11 +21,9 @@ pub struct Rendered {
     /// The rendered documents; `None` when resolution or projection failed. Read them through
     /// [`Rendered::output_value`].
     pub output: Option<Output>,
-    /// What each bound container received, binding by binding (empty when rendering failed).
-    pub bound: Vec<project::BoundContainer>,
-    /// The same for Service Binding Operator bindings (`binding` indexes
-    /// `resolution.operator_bindings`).
-    pub operator_bound: Vec<project::BoundContainer>,
+    /// What each bound container received from each binding, workload by workload in
+    /// projection order (empty when rendering failed).
+    pub bound: Vec<BoundContainer>,
 }
 
 /// How a successful render holds its rewritten workloads.
@@ -105,7 +104,7 @@ pub fn render(loaded: Loaded, opts: &Options) -> Rendered {
     let index = index::Index::build(&loaded.documents, &opts.default_namespace);
     let mut resolution = resolve::resolve(&loaded.documents, &index, opts);
     drop(index);
-    let (mut output, mut bound, mut operator_bound) = (None, Vec::new(), Vec::new());
+    let (mut output, mut bound) = (None, Vec::new());
     if !resolution.has_errors() {
         // Project every workload (in parallel, collected in document order) for what each
         // container receives and what fails; the rewritten values are dropped at once and
@@ -115,59 +114,45 @@ pub fn render(loaded: Loaded, opts: &Options) -> Rendered {
             .into_par_iter()
             .map(|wid| project::Projected { value: None, ..project::project_workload(&loaded.documents, wid, &resolution) })
             .collect();
-        let (mut errors, mut operator_errors, mut shadowed) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut failures, mut shadowed) = (Vec::new(), Vec::new());
         bound.reserve_exact(projected.iter().map(|p| p.bound.len()).sum());
-        operator_bound.reserve_exact(projected.iter().map(|p| p.operator_bound.len()).sum());
         for p in projected {
             bound.extend(p.bound);
-            operator_bound.extend(p.operator_bound);
             shadowed.extend(p.shadowed);
-            errors.extend(p.errors);
-            operator_errors.extend(p.operator_errors);
+            failures.extend(p.errors);
         }
+        // servicebinding.io failures are reported first, then SBO's (stable: workload order).
+        let is_operator = |binding: usize| resolution.bindings[binding].is_operator();
+        failures.sort_by_key(|&(b, _)| is_operator(b));
         // A binding API with a failure contributes no records to the checks below.
-        if !errors.is_empty() {
-            bound.clear();
-        }
-        if !operator_errors.is_empty() {
-            operator_bound.clear();
-        }
-        let mut failures = Vec::new();
-        failures.extend(errors.into_iter().map(|(b, msg)| {
-            let rb = &resolution.bindings[b];
-            (rb.doc, rb.binding.namespace.clone(), rb.binding.name.clone(), msg)
-        }));
-        if operator_errors.is_empty() {
-            for (ob, var) in shadowed {
-                let rb = &resolution.operator_bindings[ob];
+        let failed = |operator: bool| failures.iter().any(|&(b, _)| is_operator(b) == operator);
+        let (runtime_failed, operator_failed) = (failed(false), failed(true));
+        bound.retain(|r| if is_operator(r.binding) { !operator_failed } else { !runtime_failed });
+        if !operator_failed {
+            for (b, var) in shadowed {
+                let rb = &resolution.bindings[b];
                 let msg =
                     format!("container variable {var} is already set in the workload and keeps its value (as it would over SBO's envFrom)");
-                let p = Problem::warning("EnvVarShadowed", msg)
-                    .binding(&rb.binding.namespace, &rb.binding.name)
-                    .at(crate::model::problem::Location::of(&loaded.documents[rb.doc]));
+                let p =
+                    Problem::warning("EnvVarShadowed", msg).binding(rb.namespace(), rb.name()).at(Location::of(&loaded.documents[rb.doc]));
                 resolution.problems.push(p);
             }
         }
-        failures.extend(operator_errors.into_iter().map(|(b, msg)| {
-            let rb = &resolution.operator_bindings[b];
-            (rb.doc, rb.binding.namespace.clone(), rb.binding.name.clone(), msg)
-        }));
         resolution.problems.extend(checks::consumer_problems(&loaded.documents, &resolution));
-        resolution.problems.extend(checks::collision_problems(&loaded.documents, &resolution, &bound, &operator_bound));
+        resolution.problems.extend(checks::collision_problems(&loaded.documents, &resolution, &bound));
         if failures.is_empty() && !resolution.has_errors() {
             output = Some(Output::Deferred);
         } else {
             bound.clear();
-            operator_bound.clear();
-            for (doc, namespace, name, msg) in failures {
-                let p = Problem::error("ProjectionFailed", msg)
-                    .binding(&namespace, &name)
-                    .at(crate::model::problem::Location::of(&loaded.documents[doc]));
+            for (b, msg) in failures {
+                let rb = &resolution.bindings[b];
+                let p =
+                    Problem::error("ProjectionFailed", msg).binding(rb.namespace(), rb.name()).at(Location::of(&loaded.documents[rb.doc]));
                 resolution.problems.push(p);
             }
         }
     }
-    Rendered { loaded, resolution, output, bound, operator_bound }
+    Rendered { loaded, resolution, output, bound }
 }
 
 /// One output document and the input file it belongs to (relative path, for `-o DIR`).

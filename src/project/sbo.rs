@@ -8,13 +8,47 @@ use crate::json;
 
 use crate::bindings::sbo::delivery::Delivery;
 use crate::bindings::sbo::OperatorBinding;
+use crate::doc::document::DocId;
 use crate::kube::jsonpath::{get_fixed, slot_fixed, ContainerPath};
 use crate::kube::mapping::{MappingContainer, MappingSpec, MappingTemplate};
-use crate::kube::path_join;
+use crate::kube::{path_join, version_of};
+use crate::model::bound::{BoundContainer, Entries};
+use crate::resolve::OperatorResolved;
+
+use super::StepOutcome;
 
 /// Annotation on the workload recording what bindery projected for an SBO binding, so that
 /// rendering again replaces it instead of adding to it.
 pub const MARKER_PREFIX: &str = "bindery.dev/sbo-";
+
+/// Project Service Binding Operator binding `binding` (index `index`) into workload `wid`, whose
+/// current value is `value` (copied from `input` on first write); `Err` names the cause.
+pub fn project_binding(
+    value: &mut Option<Value>,
+    input: &Value,
+    binding: &OperatorResolved,
+    index: usize,
+    wid: DocId,
+) -> Result<StepOutcome, String> {
+    let (Some(delivery), b) = (&binding.delivery, &binding.binding) else { return Ok(StepOutcome::default()) };
+    let current = value.as_ref().unwrap_or(input);
+    let version = version_of(current.get("apiVersion").and_then(Value::as_str).unwrap_or("")).to_string();
+    let tmpl = sbo_template(binding.mapping.as_deref(), &version, b.application.containers_path.as_deref()).compile()?;
+    let workload = value.get_or_insert_with(|| input.clone());
+    unproject(workload, &tmpl, b)?;
+    let projected = project(workload, &tmpl, b, delivery)?;
+    let sources: Entries = delivery.entries.iter().map(|(name, via)| (name.clone(), via.source())).collect();
+    let none: Entries = Entries::from([]);
+    let bound = projected
+        .containers
+        .into_iter()
+        .map(|(container, mount_path)| {
+            let (files, env) = if b.bind_as_files { (sources.clone(), none.clone()) } else { (none.clone(), sources.clone()) };
+            BoundContainer { workload: wid, binding: index, container, mount_path, files, env, replaced_env: Vec::new() }
+        })
+        .collect();
+    Ok(StepOutcome { bound, shadowed: projected.shadowed })
+}
 
 /// SBO's container template for a workload version (sbo-semantics §13.1).
 pub fn sbo_template(cwrm: Option<&MappingSpec>, version: &str, containers_path: Option<&str>) -> MappingTemplate {

@@ -7,11 +7,15 @@ use crate::doc::value::{Map, Value};
 use crate::json;
 
 use crate::bindings::spec::Binding;
+use crate::doc::document::DocId;
 use crate::index::MAPPING_ANNOTATION_PREFIX;
 use crate::kube::jsonpath::{get_fixed, remove_fixed, slot_fixed, ContainerPath};
 use crate::kube::mapping::{CompiledTemplate, MappingSpec};
 use crate::kube::{path_join, version_of};
-use crate::model::bound::ValueSource;
+use crate::model::bound::{BoundContainer, Entries, ValueSource};
+use crate::resolve::{ResolvedMapping, SpecResolved, Step};
+
+use super::StepOutcome;
 
 pub const ANNOTATION_PREFIX: &str = "projector.servicebinding.io/";
 pub const SECRET_ANNOTATION_PREFIX: &str = "projector.servicebinding.io/secret-";
@@ -54,6 +58,41 @@ pub fn entry_source(b: &Binding, key: &str, secret: &str) -> ValueSource {
         }
         _ => ValueSource::SecretKey { secret: secret.to_string(), key: key.to_string() },
     }
+}
+
+/// Project servicebinding.io binding `binding` (plan step `step`) into workload `wid`, whose
+/// current value is `value` (copied from `input` on first write); `Err` names the cause.
+pub fn project_step(
+    value: &mut Option<Value>,
+    input: &Value,
+    mapping: &ResolvedMapping,
+    binding: &SpecResolved,
+    step: Step,
+    wid: DocId,
+) -> Result<StepOutcome, String> {
+    let secret = if step.project { binding.secret.as_ref() } else { None };
+    let workload = value.get_or_insert_with(|| input.clone());
+    let containers = apply(workload, &mapping.spec, &binding.binding, secret.map(|s| s.name.as_str()))?;
+    let mut out = StepOutcome::default();
+    let Some(secret) = secret else { return Ok(out) };
+    let b = &binding.binding;
+    let mut keys = secret.keys.clone();
+    keys.extend(b.type_override.as_ref().map(|_| "type".to_string()));
+    keys.extend(b.provider_override.as_ref().map(|_| "provider".to_string()));
+    let files: Entries = keys.iter().map(|k| (k.clone(), entry_source(b, k, &secret.name))).collect();
+    let env: Entries = b.env.iter().map(|m| (m.name.clone(), entry_source(b, &m.key, &secret.name))).collect();
+    for BoundInto { container, mount_path, replaced_env } in containers {
+        out.bound.push(BoundContainer {
+            workload: wid,
+            binding: step.binding,
+            container,
+            mount_path,
+            files: files.clone(),
+            env: env.clone(),
+            replaced_env,
+        });
+    }
+    Ok(out)
 }
 
 /// One container a binding was projected into.
@@ -340,7 +379,8 @@ fn sort_projected(items: &mut [Value], projected: impl Fn(&Value) -> bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bindings::spec::{BindingApi, EnvMapping, WorkloadRef, WorkloadSelection};
+    use crate::bindings::spec::{EnvMapping, WorkloadRef, WorkloadSelection};
+    use crate::bindings::BindingApi;
     use crate::kube::ObjectRef;
 
     fn binding(name: &str, uid: &str) -> Binding {

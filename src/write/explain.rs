@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::doc::document::DocId;
 use crate::model::bound::{BoundContainer, ValueSource};
+use crate::resolve::Resolved;
 use crate::write::redact::MASK;
 use crate::write::secret_values::secret_entry;
 use crate::write::{report_path, ResourceName, SCHEMA_VERSION};
@@ -148,38 +149,32 @@ struct BindingRef {
     secret_source: Option<String>,
 }
 
-fn spec_binding(rendered: &Rendered, index: usize) -> BindingRef {
+/// The binding behind record `index`: its title, namespace and document, and who creates a
+/// binding Secret that is not readable offline.
+fn binding_ref(rendered: &Rendered, index: usize) -> BindingRef {
     let rb = &rendered.resolution.bindings[index];
     let docs = &rendered.loaded.documents;
-    let secret_source = rb.secret.as_ref().filter(|s| !s.source.has_values()).map(|s| match &s.source {
-        crate::index::runtime_secrets::SecretSource::Sops { .. } => format!("Secret {} is SOPS-encrypted (values never decrypted)", s.name),
-        other => format!("Secret {} is created at run time by {}", s.name, other.creator(docs)),
-    });
-    BindingRef {
-        title: format!("{}/{}", rb.binding.namespace, rb.binding.name),
-        namespace: rb.binding.namespace.clone(),
-        doc: rb.doc,
-        secret_source,
-    }
-}
-
-fn operator_binding(rendered: &Rendered, index: usize) -> BindingRef {
-    let rb = &rendered.resolution.operator_bindings[index];
-    let mut creators: Vec<String> = Vec::new();
-    for item in rb.data.iter().flat_map(|d| &d.items) {
-        if let (Some(c), crate::bindings::sbo::collect::ItemSource::SecretKey { name, .. }) = (&item.runtime, &item.source) {
-            let line = format!("Secret {name}: {c}");
-            if !creators.contains(&line) {
-                creators.push(line);
+    let secret_source = match &rb.resolved {
+        Resolved::Spec(spec) => spec.secret.as_ref().filter(|s| !s.source.has_values()).map(|s| match &s.source {
+            crate::index::runtime_secrets::SecretSource::Sops { .. } => {
+                format!("Secret {} is SOPS-encrypted (values never decrypted)", s.name)
             }
+            other => format!("Secret {} is created at run time by {}", s.name, other.creator(docs)),
+        }),
+        Resolved::Operator(operator) => {
+            let mut creators: Vec<String> = Vec::new();
+            for item in operator.data.iter().flat_map(|d| &d.items) {
+                if let (Some(c), crate::bindings::sbo::collect::ItemSource::SecretKey { name, .. }) = (&item.runtime, &item.source) {
+                    let line = format!("Secret {name}: {c}");
+                    if !creators.contains(&line) {
+                        creators.push(line);
+                    }
+                }
+            }
+            (!creators.is_empty()).then(|| format!("not readable offline: {}", creators.join("; ")))
         }
-    }
-    BindingRef {
-        title: format!("{}/{}", rb.binding.namespace, rb.binding.name),
-        namespace: rb.binding.namespace.clone(),
-        doc: rb.doc,
-        secret_source: (!creators.is_empty()).then(|| format!("not readable offline: {}", creators.join("; "))),
-    }
+    };
+    BindingRef { title: rb.title(), namespace: rb.namespace().to_string(), doc: rb.doc, secret_source }
 }
 
 /// The first document of `kind` named `name` in `namespace`: input order, then generated ones
@@ -220,11 +215,7 @@ fn read_value(rendered: &Rendered, source: &ValueSource, namespace: &str, defaul
 /// The container view of a rendered run (empty when rendering failed).
 pub fn build(rendered: &Rendered, default_ns: &str, reveal: Reveal) -> ExplainReport {
     let docs = &rendered.loaded.documents;
-    let records = rendered
-        .bound
-        .iter()
-        .map(|bc| (bc, spec_binding(rendered, bc.binding)))
-        .chain(rendered.operator_bound.iter().map(|bc| (bc, operator_binding(rendered, bc.binding))));
+    let records = rendered.bound.iter().map(|bc| (bc, binding_ref(rendered, bc.binding)));
     let mut workloads: Vec<WorkloadView> = Vec::new();
     for (bc, b) in records {
         let BoundContainer { workload, container, mount_path, files, env, .. } = bc;
@@ -274,30 +265,23 @@ pub fn build(rendered: &Rendered, default_ns: &str, reveal: Reveal) -> ExplainRe
 
     let mut idle = Vec::new();
     if rendered.output.is_some() {
-        for (i, rb) in rendered.resolution.bindings.iter().enumerate() {
-            if !rendered.bound.iter().any(|bc| bc.binding == i) {
-                let doc = &docs[rb.doc];
-                idle.push(IdleBinding {
-                    binding: format!("{}/{}", rb.binding.namespace, rb.binding.name),
-                    file: report_path(&doc.file.path),
-                    line: doc.line,
-                    reason: if rb.workloads.is_empty() {
-                        "no workload matches it"
-                    } else {
-                        "its container filter matches no container of the workloads it selects"
-                    },
-                });
-            }
+        let mut reached = vec![false; rendered.resolution.bindings.len()];
+        for bc in &rendered.bound {
+            reached[bc.binding] = true;
         }
-        for (i, rb) in rendered.resolution.operator_bindings.iter().enumerate() {
-            if !rendered.operator_bound.iter().any(|bc| bc.binding == i) {
+        // servicebinding.io bindings first, then SBO's, each in document order.
+        let mut order: Vec<usize> = (0..reached.len()).collect();
+        order.sort_by_key(|&i| rendered.resolution.bindings[i].is_operator());
+        for i in order {
+            let rb = &rendered.resolution.bindings[i];
+            if !reached[i] {
                 let doc = &docs[rb.doc];
-                idle.push(IdleBinding {
-                    binding: format!("{}/{}", rb.binding.namespace, rb.binding.name),
-                    file: report_path(&doc.file.path),
-                    line: doc.line,
-                    reason: "it reaches no container of the workloads it selects",
-                });
+                let reason = match &rb.resolved {
+                    Resolved::Spec(_) if rb.workloads.is_empty() => "no workload matches it",
+                    Resolved::Spec(_) => "its container filter matches no container of the workloads it selects",
+                    Resolved::Operator(_) => "it reaches no container of the workloads it selects",
+                };
+                idle.push(IdleBinding { binding: rb.title(), file: report_path(&doc.file.path), line: doc.line, reason });
             }
         }
     }

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use crate::doc::value::Value;
 
-use crate::bindings::spec::stable_uid;
+use crate::bindings::stable_uid;
 use crate::doc::document::Document;
 use crate::kube::type_name;
 use crate::model::problem::{Location, Problem};

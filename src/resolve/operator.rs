@@ -1,0 +1,148 @@
+//! Service Binding Operator bindings, resolved as SBO does (sbo-semantics): the binding data
+//! collected from every source, the applications by name and label selector, the workload
+//! kind's mapping as SBO reads it, and the delivery plan.
+
+use std::sync::Arc;
+
+use crate::bindings::sbo::OperatorBinding;
+use crate::doc::document::DocId;
+use crate::doc::value::Value;
+use crate::kube::mapping::MappingSpec;
+use crate::model::problem::{Location, Problem};
+
+use super::{OperatorResolved, Resolved, ResolvedBinding, Resolver, Step};
+
+impl Resolver<'_> {
+    /// A Service Binding Operator binding: data, workloads, mapping, delivery plan.
+    pub(crate) fn operator_binding(&mut self, doc: DocId, b: OperatorBinding) {
+        use crate::bindings::sbo::collect::Collector;
+        let d = &self.docs[doc];
+        let binding_start = self.out.problems.len();
+        let mut c = Collector {
+            docs: self.docs,
+            index: self.index,
+            default_ns: &self.opts.default_namespace,
+            binding_doc: d,
+            binding: &b,
+            runtime: &self.runtime,
+            problems: Vec::new(),
+        };
+        let data = c.collect();
+        let problems = std::mem::take(&mut c.problems);
+        self.out.problems.extend(problems);
+        let at = |field: &str| Location::of_field(d, field);
+
+        // Applications: by name, by matchLabels, or both (SBO binds both sets).
+        let app = &b.application;
+        let group = app.type_ref.group.clone();
+        let kind = if app.type_ref.resource.is_empty() {
+            Some(app.type_ref.kind.clone())
+        } else {
+            self.index.kind_for_resource(&group, &app.type_ref.resource)
+        };
+        let mut workloads: Vec<DocId> = Vec::new();
+        let problems_before = self.out.problems.len();
+        let what = if app.type_ref.resource.is_empty() { app.type_ref.kind.clone() } else { app.type_ref.resource.clone() };
+        match &kind {
+            None => self.out.problems.push(
+                Problem::error(
+                    "ApplicationNotFound",
+                    format!("cannot find application resources for the given reference: unknown resource {what:?} in group {group:?}"),
+                )
+                .binding(&b.namespace, &b.name)
+                .at(at("spec.application")),
+            ),
+            Some(kind) => {
+                if let Some(name) = &app.name {
+                    let found = self.index.get(&group, kind, &b.namespace, name);
+                    if found.is_empty() {
+                        self.out.problems.push(
+                            Problem::error("ApplicationNotFound", format!("cannot find application resources for the given reference: {kind} {name:?} ({group}/{}) not found in namespace {:?}", app.type_ref.version, b.namespace))
+                                .binding(&b.namespace, &b.name)
+                                .at(at("spec.application.name")),
+                        );
+                    }
+                    workloads.extend_from_slice(found);
+                }
+                if let Some(labels) = &app.match_labels {
+                    let selector = crate::kube::LabelSelector { match_labels: labels.clone(), match_expressions: Vec::new() };
+                    let found = self.index.select(self.docs, &group, kind, &b.namespace, &selector);
+                    if found.is_empty() {
+                        self.out.problems.push(
+                            Problem::error("ApplicationNotFound", format!("cannot find application resources for the given reference: no {kind} in namespace {:?} matches the label selector", b.namespace))
+                                .binding(&b.namespace, &b.name)
+                                .at(at("spec.application.labelSelector")),
+                        );
+                    }
+                    for w in found {
+                        if !workloads.contains(&w) {
+                            workloads.push(w);
+                        }
+                    }
+                }
+                if app.name.is_none() && app.match_labels.is_none() {
+                    self.out.problems.push(
+                        Problem::warning(
+                            "EmptyApplication",
+                            "the application reference has neither a name nor a label selector: nothing is bound",
+                        )
+                        .binding(&b.namespace, &b.name)
+                        .at(at("spec.application")),
+                    );
+                }
+            }
+        }
+        let help = crate::kube::hints::application_not_found(self.docs, &group, &app.type_ref.kind, &app.type_ref.resource).unwrap_or_else(|| {
+            "the application may be created at run time by a controller (an operator, a Knative Configuration), so it is not in the input; \
+             add it to the input or fix spec.application"
+                .into()
+        });
+        for p in self.out.problems[problems_before..].iter_mut().filter(|p| p.rule == "ApplicationNotFound" && p.help.is_none()) {
+            p.add_help(help.clone());
+        }
+        if b.bind_as_files && !workloads.is_empty() && !crate::kube::is_dns1123_label(&b.binding_name) {
+            self.out.problems.push(
+                Problem::error("InvalidBindingName", format!("binding name {:?} becomes the volume name, which must be a DNS-1123 label (at most 63 characters, no dots); SBO would fail to update the application", b.binding_name))
+                    .binding(&b.namespace, &b.name)
+                    .at(at("spec.name")),
+            );
+        }
+
+        // The workload kind's mapping, looked up as SBO does: `<resource>.<group>` or `<resource>`.
+        let mapping = kind.as_ref().and_then(|k| {
+            let plural = if app.type_ref.resource.is_empty() { self.index.plural(&group, k) } else { app.type_ref.resource.clone() };
+            let name = if group.is_empty() { plural } else { format!("{plural}.{group}") };
+            let mid = self.index.mapping(&name)?;
+            self.mapping_docs.get(&mid)?;
+            MappingSpec::parse_raw(self.docs[mid].value.get("spec").unwrap_or(&Value::Null)).ok().map(Arc::new)
+        });
+
+        let delivery = data.as_ref().map(|data| crate::bindings::sbo::delivery::plan(&b, data));
+        if let Some(delivery) = &delivery {
+            if !delivery.copies.is_empty() && !workloads.is_empty() {
+                let msg = format!("binding data copied into a generated Secret because {}", delivery.copies.join("; "));
+                let p = if self.opts.deny_secret_copies {
+                    Problem::error("SecretValuesCopied", msg)
+                } else {
+                    Problem::warning("SecretValuesCopied", msg)
+                };
+                self.out.problems.push(p.binding(&b.namespace, &b.name).at(Location::of(d)));
+            }
+        }
+        let failed = self.failed_since(binding_start);
+        let index = self.out.bindings.len();
+        self.regenerated.insert(format!("{}/{}", b.namespace, b.name));
+        if !failed {
+            for &w in &workloads {
+                self.out.workloads.entry(w).or_default().steps.push(Step { binding: index, project: true });
+            }
+            if let Some(delivery) = &delivery {
+                if !workloads.is_empty() || b.application.secret_path.is_some() {
+                    self.out.generated.extend(delivery.generated.iter().map(|g| (doc, g.clone())));
+                }
+            }
+        }
+        let resolved = Resolved::Operator(OperatorResolved { binding: b, data, delivery, mapping });
+        self.out.bindings.push(ResolvedBinding { doc, workloads, resolved });
+    }
+}

@@ -1,0 +1,371 @@
+//! servicebinding.io bindings, resolved as the reference runtime does (spec-semantics §2–§7),
+//! with bindery's stricter static checks: the service and its binding Secret (in the input, or
+//! declared as created at run time), the Secret's entries against `type` and `spec.env`, and the
+//! workloads the binding selects.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::bindings::spec::{Binding, WorkloadSelection};
+use crate::doc::document::DocId;
+use crate::doc::value::Value;
+use crate::index::runtime_secrets::{is_sops, sops_keys, KnownSecret, SecretSource};
+use crate::kube::{group_of, type_name, version_of};
+use crate::model::problem::{Location, Problem};
+
+use super::{secret_keys, BindingSecret, Resolved, ResolvedBinding, Resolver, ServiceSource, SpecResolved, Step};
+
+impl Resolver<'_> {
+    pub(crate) fn binding(&mut self, doc: DocId, b: Binding) {
+        let problems_before = self.out.problems.len();
+        let (source, secret) = self.service(doc, &b);
+        if let Some(secret) = &secret {
+            self.check_secret_entries(doc, &b, secret);
+        }
+        let workloads = self.workloads(doc, &b);
+        let failed = self.failed_since(problems_before);
+        let index = self.out.bindings.len();
+        let (group, kind) = (group_of(&b.workload.api_version).to_string(), b.workload.kind.clone());
+        let projected_before: Vec<DocId> = self
+            .index
+            .projected_by(&b.uid)
+            .iter()
+            .copied()
+            .filter(|&w| {
+                let d = &self.docs[w];
+                group_of(d.api_version()) == group && d.kind() == kind && d.namespace(&self.opts.default_namespace) == b.namespace
+            })
+            .collect();
+        let mut targets: BTreeMap<DocId, bool> = projected_before.into_iter().map(|w| (w, false)).collect();
+        if !failed {
+            for &w in &workloads {
+                targets.insert(w, true);
+            }
+        }
+        if !targets.is_empty() {
+            if let Some(mapping) = self.mapping(&group, &kind) {
+                for (w, project) in targets {
+                    let plan = self.out.workloads.entry(w).or_default();
+                    plan.mapping.get_or_insert_with(|| mapping.clone());
+                    plan.steps.push(Step { binding: index, project });
+                }
+            }
+        }
+        let resolved = Resolved::Spec(SpecResolved { binding: b, source, secret });
+        self.out.bindings.push(ResolvedBinding { doc, workloads, resolved });
+    }
+
+    /// The binding Secret: direct, or through the Provisioned Service duck type; in the input,
+    /// or declared as created at run time (see [`crate::runtime_secrets`]).
+    fn service(&mut self, doc: DocId, b: &Binding) -> (Option<ServiceSource>, Option<BindingSecret>) {
+        let (source, secret_name, convention) = if b.service.is_direct_secret() {
+            (ServiceSource::DirectSecret, b.service.name.clone(), None)
+        } else {
+            let group = group_of(&b.service.api_version);
+            let Some(&svc) = self.index.get(group, &b.service.kind, &b.namespace, &b.service.name).first() else {
+                let msg = format!(
+                    "the service was not found: no {} {:?} ({}) in namespace {:?}",
+                    b.service.kind, b.service.name, b.service.api_version, b.namespace
+                );
+                let help = crate::kube::hints::service_not_found(self.docs, &self.opts.default_namespace, &b.namespace, &b.service)
+                    .unwrap_or_else(|| "add the service resource to the input, or point spec.service at one that is".into());
+                self.problem(doc, b, "ServiceNotFound", "spec.service.name", msg).add_help(help);
+                return (None, None);
+            };
+            let svc_doc = &self.docs[svc];
+            match svc_doc.value.pointer("/status/binding/name") {
+                Some(Value::String(s)) if !s.is_empty() => (ServiceSource::Provisioned { doc: svc }, s.to_string(), None),
+                Some(v) if !v.is_null() && !v.is_string() => {
+                    let msg = format!(
+                        "{} {:?} has .status.binding.name of type {}, not a string (at {})",
+                        b.service.kind,
+                        b.service.name,
+                        type_name(v),
+                        svc_doc.location()
+                    );
+                    self.problem(doc, b, "InvalidService", "spec.service", msg);
+                    return (None, None);
+                }
+                _ => match self.runtime.for_service(self.docs, svc) {
+                    Some(known) => (ServiceSource::Provisioned { doc: svc }, known.name.clone(), Some(known)),
+                    None => {
+                        let msg = format!(
+                            "the service was found, but did not contain a binding secret: {} {:?} (at {}) has no .status.binding.name",
+                            b.service.kind,
+                            b.service.name,
+                            svc_doc.location()
+                        );
+                        self.problem(doc, b, "ServiceMissingBinding", "spec.service", msg).add_help(format!(
+                            "commit the Provisioned Service's .status.binding.name, bind the Secret directly (apiVersion: v1, kind: Secret), \
+                             annotate the service with {} (and {}), or add a convention for {} to {}",
+                            crate::index::runtime_secrets::SECRET_ANNOTATION,
+                            crate::index::runtime_secrets::KEYS_ANNOTATION,
+                            b.service.kind,
+                            crate::index::runtime_secrets::CONFIG_FILE
+                        ));
+                        return (None, None);
+                    }
+                },
+            }
+        };
+        let secret_ns = convention.as_ref().map_or_else(|| b.namespace.clone(), |k| k.namespace.clone());
+        if secret_ns != b.namespace {
+            let msg = format!(
+                "the binding Secret {secret_name:?} is written to namespace {secret_ns:?} by {}, not to the binding's namespace {:?}",
+                convention.as_ref().map(|k| k.source.creator(self.docs)).unwrap_or_default(),
+                b.namespace
+            );
+            self.problem(doc, b, "SecretInOtherNamespace", "spec.service", msg).add_help(format!(
+                "a pod can only reference Secrets in its own namespace, and a servicebinding.io binding projects its Secret by \
+                 reference into workloads of the binding's namespace; have the Secret written to namespace {:?} (for Crossplane: \
+                 spec.writeConnectionSecretToRef.namespace), or bind a copy of it that lives there",
+                b.namespace
+            ));
+            return (Some(source), None);
+        }
+        let by_convention = |this: &Self| {
+            convention.as_ref().map(|k| {
+                format!(
+                    "{} {:?} has no .status.binding.name; its binding Secret {secret_name:?} is named by {}",
+                    b.service.kind,
+                    b.service.name,
+                    k.source.creator(this.docs)
+                )
+            })
+        };
+        if let Some(&sid) = self.index.get("", "Secret", &b.namespace, &secret_name).first() {
+            if let Some(msg) = by_convention(self) {
+                self.notice(doc, b, "BindingSecretByConvention", "spec.service", msg);
+            }
+            if is_sops(&self.docs[sid]) {
+                let msg = format!(
+                    "the binding Secret {secret_name:?} (at {}) is SOPS-encrypted: it is projected by reference with its key names; its values are never decrypted",
+                    self.docs[sid].location()
+                );
+                self.notice(doc, b, "EncryptedSecret", "spec.service", msg);
+                let keys = sops_keys(&self.docs[sid]);
+                let secret = BindingSecret {
+                    name: secret_name,
+                    namespace: b.namespace.clone(),
+                    source: SecretSource::Sops { doc: sid },
+                    keys,
+                    unknown_keys: None,
+                };
+                return (Some(source), Some(secret));
+            }
+            return match secret_keys(&self.docs[sid]) {
+                Ok(keys) => {
+                    let secret = BindingSecret {
+                        name: secret_name,
+                        namespace: b.namespace.clone(),
+                        source: SecretSource::InInput { doc: sid },
+                        keys,
+                        unknown_keys: None,
+                    };
+                    (Some(source), Some(secret))
+                }
+                Err(errors) => {
+                    let at = self.docs[sid].location();
+                    for e in errors {
+                        self.problem(doc, b, "InvalidSecret", "spec.service", format!("binding Secret {secret_name:?} (at {at}): {e}"));
+                    }
+                    (Some(source), None)
+                }
+            };
+        }
+        // Not in the input: a producer or a declaration for this very name wins over the
+        // convention that derived it (a CNPG initdb Secret delivered by an ExternalSecret).
+        let via = match &source {
+            ServiceSource::DirectSecret => String::new(),
+            ServiceSource::Provisioned { .. } if convention.is_some() => {
+                format!(" ({} {:?} has no .status.binding.name)", b.service.kind, b.service.name)
+            }
+            ServiceSource::Provisioned { .. } => format!(" (named by {} {:?} .status.binding.name)", b.service.kind, b.service.name),
+        };
+        let annotated = match &source {
+            ServiceSource::Provisioned { doc: svc } if convention.is_none() => self.runtime.annotated(self.docs, *svc, &secret_name),
+            _ => None,
+        };
+        let known: Option<KnownSecret> = self.runtime.declared(self.docs, &b.namespace, &secret_name).or(annotated).or(convention.clone());
+        // Found only in another namespace: a mistake even when missing Secrets are allowed.
+        let elsewhere = if known.is_none() { self.runtime.elsewhere(self.docs, &b.namespace, &secret_name) } else { None };
+        let known = match known {
+            Some(k) => k,
+            None if elsewhere.is_some() => {
+                let (ns, what) = elsewhere.unwrap_or_default();
+                let msg = format!(
+                    "the binding Secret {secret_name:?}{via} is in namespace {ns:?} ({what}), not in the namespace {:?} of the binding and its workloads",
+                    b.namespace
+                );
+                self.problem(doc, b, "SecretInOtherNamespace", "spec.service", msg).add_help(format!(
+                    "a pod can only reference Secrets in its own namespace; move the Secret (or what creates it) to namespace {:?}, \
+                     or move the binding and its workloads to {ns:?} (with kustomize: check the overlay's `namespace:`)",
+                    b.namespace
+                ));
+                return (Some(source), None);
+            }
+            None if self.runtime.allow_missing(self.opts.allow_missing_secrets) => {
+                let msg = format!(
+                    "the binding Secret {secret_name:?}{via} is not in namespace {:?} of the input and nothing declares who creates it; \
+                     projected by name (--allow-missing-secrets); its keys (type, the keys spec.env maps) are not checked",
+                    b.namespace
+                );
+                let loc = Location::of_field(&self.docs[doc], "spec.service");
+                self.out.problems.push(Problem::warning("SecretNotInInput", msg).binding(&b.namespace, &b.name).at(loc));
+                let secret = BindingSecret {
+                    name: secret_name,
+                    namespace: b.namespace.clone(),
+                    source: SecretSource::Assumed,
+                    keys: BTreeSet::new(),
+                    unknown_keys: Some("nothing declares the Secret (--allow-missing-secrets)".into()),
+                };
+                return (Some(source), Some(secret));
+            }
+            None => {
+                let msg = format!("the binding Secret {secret_name:?}{via} was not found in namespace {:?} of the input", b.namespace);
+                let help = format!(
+                    "a binding can only use a Secret in its own namespace; add that Secret to the input, or declare who creates it at run time: \
+                     a SealedSecret or ExternalSecret for {secret_name:?} in the input, a `secrets:` entry (name, namespace, keys) in {}, \
+                     the annotations {} and {} on the service resource; or pass --allow-missing-secrets when Secrets live outside Git",
+                    crate::index::runtime_secrets::CONFIG_FILE,
+                    crate::index::runtime_secrets::SECRET_ANNOTATION,
+                    crate::index::runtime_secrets::KEYS_ANNOTATION,
+                );
+                self.problem(doc, b, "SecretNotFound", "spec.service", msg).add_help(help);
+                return (Some(source), None);
+            }
+        };
+        let keys_text = match &known.keys {
+            Some(keys) if keys.is_empty() => "with no keys".to_string(),
+            Some(keys) => format!("with keys {}", keys.iter().map(String::as_str).collect::<Vec<_>>().join(", ")),
+            None => "with keys not known offline".to_string(),
+        };
+        let msg = format!(
+            "the binding Secret {secret_name:?}{via} is not in the input: it is created at run time by {}, {keys_text}; projected by reference",
+            known.source.creator(self.docs)
+        );
+        self.notice(doc, b, "RuntimeSecret", "spec.service", msg);
+        let secret = BindingSecret {
+            name: secret_name,
+            namespace: b.namespace.clone(),
+            source: known.source,
+            keys: known.keys.unwrap_or_default(),
+            unknown_keys: known.unknown_keys,
+        };
+        (Some(source), Some(secret))
+    }
+
+    fn notice(&mut self, doc: DocId, b: &Binding, rule: &'static str, field: &str, message: String) {
+        let loc = Location::of_field(&self.docs[doc], field);
+        self.out.problems.push(Problem::notice(rule, message).binding(&b.namespace, &b.name).at(loc));
+    }
+
+    /// The projection must contain `type`; every env mapping's key must exist.
+    fn check_secret_entries(&mut self, doc: DocId, b: &Binding, secret: &BindingSecret) {
+        if let Some(why) = &secret.unknown_keys {
+            if secret.source == SecretSource::Assumed {
+                return; // SecretNotInInput already says that nothing is checked
+            }
+            let mut unchecked: Vec<String> = Vec::new();
+            if b.type_override.is_none() {
+                unchecked.push("that it has a type entry".into());
+            }
+            let env: Vec<&str> = b.env.iter().filter(|e| !secret.keys.contains(&e.key)).map(|e| e.key.as_str()).collect();
+            if !env.is_empty() {
+                unchecked.push(format!("that it has the keys spec.env maps ({})", env.join(", ")));
+            }
+            if !unchecked.is_empty() {
+                let msg = format!(
+                    "the key names of the binding Secret {:?} are not known ({why}); bindery cannot check {}",
+                    secret.name,
+                    unchecked.join(" or ")
+                );
+                let loc = Location::of_field(&self.docs[doc], "spec.service");
+                self.out.problems.push(Problem::warning("SecretKeysUnknown", msg).binding(&b.namespace, &b.name).at(loc));
+            }
+            return;
+        }
+        if b.type_override.is_none() && !secret.keys.contains("type") {
+            let msg = format!(
+                "the binding Secret {:?} has no \"type\" entry and spec.type is not set; the projected binding must contain type",
+                secret.name
+            );
+            self.problem(doc, b, "MissingType", "spec.service", msg)
+                .add_help("add a type entry to the Secret, or set spec.type on the binding");
+        }
+        for (i, e) in b.env.iter().enumerate() {
+            let overridden = (e.key == "type" && b.type_override.is_some()) || (e.key == "provider" && b.provider_override.is_some());
+            if !overridden && !secret.keys.contains(&e.key) {
+                let known: Vec<&str> = secret.keys.iter().map(String::as_str).collect();
+                let msg = format!(
+                    "spec.env[{i}] maps {} to key {:?}, which the binding Secret {:?} does not contain (it has: {})",
+                    e.name,
+                    e.key,
+                    secret.name,
+                    known.join(", ")
+                );
+                self.problem(doc, b, "EnvKeyNotFound", &format!("spec.env[{i}].key"), msg);
+            }
+        }
+    }
+
+    /// The workloads the binding selects, in input order.
+    fn workloads(&mut self, doc: DocId, b: &Binding) -> Vec<DocId> {
+        let group = group_of(&b.workload.api_version);
+        let found: Vec<DocId> = match &b.workload.selection {
+            WorkloadSelection::Name(name) => {
+                let found = self.index.get(group, &b.workload.kind, &b.namespace, name).to_vec();
+                if found.is_empty() {
+                    let msg = format!(
+                        "the workload was not found: no {} {:?} ({}) in namespace {:?}",
+                        b.workload.kind, name, b.workload.api_version, b.namespace
+                    );
+                    let help = crate::kube::hints::workload_not_found(self.docs, &b.workload.kind, &b.workload.api_version);
+                    self.problem(doc, b, "WorkloadNotFound", "spec.workload.name", msg).add_help(help);
+                }
+                found
+            }
+            WorkloadSelection::Selector(sel) => {
+                let found = self.index.select(self.docs, group, &b.workload.kind, &b.namespace, sel);
+                if found.is_empty() {
+                    let looked_at: Vec<&str> =
+                        self.index.of_type(group, &b.workload.kind, &b.namespace).iter().map(|&w| self.docs[w].name()).collect();
+                    let seen = if looked_at.is_empty() {
+                        format!("the input has no {} ({}) in namespace {:?}", b.workload.kind, b.workload.api_version, b.namespace)
+                    } else {
+                        let more = if looked_at.len() > 10 { format!(", and {} more", looked_at.len() - 10) } else { String::new() };
+                        let shown: Vec<&str> = looked_at.iter().take(10).copied().collect();
+                        format!(
+                            "looked at {} {} in namespace {:?}: {}{more}",
+                            looked_at.len(),
+                            b.workload.kind,
+                            b.namespace,
+                            shown.join(", ")
+                        )
+                    };
+                    let mut msg = format!("the label selector matches no workload ({seen}); nothing is bound here, workloads created at run time are bound by the cluster's runtime");
+                    if let Some(k) = crate::kube::hints::suggest_kind(self.docs, &b.workload.kind) {
+                        msg.push_str(&format!("; did you mean kind: {k}?"));
+                    }
+                    let loc = Location::of_field(&self.docs[doc], "spec.workload.selector");
+                    self.out.problems.push(Problem::notice("SelectorMatchesNothing", msg).binding(&b.namespace, &b.name).at(loc));
+                }
+                found
+            }
+        };
+        let want = version_of(&b.workload.api_version);
+        for &w in &found {
+            let have = self.docs[w].api_version().to_string();
+            if version_of(&have) != want {
+                let loc = Location::of(&self.docs[w]);
+                let msg = format!(
+                    "workload {} {:?} is written as {have} but the binding names {}; a cluster would serve it at the binding's version",
+                    b.workload.kind,
+                    self.docs[w].name(),
+                    b.workload.api_version
+                );
+                self.out.problems.push(Problem::warning("WorkloadVersionMismatch", msg).binding(&b.namespace, &b.name).at(loc));
+            }
+        }
+        found
+    }
+}
