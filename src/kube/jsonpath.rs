@@ -6,6 +6,43 @@ use crate::doc::value::{Map, Value};
 use jsonpath_rust::query::queryable::Queryable;
 use jsonpath_rust::JsonPath;
 
+/// Why a JSONPath expression or template cannot be used, or what it could not find.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JsonPathError {
+    #[error("unterminated quoted string")]
+    UnterminatedQuote,
+    /// A Fixed JSONPath holds something other than field names (upstream: "unsupported node").
+    #[error("unsupported node: {what} in {expr:?}")]
+    Unsupported { what: &'static str, expr: String },
+    #[error("unsupported node: only field names are allowed in a fixed JSONPath, got {expr:?}")]
+    NotFieldNames { expr: String },
+    #[error("unsupported node: unexpected {found:?} in fixed JSONPath {expr:?}")]
+    UnexpectedInFixed { found: char, expr: String },
+    #[error("too many root nodes in {expr:?}")]
+    TooManyRoots { expr: String },
+    #[error("empty field name in {expr:?}")]
+    EmptyFieldName { expr: String },
+    #[error("unterminated [ in {expr:?}")]
+    UnterminatedBracket { expr: String },
+    #[error("unexpected {found:?} in {expr:?}")]
+    UnexpectedInSubscript { found: char, expr: String },
+    #[error("unsupported subscript [{subscript}] in {expr:?}")]
+    UnsupportedSubscript { subscript: String, expr: String },
+    #[error("unexpected {found:?} in JSONPath {expr:?}")]
+    Unexpected { found: char, expr: String },
+    /// jsonpath-rust refused the translated expression.
+    #[error("invalid JSONPath {expr:?}: {reason}")]
+    Invalid { expr: String, reason: String },
+    #[error("unclosed action in {template:?}")]
+    UnclosedAction { template: String },
+    /// A definite path found nothing (client-go: "<name> is not found").
+    #[error("{field} is not found")]
+    NotFound { field: String },
+    /// A fixed path meets a non-map before its last key.
+    #[error("expected an object at .{at}, found {found}")]
+    NotAnObject { at: String, found: &'static str },
+}
+
 /// Read a field name after `.`: it runs until a delimiter; a backslash escapes (and is removed).
 fn read_name(chars: &[char], mut i: usize) -> (String, usize) {
     let mut name = String::new();
@@ -27,7 +64,7 @@ fn read_name(chars: &[char], mut i: usize) -> (String, usize) {
 
 /// Read a quoted string starting at the quote at `i`; returns the content and the index after
 /// the closing quote.
-fn read_quoted(chars: &[char], i: usize) -> Result<(String, usize), String> {
+fn read_quoted(chars: &[char], i: usize) -> Result<(String, usize), JsonPathError> {
     let q = chars[i];
     let mut j = i + 1;
     let mut s = String::new();
@@ -39,7 +76,7 @@ fn read_quoted(chars: &[char], i: usize) -> Result<(String, usize), String> {
         j += 1;
     }
     if j >= chars.len() {
-        return Err("unterminated quoted string".into());
+        return Err(JsonPathError::UnterminatedQuote);
     }
     Ok((s, j + 1))
 }
@@ -47,7 +84,7 @@ fn read_quoted(chars: &[char], i: usize) -> Result<(String, usize), String> {
 /// Parse a Fixed JSONPath (`.a.b`, `['a']['b']`, mixed; `\.` escapes a dot) into its keys.
 /// Anything else (wildcards, indices, filters, recursive descent, literals) is refused with the
 /// upstream wording ("unsupported node: …"). The empty expression is the object itself.
-pub fn parse_fixed(expr: &str) -> Result<Vec<String>, String> {
+pub fn parse_fixed(expr: &str) -> Result<Vec<String>, JsonPathError> {
     let chars: Vec<char> = expr.trim().chars().collect();
     let mut keys = Vec::new();
     let mut i = 0;
@@ -56,14 +93,14 @@ pub fn parse_fixed(expr: &str) -> Result<Vec<String>, String> {
             '$' | '@' if i == 0 => i += 1,
             '.' => {
                 if chars.get(i + 1) == Some(&'.') {
-                    return Err(format!("unsupported node: recursive descent in {expr:?}"));
+                    return Err(JsonPathError::Unsupported { what: "recursive descent", expr: expr.to_string() });
                 }
                 if chars.get(i + 1) == Some(&'*') {
-                    return Err(format!("unsupported node: wildcard in {expr:?}"));
+                    return Err(JsonPathError::Unsupported { what: "wildcard", expr: expr.to_string() });
                 }
                 let (name, next) = read_name(&chars, i + 1);
                 if name.is_empty() {
-                    return Err(format!("unsupported node: empty field name in {expr:?}"));
+                    return Err(JsonPathError::Unsupported { what: "empty field name", expr: expr.to_string() });
                 }
                 keys.push(name);
                 i = next;
@@ -71,18 +108,18 @@ pub fn parse_fixed(expr: &str) -> Result<Vec<String>, String> {
             '[' => {
                 let inner = chars.get(i + 1).copied();
                 if !matches!(inner, Some('\'' | '"')) {
-                    return Err(format!("unsupported node: only field names are allowed in a fixed JSONPath, got {expr:?}"));
+                    return Err(JsonPathError::NotFieldNames { expr: expr.to_string() });
                 }
                 let (content, next) = read_quoted(&chars, i + 1)?;
                 if chars.get(next) != Some(&']') {
-                    return Err(format!("unsupported node: only field names are allowed in a fixed JSONPath, got {expr:?}"));
+                    return Err(JsonPathError::NotFieldNames { expr: expr.to_string() });
                 }
                 // The Kubernetes parser re-parses the bracket text as `.content`.
                 keys.extend(parse_fixed(&format!(".{content}"))?);
                 i = next + 1;
             }
-            '{' | '}' => return Err(format!("too many root nodes in {expr:?}")),
-            _ => return Err(format!("unsupported node: unexpected {:?} in fixed JSONPath {expr:?}", chars[i])),
+            '{' | '}' => return Err(JsonPathError::TooManyRoots { expr: expr.to_string() }),
+            found => return Err(JsonPathError::UnexpectedInFixed { found, expr: expr.to_string() }),
         }
     }
     Ok(keys)
@@ -90,7 +127,7 @@ pub fn parse_fixed(expr: &str) -> Result<Vec<String>, String> {
 
 /// Read the value at a fixed path: `Ok(None)` when a key is missing or null on the way,
 /// an error when a non-map is met before the last key.
-pub fn get_fixed<'v>(root: &'v Value, keys: &[String]) -> Result<Option<&'v Value>, String> {
+pub fn get_fixed<'v>(root: &'v Value, keys: &[String]) -> Result<Option<&'v Value>, JsonPathError> {
     let mut cur = root;
     for (n, key) in keys.iter().enumerate() {
         match cur {
@@ -99,7 +136,7 @@ pub fn get_fixed<'v>(root: &'v Value, keys: &[String]) -> Result<Option<&'v Valu
                 Some(v) => cur = v,
             },
             Value::Null => return Ok(None),
-            _ => return Err(format!("expected an object at .{}, found {}", keys[..n].join("."), crate::kube::type_name(cur))),
+            _ => return Err(JsonPathError::NotAnObject { at: keys[..n].join("."), found: crate::kube::type_name(cur) }),
         }
     }
     Ok(Some(cur))
@@ -107,14 +144,14 @@ pub fn get_fixed<'v>(root: &'v Value, keys: &[String]) -> Result<Option<&'v Valu
 
 /// The slot at a fixed path, creating missing or null maps on the way. The last key's value
 /// is returned for the caller to replace. Errors when a non-map is met on the way.
-pub fn slot_fixed<'v>(root: &'v mut Value, keys: &[String]) -> Result<&'v mut Value, String> {
+pub fn slot_fixed<'v>(root: &'v mut Value, keys: &[String]) -> Result<&'v mut Value, JsonPathError> {
     let mut cur = root;
     for (n, key) in keys.iter().enumerate() {
         if cur.is_null() {
             *cur = Value::Object(Map::new());
         }
         let Value::Object(m) = cur else {
-            return Err(format!("expected an object at .{}, found {}", keys[..n].join("."), crate::kube::type_name(cur)));
+            return Err(JsonPathError::NotAnObject { at: keys[..n].join("."), found: crate::kube::type_name(cur) });
         };
         cur = m.entry(key.clone()).or_insert(Value::Null);
     }
@@ -145,7 +182,7 @@ fn quote_name(name: &str) -> String {
 
 /// Translate a Kubernetes JSONPath expression (without braces) into RFC 9535 syntax for
 /// jsonpath-rust. Field names become bracketed names so that `-` and `.` inside keys survive.
-pub fn translate(expr: &str) -> Result<String, String> {
+pub fn translate(expr: &str) -> Result<String, JsonPathError> {
     let chars: Vec<char> = expr.trim().chars().collect();
     let mut out = String::from("$");
     let mut i = 0;
@@ -165,13 +202,13 @@ pub fn translate(expr: &str) -> Result<String, String> {
                 }
                 let (name, next) = read_name(&chars, start);
                 if name.is_empty() {
-                    return Err(format!("empty field name in {expr:?}"));
+                    return Err(JsonPathError::EmptyFieldName { expr: expr.to_string() });
                 }
                 out.push_str(&quote_name(&name));
                 i = next;
             }
             '[' => {
-                let close = find_close(&chars, i).ok_or_else(|| format!("unterminated [ in {expr:?}"))?;
+                let close = find_close(&chars, i).ok_or_else(|| JsonPathError::UnterminatedBracket { expr: expr.to_string() })?;
                 let inner: String = chars[i + 1..close].iter().collect();
                 let inner_t = inner.trim();
                 if inner_t.starts_with('\'') || inner_t.starts_with('"') {
@@ -187,7 +224,7 @@ pub fn translate(expr: &str) -> Result<String, String> {
                                 j = next;
                             }
                             ',' | ' ' => j += 1,
-                            c => return Err(format!("unexpected {c:?} in {expr:?}")),
+                            found => return Err(JsonPathError::UnexpectedInSubscript { found, expr: expr.to_string() }),
                         }
                     }
                     if names.len() == 1 {
@@ -202,13 +239,13 @@ pub fn translate(expr: &str) -> Result<String, String> {
                 } else if inner_t == "*" || inner_t.chars().all(|c| c.is_ascii_digit() || matches!(c, '-' | ':' | ',' | ' ')) {
                     out.push_str(&format!("[{}]", inner_t.replace(' ', "")));
                 } else {
-                    return Err(format!("unsupported subscript [{inner}] in {expr:?}"));
+                    return Err(JsonPathError::UnsupportedSubscript { subscript: inner, expr: expr.to_string() });
                 }
                 i = close + 1;
             }
-            '{' | '}' => return Err(format!("too many root nodes in {expr:?}")),
+            '{' | '}' => return Err(JsonPathError::TooManyRoots { expr: expr.to_string() }),
             c if c.is_whitespace() => i += 1,
-            c => return Err(format!("unexpected {c:?} in JSONPath {expr:?}")),
+            found => return Err(JsonPathError::Unexpected { found, expr: expr.to_string() }),
         }
     }
     Ok(out)
@@ -244,7 +281,7 @@ pub struct ContainerPath {
 }
 
 impl ContainerPath {
-    pub fn compile(expr: &str) -> Result<Self, String> {
+    pub fn compile(expr: &str) -> Result<Self, JsonPathError> {
         thread_local! {
             // Mappings are compiled once per workload they reach; the same few paths recur.
             static CACHE: std::cell::RefCell<std::collections::HashMap<String, jsonpath_rust::parser::model::JpQuery>> =
@@ -255,7 +292,8 @@ impl ContainerPath {
             return Ok(ContainerPath { query });
         }
         // Parse it now, so an invalid path is a mapping error, not a silent skip.
-        let query = jsonpath_rust::parser::parse_json_path(&rfc).map_err(|e| format!("invalid JSONPath {expr:?}: {e}"))?;
+        let query = jsonpath_rust::parser::parse_json_path(&rfc)
+            .map_err(|e| JsonPathError::Invalid { expr: expr.to_string(), reason: e.to_string() })?;
         CACHE.with(|c| {
             let mut c = c.borrow_mut();
             if c.len() >= 256 {
@@ -275,6 +313,11 @@ impl ContainerPath {
 
     /// The node at a normalized path `find` returned (`$['a'][0]['b']`), walked directly by
     /// the document model (no JSONPath grammar).
+    pub fn get<'v>(root: &'v Value, path: &str) -> Option<&'v Value> {
+        root.reference(path)
+    }
+
+    /// The same, for editing.
     pub fn get_mut<'v>(root: &'v mut Value, path: &str) -> Option<&'v mut Value> {
         root.reference_mut(path)
     }
@@ -292,7 +335,7 @@ mod tests {
         assert_eq!(parse_fixed("['a.b']").unwrap(), ["a", "b"]);
         assert_eq!(parse_fixed(".a\\.b").unwrap(), ["a.b"]);
         assert!(parse_fixed("").unwrap().is_empty());
-        assert!(parse_fixed(".spec.containers[*]").unwrap_err().contains("unsupported node"));
+        assert!(parse_fixed(".spec.containers[*]").unwrap_err().to_string().contains("unsupported node"));
         assert!(parse_fixed(".a..b").is_err());
         assert!(parse_fixed(".a[0]").is_err());
         assert!(parse_fixed(".a}{.b").is_err());
@@ -341,7 +384,7 @@ enum TemplateNode {
     Action(String),
 }
 
-fn template_nodes(template: &str) -> Result<Vec<TemplateNode>, String> {
+fn template_nodes(template: &str) -> Result<Vec<TemplateNode>, JsonPathError> {
     let mut nodes = Vec::new();
     let mut rest = template;
     while !rest.is_empty() {
@@ -354,7 +397,7 @@ fn template_nodes(template: &str) -> Result<Vec<TemplateNode>, String> {
                 if i > 0 {
                     nodes.push(TemplateNode::Text(rest[..i].to_string()));
                 }
-                let close = rest[i..].find('}').ok_or_else(|| format!("unclosed action in {template:?}"))? + i;
+                let close = rest[i..].find('}').ok_or_else(|| JsonPathError::UnclosedAction { template: template.to_string() })? + i;
                 nodes.push(TemplateNode::Action(rest[i + 1..close].to_string()));
                 rest = &rest[close + 1..];
             }
@@ -369,12 +412,17 @@ fn is_definite(expr: &str) -> bool {
     !(expr.contains('*') || expr.contains('?') || expr.contains("..") || expr.contains(':'))
 }
 
-fn eval_action(expr: &str, root: &Value) -> Result<Vec<Value>, String> {
+fn eval_action(expr: &str, root: &Value) -> Result<Vec<Value>, JsonPathError> {
     let rfc = translate(expr)?;
-    let found: Vec<Value> = root.query(&rfc).map_err(|e| format!("invalid JSONPath {expr:?}: {e}"))?.into_iter().cloned().collect();
+    let found: Vec<Value> = root
+        .query(&rfc)
+        .map_err(|e| JsonPathError::Invalid { expr: expr.to_string(), reason: e.to_string() })?
+        .into_iter()
+        .cloned()
+        .collect();
     if is_definite(expr) && (found.is_empty() || found.iter().all(Value::is_null)) {
         let last = expr.trim().rsplit(['.', '[']).next().unwrap_or(expr).trim_end_matches(']').trim_matches(['\'', '"']);
-        return Err(format!("{last} is not found"));
+        return Err(JsonPathError::NotFound { field: last.to_string() });
     }
     Ok(found)
 }
@@ -392,7 +440,7 @@ pub fn print_jsonpath_value(v: &Value) -> String {
 
 /// Evaluate a template against `root` as client-go's `FindResults` does. A missing field or a
 /// null value on a definite path is an error (`<name> is not found`).
-pub fn eval_template(template: &str, root: &Value) -> Result<TemplateResult, String> {
+pub fn eval_template(template: &str, root: &Value) -> Result<TemplateResult, JsonPathError> {
     let nodes = template_nodes(template)?;
     if let [TemplateNode::Action(expr)] = nodes.as_slice() {
         return eval_action(expr, root).map(TemplateResult::Values);
@@ -423,8 +471,8 @@ mod template_tests {
         assert_eq!(eval_template("{.metadata.name}-pguser-{.metadata.name}", &obj).unwrap(), TemplateResult::Text("pg-pguser-pg".into()));
         assert_eq!(eval_template("{.spec.tags[*]}", &obj).unwrap(), TemplateResult::Values(vec![json!("a"), json!("b")]));
         assert_eq!(eval_template("x{.spec.tags[*]}", &obj).unwrap(), TemplateResult::Text("xa b".into()));
-        assert_eq!(eval_template("{.spec.missing}", &obj).unwrap_err(), "missing is not found");
-        assert!(eval_template("{.spec.n}", &obj).unwrap_err().contains("n is not found"));
-        assert_eq!(eval_template("{.spec.tags[5]}", &obj).unwrap_err(), "5 is not found");
+        assert_eq!(eval_template("{.spec.missing}", &obj).unwrap_err().to_string(), "missing is not found");
+        assert!(eval_template("{.spec.n}", &obj).unwrap_err().to_string().contains("n is not found"));
+        assert_eq!(eval_template("{.spec.tags[5]}", &obj).unwrap_err().to_string(), "5 is not found");
     }
 }

@@ -4,7 +4,7 @@
 
 use crate::doc::value::Value;
 
-use crate::kube::jsonpath::{parse_fixed, ContainerPath};
+use crate::kube::jsonpath::{parse_fixed, ContainerPath, JsonPathError};
 use crate::kube::type_name;
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -149,7 +149,7 @@ impl MappingSpec {
         let mut errors = Vec::new();
         let mut fixed = |at: String, expr: &str| {
             if let Err(e) = parse_fixed(expr) {
-                errors.push((at, e));
+                errors.push((at, e.to_string()));
             }
         };
         for (i, t) in self.versions.iter().enumerate() {
@@ -168,7 +168,7 @@ impl MappingSpec {
         for (i, t) in self.versions.iter().enumerate() {
             for (j, c) in t.containers.iter().enumerate() {
                 if let Err(e) = ContainerPath::compile(&c.path) {
-                    errors.push((format!("spec.versions[{i}].containers[{j}].path"), e));
+                    errors.push((format!("spec.versions[{i}].containers[{j}].path"), e.to_string()));
                 }
             }
             if t.version.is_empty() {
@@ -252,7 +252,7 @@ pub struct CompiledContainer {
 }
 
 impl MappingTemplate {
-    pub fn compile(&self) -> Result<CompiledTemplate, String> {
+    pub fn compile(&self) -> Result<CompiledTemplate, JsonPathError> {
         let mut containers = Vec::new();
         for c in &self.containers {
             containers.push(CompiledContainer {

@@ -3,6 +3,7 @@
 pub mod hints;
 pub mod jsonpath;
 pub mod mapping;
+pub mod podspec;
 
 use std::collections::BTreeMap;
 
@@ -77,10 +78,10 @@ impl LabelSelector {
                         }
                     };
                     if let Err(e) = validate_label_key(k) {
-                        errors.push((format!(".matchLabels.{k}"), e));
+                        errors.push((format!(".matchLabels.{k}"), e.to_string()));
                     }
                     if let Err(e) = validate_label_value(&val) {
-                        errors.push((format!(".matchLabels.{k}"), e));
+                        errors.push((format!(".matchLabels.{k}"), e.to_string()));
                     }
                     sel.match_labels.insert(k.to_string(), val);
                 }
@@ -97,8 +98,8 @@ impl LabelSelector {
                         continue;
                     };
                     let key = e.get("key").and_then(Value::as_str).unwrap_or("").to_string();
-                    if let Err(msg) = validate_label_key(&key) {
-                        errors.push((format!("{at}.key"), msg));
+                    if let Err(e) = validate_label_key(&key) {
+                        errors.push((format!("{at}.key"), e.to_string()));
                     }
                     let op = e.get("operator").and_then(Value::as_str).unwrap_or("");
                     let operator = match op {
@@ -134,8 +135,8 @@ impl LabelSelector {
                         _ => {}
                     }
                     for v in &values {
-                        if let Err(msg) = validate_label_value(v) {
-                            errors.push((format!("{at}.values"), msg));
+                        if let Err(e) = validate_label_value(v) {
+                            errors.push((format!("{at}.values"), e.to_string()));
                         }
                     }
                     sel.match_expressions.push(Requirement { key, operator, values });
@@ -200,31 +201,40 @@ pub fn is_dns1123_subdomain(s: &str) -> bool {
     s.len() <= 253 && s.split('.').all(is_dns1123_label)
 }
 
-pub fn validate_label_key(key: &str) -> Result<(), String> {
+/// Why a label key or value is not valid (the label-selector library's rules).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LabelError {
+    #[error("label key {key:?}: prefix must be a DNS-1123 subdomain")]
+    KeyPrefix { key: String },
+    #[error(
+        "label key {key:?}: name part must consist of alphanumeric characters, '-', '_' or '.', start and end with an alphanumeric character, and be at most 63 characters"
+    )]
+    KeyName { key: String },
+    #[error(
+        "label value {value:?} must be 63 characters or less, and consist of alphanumeric characters, '-', '_' or '.', starting and ending with an alphanumeric character"
+    )]
+    Value { value: String },
+}
+
+pub fn validate_label_key(key: &str) -> Result<(), LabelError> {
     let (prefix, name) = match key.split_once('/') {
         Some((p, n)) => (Some(p), n),
         None => (None, key),
     };
-    if let Some(p) = prefix {
-        if !is_dns1123_subdomain(p) {
-            return Err(format!("label key {key:?}: prefix must be a DNS-1123 subdomain"));
-        }
+    if prefix.is_some_and(|p| !is_dns1123_subdomain(p)) {
+        return Err(LabelError::KeyPrefix { key: key.to_string() });
     }
     if !valid_name_part(name) {
-        return Err(format!(
-            "label key {key:?}: name part must consist of alphanumeric characters, '-', '_' or '.', start and end with an alphanumeric character, and be at most 63 characters"
-        ));
+        return Err(LabelError::KeyName { key: key.to_string() });
     }
     Ok(())
 }
 
-pub fn validate_label_value(v: &str) -> Result<(), String> {
+pub fn validate_label_value(v: &str) -> Result<(), LabelError> {
     if v.is_empty() || valid_name_part(v) {
         Ok(())
     } else {
-        Err(format!(
-            "label value {v:?} must be 63 characters or less, and consist of alphanumeric characters, '-', '_' or '.', starting and ending with an alphanumeric character"
-        ))
+        Err(LabelError::Value { value: v.to_string() })
     }
 }
 

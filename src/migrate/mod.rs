@@ -98,7 +98,7 @@ pub fn container_views(rendered: &Rendered, default_ns: &str) -> ContainerViews 
             if let Some(root) = c.binding_root() {
                 contents
                     .env
-                    .entry(crate::project::spec::BINDING_ROOT_ENV.to_string())
+                    .entry(crate::kube::podspec::BINDING_ROOT_ENV.to_string())
                     .or_insert_with(|| Content::Bytes(root.as_bytes().to_vec()));
             }
         }

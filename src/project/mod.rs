@@ -12,6 +12,8 @@ use crate::doc::document::DocId;
 use crate::doc::document::Document;
 use crate::doc::value::Value;
 use crate::json;
+use crate::kube::jsonpath::JsonPathError;
+use crate::kube::podspec::PodSpecError;
 use crate::model::bound::{BoundContainer, ValueSource};
 use crate::resolve::{Resolution, Resolved, Step};
 
@@ -27,6 +29,25 @@ pub fn env_entry(name: &str, source: &ValueSource) -> Value {
         }
         // `$(` would be expanded by the kubelet; `$$(` keeps it literal.
         ValueSource::Literal { value } => json!({"name": name, "value": value.replace("$(", "$$(")}),
+    }
+}
+
+/// Why a binding cannot be projected into a workload.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProjectionError {
+    #[error(transparent)]
+    PodSpec(#[from] PodSpecError),
+    /// SBO's `bindingPath.secretPath` cannot be set.
+    #[error("secretPath {path:?}: {source}")]
+    SecretPath { path: String, source: JsonPathError },
+    /// An SBO application without containers and without `secretPath`.
+    #[error("no containers found in application resource")]
+    NoContainers,
+}
+
+impl From<JsonPathError> for ProjectionError {
+    fn from(e: JsonPathError) -> Self {
+        ProjectionError::PodSpec(PodSpecError::Path(e))
     }
 }
 
@@ -79,7 +100,7 @@ pub fn project_workload(inputs: &[Document], wid: DocId, resolution: &Resolution
             Resolved::Spec(binding) => {
                 // Resolution gives a workload its mapping with its first servicebinding.io step.
                 let Some(mapping) = &plan.mapping else { continue };
-                spec::project_step(&mut value, input, mapping, binding, *step, wid)
+                spec::project_step(&mut value, input, mapping, binding, *step, wid).map_err(ProjectionError::from)
             }
             Resolved::Operator(binding) => sbo::project_binding(&mut value, input, binding, step.binding, wid),
         };

@@ -9,13 +9,17 @@ use crate::json;
 use crate::bindings::sbo::delivery::Delivery;
 use crate::bindings::sbo::OperatorBinding;
 use crate::doc::document::DocId;
-use crate::kube::jsonpath::{get_fixed, slot_fixed, ContainerPath};
-use crate::kube::mapping::{MappingContainer, MappingSpec, MappingTemplate};
+use crate::kube::jsonpath::{get_fixed, slot_fixed};
+use crate::kube::mapping::{CompiledContainer, CompiledTemplate, MappingContainer, MappingSpec, MappingTemplate};
+use crate::kube::podspec::{
+    binding_root, container_mut, containers_expanding_lists, json_annotation, list_at, map_at_mut, name_of, set_list, upsert_named,
+    PodSpecError,
+};
 use crate::kube::{path_join, version_of};
 use crate::model::bound::{BoundContainer, Entries};
 use crate::resolve::OperatorResolved;
 
-use super::StepOutcome;
+use super::{ProjectionError, StepOutcome};
 
 /// Annotation on the workload recording what bindery projected for an SBO binding, so that
 /// rendering again replaces it instead of adding to it.
@@ -29,7 +33,7 @@ pub fn project_binding(
     binding: &OperatorResolved,
     index: usize,
     wid: DocId,
-) -> Result<StepOutcome, String> {
+) -> Result<StepOutcome, ProjectionError> {
     let (Some(delivery), b) = (&binding.delivery, &binding.binding) else { return Ok(StepOutcome::default()) };
     let current = value.as_ref().unwrap_or(input);
     let version = version_of(current.get("apiVersion").and_then(Value::as_str).unwrap_or("")).to_string();
@@ -88,80 +92,15 @@ pub fn sbo_template(cwrm: Option<&MappingSpec>, version: &str, containers_path: 
     t
 }
 
-fn name_of(v: &Value) -> &str {
-    v.get("name").and_then(Value::as_str).unwrap_or("")
-}
-
-fn list_at(root: &Value, path: &[String], what: &str) -> Result<Vec<Value>, String> {
-    match get_fixed(root, path)? {
-        None => Ok(Vec::new()),
-        Some(Value::Array(a)) => Ok(a.clone()),
-        Some(other) => Err(format!("{what} at .{} is {}, not a list", path.join("."), crate::kube::type_name(other))),
-    }
-}
-
-/// Replace the entry of the same name in place, or append.
-fn upsert(list: &mut Vec<Value>, entry: Value) {
-    match list.iter_mut().find(|e| name_of(e) == name_of(&entry)) {
-        Some(slot) => *slot = entry,
-        None => list.push(entry),
-    }
-}
-
-/// The container objects a template reaches, as paths (deduplicated, in template order). A
-/// path whose result is a list contributes each element.
-fn container_paths(root: &Value, t: &crate::kube::mapping::CompiledTemplate) -> Vec<(usize, String)> {
-    let mut out: Vec<(usize, String)> = Vec::new();
-    for (i, c) in t.containers.iter().enumerate() {
-        for p in c.path.find(root) {
-            let paths = match root.pointer(&pointer_of(&p)) {
-                Some(Value::Array(items)) => (0..items.len()).map(|j| format!("{p}[{j}]")).collect(),
-                Some(Value::Object(_)) => vec![p],
-                _ => Vec::new(),
-            };
-            for p in paths {
-                if !out.iter().any(|(_, q)| *q == p) {
-                    out.push((i, p));
-                }
-            }
-        }
-    }
-    out
-}
-
-/// jsonpath-rust result path (`$['a'][0]`) → JSON pointer (`/a/0`).
-fn pointer_of(path: &str) -> String {
-    let mut out = String::new();
-    let mut rest = path.trim_start_matches('$');
-    while let Some(r) = rest.strip_prefix('[') {
-        let (seg, next) = if let Some(q) = r.strip_prefix('\'') {
-            let Some(end) = q.find("']") else { break };
-            (&q[..end], &q[end + 2..])
-        } else {
-            let Some(end) = r.find(']') else { break };
-            (&r[..end], &r[end + 1..])
-        };
-        out.push('/');
-        out.push_str(&seg.replace('~', "~0").replace('/', "~1"));
-        rest = next;
-    }
-    out
-}
-
 /// The record bindery leaves on the workload for one SBO binding.
 fn marker_key(b: &OperatorBinding) -> String {
     format!("{MARKER_PREFIX}{}", b.uid)
 }
 
 /// Remove what an earlier render projected for this binding (from the marker annotation).
-pub fn unproject(workload: &mut Value, t: &crate::kube::mapping::CompiledTemplate, b: &OperatorBinding) -> Result<(), String> {
+pub fn unproject(workload: &mut Value, t: &CompiledTemplate, b: &OperatorBinding) -> Result<(), ProjectionError> {
     let key = marker_key(b);
-    let Some(marker) = workload
-        .pointer("/metadata/annotations")
-        .and_then(|a| a.get(&key))
-        .and_then(Value::as_str)
-        .and_then(|s| serde_json::from_str::<Value>(s).ok())
-    else {
+    let Some(marker) = json_annotation(workload, &key) else {
         return Ok(());
     };
     let volume = marker.get("volume").and_then(Value::as_str).unwrap_or("").to_string();
@@ -173,20 +112,20 @@ pub fn unproject(workload: &mut Value, t: &crate::kube::mapping::CompiledTemplat
     if !volume.is_empty() {
         let mut volumes = list_at(workload, &t.volumes, "volumes")?;
         volumes.retain(|v| name_of(v) != volume);
-        *slot_fixed(workload, &t.volumes)? = Value::Array(volumes);
+        set_list(workload, &t.volumes, volumes)?;
     }
-    for (i, path) in container_paths(workload, t) {
+    for (i, path) in containers_expanding_lists(workload, t) {
         let entry = &t.containers[i];
-        let Some(c) = ContainerPath::get_mut(workload, &path) else { continue };
+        let Some(c) = container_mut(workload, &path)? else { continue };
         if !volume.is_empty() && get_fixed(c, &entry.volume_mounts)?.is_some() {
             let mut mounts = list_at(c, &entry.volume_mounts, "volumeMounts")?;
             mounts.retain(|m| name_of(m) != volume);
-            *slot_fixed(c, &entry.volume_mounts)? = Value::Array(mounts);
+            set_list(c, &entry.volume_mounts, mounts)?;
         }
         if !env.is_empty() && get_fixed(c, &entry.env)?.is_some() {
             let mut list = list_at(c, &entry.env, "env")?;
             list.retain(|e| !env.iter().any(|n| n == name_of(e)));
-            *slot_fixed(c, &entry.env)? = Value::Array(list);
+            set_list(c, &entry.env, list)?;
         }
     }
     if let Some(Value::Object(a)) = workload.pointer_mut("/metadata/annotations") {
@@ -204,87 +143,90 @@ pub struct Projected {
 }
 
 /// Project one SBO binding into one workload.
-pub fn project(
-    workload: &mut Value,
-    t: &crate::kube::mapping::CompiledTemplate,
-    b: &OperatorBinding,
-    d: &Delivery,
-) -> Result<Projected, String> {
-    let mut bound = Vec::new();
-    let mut shadowed = Vec::new();
-    let containers = container_paths(workload, t);
+pub fn project(workload: &mut Value, t: &CompiledTemplate, b: &OperatorBinding, d: &Delivery) -> Result<Projected, ProjectionError> {
+    let containers = containers_expanding_lists(workload, t);
     if let Some(path) = &b.application.secret_path {
         let keys: Vec<String> = path.split('.').map(str::to_string).collect();
-        *slot_fixed(workload, &keys).map_err(|e| format!("secretPath {path:?}: {e}"))? = json!(d.secret_name.clone().unwrap_or_default());
+        let slot = slot_fixed(workload, &keys).map_err(|source| ProjectionError::SecretPath { path: path.clone(), source })?;
+        *slot = json!(d.secret_name.clone().unwrap_or_default());
     } else if containers.is_empty() {
-        return Err("no containers found in application resource".into());
+        return Err(ProjectionError::NoContainers);
     }
-    let mut injected_env: Vec<String> = Vec::new();
     if b.bind_as_files && !containers.is_empty() {
-        let mut volume = d.volume.clone();
-        if let Value::Object(m) = &mut volume {
-            let mut named = Map::new();
-            named.insert("name", json!(b.binding_name));
-            named.extend(std::mem::take(m));
-            *m = named;
-        }
-        let mut volumes = list_at(workload, &t.volumes, "volumes")?;
-        upsert(&mut volumes, volume);
-        *slot_fixed(workload, &t.volumes)? = Value::Array(volumes);
+        add_volume(workload, t, b, d)?;
     }
+    let mut out = Projected { containers: Vec::new(), shadowed: Vec::new() };
+    let mut injected_env: Vec<String> = Vec::new();
     for (i, path) in &containers {
-        let entry = &t.containers[*i];
-        let Some(c) = ContainerPath::get_mut(workload, path) else { continue };
-        if !c.is_object() {
-            return Err(format!("container at {path} is not an object"));
-        }
-        let name = entry.name.as_ref().and_then(|p| get_fixed(c, p).ok().flatten()).and_then(Value::as_str).unwrap_or("").to_string();
-        let mut env = list_at(c, &entry.env, "env")?;
-        if b.bind_as_files {
-            let root = match env.iter().find(|e| name_of(e) == "SERVICE_BINDING_ROOT") {
-                Some(e) => e.get("value").and_then(Value::as_str).unwrap_or("").to_string(),
-                None => {
-                    env.push(json!({"name": "SERVICE_BINDING_ROOT", "value": "/bindings"}));
-                    "/bindings".to_string()
-                }
-            };
-            let mount_path = path_join(&root, &b.binding_name);
-            let mut mounts = list_at(c, &entry.volume_mounts, "volumeMounts")?;
-            upsert(&mut mounts, json!({"name": b.binding_name, "mountPath": mount_path}));
-            *slot_fixed(c, &entry.volume_mounts)? = Value::Array(mounts);
-            bound.push((name, mount_path));
-        } else {
-            for (var, via) in &d.entries {
-                if env.iter().any(|e| name_of(e) == var) {
-                    shadowed.push(format!("{name}/{var}"));
-                    continue;
-                }
-                env.push(crate::project::env_entry(var, &via.source()));
-                if !injected_env.contains(var) {
-                    injected_env.push(var.clone());
-                }
-            }
-            bound.push((name, String::new()));
-        }
-        *slot_fixed(c, &entry.env)? = Value::Array(env);
+        let Some(c) = container_mut(workload, path)? else { continue };
+        out.containers.push(project_container(c, &t.containers[*i], b, d, &mut injected_env, &mut out.shadowed)?);
     }
     let marker = json!({"volume": if b.bind_as_files { json!(b.binding_name) } else { Value::Null }, "env": injected_env});
-    let annotations = slot_fixed(workload, &["metadata".into(), "annotations".into()])?;
-    if annotations.is_null() {
-        *annotations = json!({});
+    map_at_mut(workload, &["metadata".into(), "annotations".into()])?.insert(marker_key(b), json!(marker.to_string()));
+    Ok(out)
+}
+
+/// Files mode: the binding's volume, named after the binding (replacing one of that name).
+fn add_volume(workload: &mut Value, t: &CompiledTemplate, b: &OperatorBinding, d: &Delivery) -> Result<(), PodSpecError> {
+    let mut volume = d.volume.clone();
+    if let Value::Object(m) = &mut volume {
+        let mut named = Map::new();
+        named.insert("name", json!(b.binding_name));
+        named.extend(std::mem::take(m));
+        *m = named;
     }
-    if let Value::Object(a) = annotations {
-        a.insert(marker_key(b), json!(marker.to_string()));
-    }
-    Ok(Projected { containers: bound, shadowed })
+    let mut volumes = list_at(workload, &t.volumes, "volumes")?;
+    upsert_named(&mut volumes, volume);
+    set_list(workload, &t.volumes, volumes)
+}
+
+/// One container: the mount (files mode) or one variable per item (env mode; a variable the
+/// container already sets keeps its value and is noted in `shadowed`). Returns the container's
+/// name and mount path (`""` in env mode).
+fn project_container(
+    c: &mut Value,
+    entry: &CompiledContainer,
+    b: &OperatorBinding,
+    d: &Delivery,
+    injected_env: &mut Vec<String>,
+    shadowed: &mut Vec<String>,
+) -> Result<(String, String), PodSpecError> {
+    let name = entry.name.as_ref().and_then(|p| get_fixed(c, p).ok().flatten()).and_then(Value::as_str).unwrap_or("").to_string();
+    let mut env = list_at(c, &entry.env, "env")?;
+    let mount_path = if b.bind_as_files {
+        let mount_path = path_join(&binding_root(&mut env), &b.binding_name);
+        let mut mounts = list_at(c, &entry.volume_mounts, "volumeMounts")?;
+        upsert_named(&mut mounts, json!({"name": b.binding_name, "mountPath": mount_path}));
+        set_list(c, &entry.volume_mounts, mounts)?;
+        mount_path
+    } else {
+        for (var, via) in &d.entries {
+            if env.iter().any(|e| name_of(e) == var) {
+                shadowed.push(format!("{name}/{var}"));
+                continue;
+            }
+            env.push(crate::project::env_entry(var, &via.source()));
+            if !injected_env.contains(var) {
+                injected_env.push(var.clone());
+            }
+        }
+        String::new()
+    };
+    set_list(c, &entry.env, env)?;
+    Ok((name, mount_path))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::json;
+    use crate::kube::jsonpath::ContainerPath;
 
+    /// Container paths from jsonpath-rust are walked as the document model reads them (an
+    /// earlier re-parse into a JSON pointer did not unescape `\'`).
     #[test]
-    fn pointers() {
-        assert_eq!(pointer_of("$['spec']['template']['spec']['containers'][0]"), "/spec/template/spec/containers/0");
+    fn container_paths_are_walked_exactly() {
+        let v = json!({"spec": {"template": {"spec": {"containers": [{"name": "a"}]}}}, "it's": [{"name": "q"}]});
+        assert_eq!(ContainerPath::get(&v, "$['spec']['template']['spec']['containers'][0]").unwrap()["name"], "a");
+        assert_eq!(ContainerPath::get(&v, "$['it\\'s'][0]").unwrap()["name"], "q");
     }
 }

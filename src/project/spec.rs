@@ -3,14 +3,17 @@
 //! volume of the binding Secret (with downward-API `type`/`provider` overrides), read-only
 //! mounts under `$SERVICE_BINDING_ROOT`, and `secretKeyRef` env mappings.
 
-use crate::doc::value::{Map, Value};
+use crate::doc::value::Value;
 use crate::json;
 
 use crate::bindings::spec::Binding;
 use crate::doc::document::DocId;
 use crate::index::MAPPING_ANNOTATION_PREFIX;
-use crate::kube::jsonpath::{get_fixed, remove_fixed, slot_fixed, ContainerPath};
-use crate::kube::mapping::{CompiledTemplate, MappingSpec};
+use crate::kube::jsonpath::{get_fixed, remove_fixed, ContainerPath};
+use crate::kube::mapping::{CompiledContainer, CompiledTemplate, MappingSpec};
+use crate::kube::podspec::{
+    binding_root, container_mut, containers, json_annotation, list_at, map_at_mut, name_of, set_list, PodSpecError,
+};
 use crate::kube::{path_join, version_of};
 use crate::model::bound::{BoundContainer, Entries, ValueSource};
 use crate::resolve::{ResolvedMapping, SpecResolved, Step};
@@ -20,8 +23,6 @@ use super::StepOutcome;
 pub const ANNOTATION_PREFIX: &str = "projector.servicebinding.io/";
 pub const SECRET_ANNOTATION_PREFIX: &str = "projector.servicebinding.io/secret-";
 pub const VOLUME_PREFIX: &str = "servicebinding-";
-pub const BINDING_ROOT_ENV: &str = "SERVICE_BINDING_ROOT";
-pub const DEFAULT_BINDING_ROOT: &str = "/bindings";
 
 /// The names a binding's projection uses, all derived from its stable UID.
 pub struct Names {
@@ -69,7 +70,7 @@ pub fn project_step(
     binding: &SpecResolved,
     step: Step,
     wid: DocId,
-) -> Result<StepOutcome, String> {
+) -> Result<StepOutcome, PodSpecError> {
     let secret = if step.project { binding.secret.as_ref() } else { None };
     let workload = value.get_or_insert_with(|| input.clone());
     let containers = apply(workload, &mapping.spec, &binding.binding, secret.map(|s| s.name.as_str()))?;
@@ -107,14 +108,10 @@ pub struct BoundInto {
 
 /// Unproject `binding` from `workload`, then project it with `secret` when given. Returns the
 /// bound containers.
-pub fn apply(workload: &mut Value, current: &MappingSpec, binding: &Binding, secret: Option<&str>) -> Result<Vec<BoundInto>, String> {
+pub fn apply(workload: &mut Value, current: &MappingSpec, binding: &Binding, secret: Option<&str>) -> Result<Vec<BoundInto>, PodSpecError> {
     let names = Names::of(&binding.uid);
     let version = version_of(workload.get("apiVersion").and_then(Value::as_str).unwrap_or("")).to_string();
-    let stashed = workload
-        .pointer("/metadata/annotations")
-        .and_then(|a| a.get(&names.mapping_annotation))
-        .and_then(Value::as_str)
-        .and_then(|s| serde_json::from_str::<Value>(s).ok())
+    let stashed = json_annotation(workload, &names.mapping_annotation)
         .and_then(|v| MappingSpec::parse(&v).ok())
         .and_then(|m| m.template_for(&version).compile().ok());
     let current_tmpl = current.template_for(&version).compile()?;
@@ -123,8 +120,8 @@ pub fn apply(workload: &mut Value, current: &MappingSpec, binding: &Binding, sec
     let mut bound = Vec::new();
     if let Some(secret) = secret {
         bound = project(workload, &current_tmpl, binding, secret, &names)?;
-        let annotations = slot_fixed(workload, &["metadata".into(), "annotations".into()])?;
-        object_mut(annotations)?.insert(names.mapping_annotation.clone(), Value::from(current.to_go_json()));
+        let annotations = map_at_mut(workload, &["metadata".into(), "annotations".into()])?;
+        annotations.insert(names.mapping_annotation.clone(), Value::from(current.to_go_json()));
     }
     // Collections that unprojection emptied and projection did not refill were ours: drop
     // them, so no empty collection appears that the author did not write. Refilled ones kept
@@ -157,29 +154,6 @@ fn is_empty_collection(v: &Value) -> bool {
     }
 }
 
-fn object_mut(v: &mut Value) -> Result<&mut Map, String> {
-    if v.is_null() {
-        *v = Value::Object(Map::new());
-    }
-    match v {
-        Value::Object(m) => Ok(m),
-        other => Err(format!("expected an object, found {}", crate::kube::type_name(other))),
-    }
-}
-
-/// The list at a fixed path as owned entries (empty when absent).
-fn take_list(root: &Value, path: &[String], what: &str) -> Result<Vec<Value>, String> {
-    match get_fixed(root, path)? {
-        None => Ok(Vec::new()),
-        Some(Value::Array(items)) => Ok(items.clone()),
-        Some(other) => Err(format!("{what} at .{} is {}, not a list", path.join("."), crate::kube::type_name(other))),
-    }
-}
-
-fn name_of(v: &Value) -> &str {
-    v.get("name").and_then(Value::as_str).unwrap_or("")
-}
-
 /// Write back a list unprojection removed entries from, noting it when that emptied it.
 fn put_list(
     root: &mut Value,
@@ -187,26 +161,14 @@ fn put_list(
     items: Vec<Value>,
     container: Option<&str>,
     emptied: &mut Vec<Emptied>,
-) -> Result<(), String> {
+) -> Result<(), PodSpecError> {
     if items.is_empty() {
         emptied.push(Emptied { container: container.map(str::to_string), keys: path.to_vec() });
     }
-    *slot_fixed(root, path)? = Value::Array(items);
-    Ok(())
+    set_list(root, path, items)
 }
 
-/// Paths of the containers a template reaches, with the template entry that reached them.
-fn containers(root: &Value, tmpl: &CompiledTemplate) -> Vec<(usize, String)> {
-    let mut out = Vec::new();
-    for (i, c) in tmpl.containers.iter().enumerate() {
-        for p in c.path.find(root) {
-            out.push((i, p));
-        }
-    }
-    out
-}
-
-fn unproject(root: &mut Value, tmpl: &CompiledTemplate, names: &Names, emptied: &mut Vec<Emptied>) -> Result<(), String> {
+fn unproject(root: &mut Value, tmpl: &CompiledTemplate, names: &Names, emptied: &mut Vec<Emptied>) -> Result<(), PodSpecError> {
     let secret = match get_fixed(root, &tmpl.annotations)? {
         Some(Value::Object(a)) => a.get(&names.secret_annotation).and_then(Value::as_str).unwrap_or("").to_string(),
         _ => String::new(),
@@ -215,7 +177,7 @@ fn unproject(root: &mut Value, tmpl: &CompiledTemplate, names: &Names, emptied: 
     let provider_ref = field_ref(&names.provider_annotation);
 
     if get_fixed(root, &tmpl.volumes)?.is_some() {
-        let mut volumes = take_list(root, &tmpl.volumes, "volumes")?;
+        let mut volumes = list_at(root, &tmpl.volumes, "volumes")?;
         let before = volumes.len();
         volumes.retain(|v| name_of(v) != names.volume);
         if volumes.len() != before {
@@ -224,14 +186,9 @@ fn unproject(root: &mut Value, tmpl: &CompiledTemplate, names: &Names, emptied: 
     }
     for (i, path) in containers(root, tmpl) {
         let entry = &tmpl.containers[i];
-        let Some(container) = ContainerPath::get_mut(root, &path) else {
-            continue;
-        };
-        if !container.is_object() {
-            return Err(format!("container at {path} is not an object"));
-        }
+        let Some(container) = container_mut(root, &path)? else { continue };
         if get_fixed(container, &entry.volume_mounts)?.is_some() {
-            let mut mounts = take_list(container, &entry.volume_mounts, "volumeMounts")?;
+            let mut mounts = list_at(container, &entry.volume_mounts, "volumeMounts")?;
             let before = mounts.len();
             mounts.retain(|m| name_of(m) != names.volume);
             if mounts.len() != before {
@@ -239,7 +196,7 @@ fn unproject(root: &mut Value, tmpl: &CompiledTemplate, names: &Names, emptied: 
             }
         }
         if get_fixed(container, &entry.env)?.is_some() {
-            let mut env = take_list(container, &entry.env, "env")?;
+            let mut env = list_at(container, &entry.env, "env")?;
             let before = env.len();
             env.retain(|e| {
                 let from_secret = e.pointer("/valueFrom/secretKeyRef/name").and_then(Value::as_str);
@@ -261,11 +218,11 @@ fn unproject(root: &mut Value, tmpl: &CompiledTemplate, names: &Names, emptied: 
 }
 
 /// Remove keys from the map at a fixed path, noting it when that emptied the map.
-fn remove_keys(root: &mut Value, path: &[String], keys: &[&String], emptied: &mut Vec<Emptied>) -> Result<(), String> {
+fn remove_keys(root: &mut Value, path: &[String], keys: &[&String], emptied: &mut Vec<Emptied>) -> Result<(), PodSpecError> {
     let Some(Value::Object(_)) = get_fixed(root, path)? else {
         return Ok(());
     };
-    let map = object_mut(slot_fixed(root, path)?)?;
+    let map = map_at_mut(root, path)?;
     let before = map.len();
     for k in keys {
         map.shift_remove(k.as_str());
@@ -276,27 +233,38 @@ fn remove_keys(root: &mut Value, path: &[String], keys: &[&String], emptied: &mu
     Ok(())
 }
 
-fn project(root: &mut Value, tmpl: &CompiledTemplate, b: &Binding, secret: &str, names: &Names) -> Result<Vec<BoundInto>, String> {
+fn project(root: &mut Value, tmpl: &CompiledTemplate, b: &Binding, secret: &str, names: &Names) -> Result<Vec<BoundInto>, PodSpecError> {
+    let bound_secrets = annotate(root, tmpl, b, secret, names)?;
+    add_volume(root, tmpl, b, secret, names)?;
     let mut bound = Vec::new();
-    // Pod-template annotations: the Secret name and the overrides the downward API reads.
-    {
-        let annotations = object_mut(slot_fixed(root, &tmpl.annotations)?)?;
-        annotations.insert(names.secret_annotation.clone(), json!(secret));
-        if let Some(t) = &b.type_override {
-            annotations.insert(names.type_annotation.clone(), json!(t));
-        }
-        if let Some(p) = &b.provider_override {
-            annotations.insert(names.provider_annotation.clone(), json!(p));
-        }
+    for (i, path) in containers(root, tmpl) {
+        let entry = &tmpl.containers[i];
+        let Some(container) = container_mut(root, &path)? else { continue };
+        bound.extend(project_container(container, entry, b, secret, names, &bound_secrets)?);
     }
-    let bound_secrets: Vec<String> = match get_fixed(root, &tmpl.annotations)? {
-        Some(Value::Object(a)) => {
-            a.iter().filter(|(k, _)| k.starts_with(SECRET_ANNOTATION_PREFIX)).filter_map(|(_, v)| v.as_str().map(str::to_string)).collect()
-        }
-        _ => Vec::new(),
-    };
+    Ok(bound)
+}
 
-    // The volume: the Secret, then downward-API items that shadow its type/provider files.
+/// Pod-template annotations: the Secret name and the overrides the downward API reads. Returns
+/// the names of every Secret a binding projects into this workload.
+fn annotate(root: &mut Value, tmpl: &CompiledTemplate, b: &Binding, secret: &str, names: &Names) -> Result<Vec<String>, PodSpecError> {
+    let annotations = map_at_mut(root, &tmpl.annotations)?;
+    annotations.insert(names.secret_annotation.clone(), json!(secret));
+    if let Some(t) = &b.type_override {
+        annotations.insert(names.type_annotation.clone(), json!(t));
+    }
+    if let Some(p) = &b.provider_override {
+        annotations.insert(names.provider_annotation.clone(), json!(p));
+    }
+    Ok(annotations
+        .iter()
+        .filter(|(k, _)| k.starts_with(SECRET_ANNOTATION_PREFIX))
+        .filter_map(|(_, v)| v.as_str().map(str::to_string))
+        .collect())
+}
+
+/// The volume: the Secret, then downward-API items that shadow its type/provider files.
+fn add_volume(root: &mut Value, tmpl: &CompiledTemplate, b: &Binding, secret: &str, names: &Names) -> Result<(), PodSpecError> {
     let mut sources = vec![json!({"secret": {"name": secret}})];
     for (set, file, annotation) in
         [(&b.type_override, "type", &names.type_annotation), (&b.provider_override, "provider", &names.provider_annotation)]
@@ -305,64 +273,56 @@ fn project(root: &mut Value, tmpl: &CompiledTemplate, b: &Binding, secret: &str,
             sources.push(json!({"downwardAPI": {"items": [{"path": file, "fieldRef": {"fieldPath": field_ref(annotation)}}]}}));
         }
     }
-    let mut volumes = take_list(root, &tmpl.volumes, "volumes")?;
+    let mut volumes = list_at(root, &tmpl.volumes, "volumes")?;
     volumes.push(json!({"name": names.volume, "projected": {"defaultMode": 420, "sources": sources}}));
     sort_projected(&mut volumes, |v| name_of(v).starts_with(VOLUME_PREFIX));
-    *slot_fixed(root, &tmpl.volumes)? = Value::Array(volumes);
+    set_list(root, &tmpl.volumes, volumes)
+}
 
-    for (i, path) in containers(root, tmpl) {
-        let entry = &tmpl.containers[i];
-        let Some(container) = ContainerPath::get_mut(root, &path) else {
-            continue;
-        };
-        if !container.is_object() {
-            return Err(format!("container at {path} is not an object"));
-        }
-        if let (false, Some(name_path)) = (b.workload.containers.is_empty(), &entry.name) {
-            let name = get_fixed(container, name_path)?.and_then(Value::as_str).unwrap_or("");
-            if !b.workload.containers.iter().any(|c| c == name) {
-                continue;
-            }
-        }
-        let container_name = match &entry.name {
-            Some(p) => get_fixed(container, p)?.and_then(Value::as_str).unwrap_or("").to_string(),
-            None => String::new(),
-        };
-        let mut env = take_list(container, &entry.env, "env")?;
-        let root_dir = match env.iter().find(|e| name_of(e) == BINDING_ROOT_ENV) {
-            Some(e) => e.get("value").and_then(Value::as_str).unwrap_or("").to_string(),
-            None => {
-                env.push(json!({"name": BINDING_ROOT_ENV, "value": DEFAULT_BINDING_ROOT}));
-                DEFAULT_BINDING_ROOT.to_string()
-            }
-        };
-        let mut mounts = take_list(container, &entry.volume_mounts, "volumeMounts")?;
-        let mount_path = path_join(&root_dir, &b.directory);
-        mounts.push(json!({"name": names.volume, "mountPath": mount_path.clone(), "readOnly": true}));
-        sort_projected(&mut mounts, |m| name_of(m).starts_with(VOLUME_PREFIX));
-        *slot_fixed(container, &entry.volume_mounts)? = Value::Array(mounts);
-
-        let projected = |e: &Value| {
-            let from_secret = e.pointer("/valueFrom/secretKeyRef/name").and_then(Value::as_str);
-            let field = e.pointer("/valueFrom/fieldRef/fieldPath").and_then(Value::as_str).unwrap_or("");
-            from_secret.is_some_and(|s| bound_secrets.iter().any(|b| b == s))
-                || field.starts_with("metadata.annotations['projector.servicebinding.io")
-        };
-        let mut replaced_env = Vec::new();
-        for m in &b.env {
-            // A mapped variable replaces any variable of the same name (no duplicates); one the
-            // container set itself (not another binding's) is reported.
-            if env.iter().any(|e| name_of(e) == m.name && !projected(e)) && !replaced_env.contains(&m.name) {
-                replaced_env.push(m.name.clone());
-            }
-            env.retain(|e| name_of(e) != m.name);
-            env.push(super::env_entry(&m.name, &entry_source(b, &m.key, secret)));
-        }
-        bound.push(BoundInto { container: container_name, mount_path, replaced_env });
-        sort_projected(&mut env, projected);
-        *slot_fixed(container, &entry.env)? = Value::Array(env);
+/// The mount and the mapped variables of one container (`None`: the container filter skips
+/// it). `bound_secrets` tells the variables of other bindings from the container's own.
+fn project_container(
+    container: &mut Value,
+    entry: &CompiledContainer,
+    b: &Binding,
+    secret: &str,
+    names: &Names,
+    bound_secrets: &[String],
+) -> Result<Option<BoundInto>, PodSpecError> {
+    let container_name = match &entry.name {
+        Some(p) => get_fixed(container, p)?.and_then(Value::as_str).unwrap_or("").to_string(),
+        None => String::new(),
+    };
+    if entry.name.is_some() && !b.workload.containers.is_empty() && !b.workload.containers.contains(&container_name) {
+        return Ok(None);
     }
-    Ok(bound)
+    let mut env = list_at(container, &entry.env, "env")?;
+    let root_dir = binding_root(&mut env);
+    let mut mounts = list_at(container, &entry.volume_mounts, "volumeMounts")?;
+    let mount_path = path_join(&root_dir, &b.directory);
+    mounts.push(json!({"name": names.volume, "mountPath": mount_path.clone(), "readOnly": true}));
+    sort_projected(&mut mounts, |m| name_of(m).starts_with(VOLUME_PREFIX));
+    set_list(container, &entry.volume_mounts, mounts)?;
+
+    let projected = |e: &Value| {
+        let from_secret = e.pointer("/valueFrom/secretKeyRef/name").and_then(Value::as_str);
+        let field = e.pointer("/valueFrom/fieldRef/fieldPath").and_then(Value::as_str).unwrap_or("");
+        from_secret.is_some_and(|s| bound_secrets.iter().any(|b| b == s))
+            || field.starts_with("metadata.annotations['projector.servicebinding.io")
+    };
+    let mut replaced_env = Vec::new();
+    for m in &b.env {
+        // A mapped variable replaces any variable of the same name (no duplicates); one the
+        // container set itself (not another binding's) is reported.
+        if env.iter().any(|e| name_of(e) == m.name && !projected(e)) && !replaced_env.contains(&m.name) {
+            replaced_env.push(m.name.clone());
+        }
+        env.retain(|e| name_of(e) != m.name);
+        env.push(super::env_entry(&m.name, &entry_source(b, &m.key, secret)));
+    }
+    sort_projected(&mut env, projected);
+    set_list(container, &entry.env, env)?;
+    Ok(Some(BoundInto { container: container_name, mount_path, replaced_env }))
 }
 
 /// The runtime's stable order: other entries keep their order and come first; projected
@@ -536,7 +496,7 @@ mod tests {
         let b = binding("db", "u1");
         let mut w = deployment();
         w["spec"]["template"]["spec"]["containers"][0]["env"] = json!({"A": "b"});
-        assert!(apply(&mut w, &MappingSpec::podspecable(), &b, Some("s")).unwrap_err().contains("not a list"));
+        assert!(apply(&mut w, &MappingSpec::podspecable(), &b, Some("s")).unwrap_err().to_string().contains("not a list"));
         let mut w = deployment();
         w["spec"]["template"] = json!("oops");
         assert!(apply(&mut w, &MappingSpec::podspecable(), &b, Some("s")).is_err());
