@@ -2,7 +2,7 @@
 //! and kustomize make: thin shells that read stdin and hand it to [`crate::hosts::krm`].
 
 use std::ffi::OsString;
-use std::io::{IsTerminal, Read};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -108,13 +108,9 @@ pub fn intercept() -> Option<ExitCode> {
     }
 }
 
-fn read_stdin() -> Result<Vec<u8>, String> {
-    let mut bytes = Vec::new();
-    std::io::stdin()
-        .take(load::MAX_FILE_BYTES as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot read standard input: {e}"))?;
-    Ok(bytes)
+/// Standard input, or the outcome that reports why it cannot be read.
+fn read_stdin() -> Result<Vec<u8>, Outcome> {
+    load::read_stdin().map_err(|e| Outcome::bad_input(format!("cannot read standard input: {e}")))
 }
 
 /// `bindery` / `bindery krm`: a ResourceList in, a ResourceList out; a plain stream in, a plain
@@ -125,7 +121,7 @@ pub fn run_filter(flags: &FunctionArgs) -> ExitCode {
             Outcome::bad_input("nothing on standard input: expected a ResourceList or a YAML stream (see bindery --help)").finish()
         }
         Ok(bytes) => filter(bytes, &Config::default(), &Config::from(flags), true).finish(),
-        Err(e) => Outcome::bad_input(e).finish(),
+        Err(outcome) => outcome.finish(),
     }
 }
 
@@ -138,6 +134,6 @@ pub fn run_plugin(args: &PluginArgs) -> ExitCode {
     match read_stdin() {
         // Line numbers in kustomize's internal stream mean nothing to the user: name resources.
         Ok(bytes) => filter(bytes, &config, &Config::from(&args.flags), false).finish(),
-        Err(e) => Outcome::bad_input(e).finish(),
+        Err(outcome) => outcome.finish(),
     }
 }

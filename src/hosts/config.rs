@@ -61,17 +61,60 @@ pub struct Settings {
     pub fail_on: FailOn,
 }
 
+/// Why a configuration cannot be used. Messages name the option and the value's place.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{key}: expected true or false, got {value}")]
+    NotABool { key: String, value: String },
+    #[error("{key}: expected a string, got {value}")]
+    NotAString { key: String, value: String },
+    #[error("{key}: {value:?} is not a valid namespace name")]
+    BadNamespace { key: String, value: String },
+    #[error("{key}: expected error or warning, got {value}")]
+    BadFailOn { key: String, value: String },
+    #[error("unknown option {key:?} (accepted: {CONFIG_KEYS})")]
+    UnknownOption { key: String },
+    /// Every problem of one map, reported together.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Several(Vec<ConfigError>),
+    #[error("{CONFIG_KIND}: unsupported apiVersion {api_version:?} (expected {CONFIG_API_VERSION})")]
+    ApiVersion { api_version: String },
+    #[error("{CONFIG_KIND} spec: {0}")]
+    Spec(Box<ConfigError>),
+    #[error("{CONFIG_KIND}: spec must be a map, got {value}")]
+    SpecNotAMap { value: String },
+    #[error("functionConfig must be a map, got {value}")]
+    FunctionConfigNotAMap { value: String },
+    #[error("functionConfig ConfigMap data: {0}")]
+    ConfigMapData(Box<ConfigError>),
+    #[error("functionConfig ConfigMap data must be a map, got {value}")]
+    ConfigMapDataNotAMap { value: String },
+    #[error("unsupported functionConfig {api_version}/{kind} (expected {CONFIG_API_VERSION} {CONFIG_KIND} or a v1 ConfigMap)")]
+    UnsupportedFunctionConfig { api_version: String, kind: String },
+    #[error("cannot read plugin config {path}: {reason}")]
+    ReadPluginConfig { path: String, reason: String },
+    #[error("kustomize-plugin: no config file given and KUSTOMIZE_PLUGIN_CONFIG_STRING is not set")]
+    NoPluginConfig,
+    #[error("{0}")]
+    Parse(crate::load::LoadError),
+    /// A problem of the configuration found in `label`.
+    #[error("{label}: {source}")]
+    In { label: String, source: Box<ConfigError> },
+    #[error("{label}: expected one {CONFIG_API_VERSION} {CONFIG_KIND} document")]
+    NotOneResolver { label: String },
+}
+
 /// `keepBindings`, `keep-bindings`, `KEEP_BINDINGS` → `keepbindings`.
 fn normalize_key(key: &str) -> String {
     key.chars().filter(|c| *c != '-' && *c != '_').flat_map(char::to_lowercase).collect()
 }
 
-fn parse_bool(key: &str, v: &Value) -> Result<bool, String> {
+fn parse_bool(key: &str, v: &Value) -> Result<bool, ConfigError> {
     match v {
         Value::Bool(b) => Ok(*b),
         Value::String(s) if s.eq_ignore_ascii_case("true") => Ok(true),
         Value::String(s) if s.eq_ignore_ascii_case("false") => Ok(false),
-        other => Err(format!("{key}: expected true or false, got {other}")),
+        other => Err(ConfigError::NotABool { key: key.to_string(), value: other.to_string() }),
     }
 }
 
@@ -104,12 +147,12 @@ impl Config {
 
     /// Set one option from a configuration key (any of `keepBindings`, `keep-bindings`,
     /// `KEEP_BINDINGS`) and a YAML value (strings `"true"`/`"false"` are booleans).
-    pub fn set(&mut self, key: &str, value: &Value) -> Result<(), String> {
+    pub fn set(&mut self, key: &str, value: &Value) -> Result<(), ConfigError> {
         match normalize_key(key).as_str() {
             "namespace" => {
-                let ns = value.as_str().ok_or_else(|| format!("{key}: expected a string, got {value}"))?;
+                let ns = value.as_str().ok_or_else(|| ConfigError::NotAString { key: key.to_string(), value: value.to_string() })?;
                 if !is_dns1123_label(ns) {
-                    return Err(format!("{key}: {ns:?} is not a valid namespace name"));
+                    return Err(ConfigError::BadNamespace { key: key.to_string(), value: ns.to_string() });
                 }
                 self.namespace = Some(ns.to_string());
             }
@@ -120,44 +163,45 @@ impl Config {
             "denysecretcopies" => self.deny_secret_copies = Some(parse_bool(key, value)?),
             "failon" => {
                 let s = value.as_str().unwrap_or_default();
-                self.fail_on = Some(FailOn::from_str(s, true).map_err(|_| format!("{key}: expected error or warning, got {value}"))?);
+                let bad = || ConfigError::BadFailOn { key: key.to_string(), value: value.to_string() };
+                self.fail_on = Some(FailOn::from_str(s, true).map_err(|_| bad())?);
             }
-            _ => return Err(format!("unknown option {key:?} (accepted: {CONFIG_KEYS})")),
+            _ => return Err(ConfigError::UnknownOption { key: key.to_string() }),
         }
         Ok(())
     }
 
     /// Every entry of a map; all unknown keys and bad values are reported together.
-    pub fn from_map(map: &Map) -> Result<Config, String> {
+    pub fn from_map(map: &Map) -> Result<Config, ConfigError> {
         let mut config = Config::default();
-        let errors: Vec<String> = map.iter().filter_map(|(k, v)| config.set(k, v).err()).collect();
+        let errors: Vec<ConfigError> = map.iter().filter_map(|(k, v)| config.set(k, v).err()).collect();
         if errors.is_empty() {
             Ok(config)
         } else {
-            Err(errors.join("; "))
+            Err(ConfigError::Several(errors))
         }
     }
 
     /// The options of a `bindery.dev/v1alpha1` `BindingResolver` document (its `spec`).
-    pub fn from_resolver(doc: &Value) -> Result<Config, String> {
+    pub fn from_resolver(doc: &Value) -> Result<Config, ConfigError> {
         let api_version = doc.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
         if api_version != CONFIG_API_VERSION {
-            return Err(format!("{CONFIG_KIND}: unsupported apiVersion {api_version:?} (expected {CONFIG_API_VERSION})"));
+            return Err(ConfigError::ApiVersion { api_version: api_version.to_string() });
         }
         match doc.get("spec") {
             None | Some(Value::Null) => Ok(Config::default()),
-            Some(Value::Object(spec)) => Config::from_map(spec).map_err(|e| format!("{CONFIG_KIND} spec: {e}")),
-            Some(other) => Err(format!("{CONFIG_KIND}: spec must be a map, got {other}")),
+            Some(Value::Object(spec)) => Config::from_map(spec).map_err(|e| ConfigError::Spec(Box::new(e))),
+            Some(other) => Err(ConfigError::SpecNotAMap { value: other.to_string() }),
         }
     }
 
     /// A KRM `functionConfig`: absent, a `BindingResolver`, or a ConfigMap (kpt's
     /// `function-input`, made from `kpt fn eval … -- key=value` or a Kptfile `configMap:`).
-    pub fn from_function_config(fc: &Value) -> Result<Config, String> {
+    pub fn from_function_config(fc: &Value) -> Result<Config, ConfigError> {
         let Some(map) = fc.as_object() else {
             return match fc {
                 Value::Null => Ok(Config::default()),
-                other => Err(format!("functionConfig must be a map, got {other}")),
+                other => Err(ConfigError::FunctionConfigNotAMap { value: other.to_string() }),
             };
         };
         if map.is_empty() {
@@ -169,12 +213,10 @@ impl Config {
             (CONFIG_GROUP, CONFIG_KIND) => Config::from_resolver(fc),
             ("", "ConfigMap") if version_of(api_version) == "v1" => match map.get("data") {
                 None | Some(Value::Null) => Ok(Config::default()),
-                Some(Value::Object(data)) => Config::from_map(data).map_err(|e| format!("functionConfig ConfigMap data: {e}")),
-                Some(other) => Err(format!("functionConfig ConfigMap data must be a map, got {other}")),
+                Some(Value::Object(data)) => Config::from_map(data).map_err(|e| ConfigError::ConfigMapData(Box::new(e))),
+                Some(other) => Err(ConfigError::ConfigMapDataNotAMap { value: other.to_string() }),
             },
-            _ => Err(format!(
-                "unsupported functionConfig {api_version}/{kind} (expected {CONFIG_API_VERSION} {CONFIG_KIND} or a v1 ConfigMap)"
-            )),
+            _ => Err(ConfigError::UnsupportedFunctionConfig { api_version: api_version.to_string(), kind: kind.to_string() }),
         }
     }
 }
@@ -197,6 +239,6 @@ mod tests {
         assert_eq!(c.fail_on, Some(FailOn::Warning));
         assert!(c.set("namespace", &json!("Not_Valid")).is_err());
         assert!(c.set("keepBindings", &json!("maybe")).is_err());
-        assert!(c.set("colour", &json!("red")).unwrap_err().contains("accepted"));
+        assert!(c.set("colour", &json!("red")).unwrap_err().to_string().contains("accepted"));
     }
 }

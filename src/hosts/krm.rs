@@ -287,7 +287,7 @@ items:
         assert_eq!(list["results"][0]["severity"], "error");
         assert_eq!(list["items"].as_array().unwrap().len(), 5, "items unchanged");
         let other = Config::from_function_config(&parse("apiVersion: apps/v1\nkind: Deployment\n")).unwrap_err();
-        assert!(other.contains("unsupported functionConfig"), "{other}");
+        assert!(other.to_string().contains("unsupported functionConfig"), "{other}");
     }
 
     #[test]

@@ -29,8 +29,8 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    pub fn bad_input(message: impl AsRef<str>) -> Self {
-        Outcome { stdout: String::new(), stderr: format!("bindery: error: {}\n", message.as_ref()), code: EXIT_BAD_INPUT }
+    pub fn bad_input(message: impl std::fmt::Display) -> Self {
+        Outcome { stdout: String::new(), stderr: format!("bindery: error: {message}\n"), code: EXIT_BAD_INPUT }
     }
 
     /// Print stderr, then stdout (a closed pipe is not an error), and exit with the code.

@@ -65,9 +65,8 @@ pub fn load_paths(paths: &[PathBuf]) -> Result<Loaded, Vec<LoadError>> {
     let mut errors = Vec::new();
     for root in paths {
         let parsed: Vec<Parsed> = if root.as_os_str() == "-" {
-            let mut bytes = Vec::new();
-            match std::io::stdin().take(MAX_FILE_BYTES as u64 + 1).read_to_end(&mut bytes) {
-                Ok(_) => vec![parse_file(PathBuf::from("<stdin>"), PathBuf::from("stdin.yaml"), bytes)],
+            match read_stdin() {
+                Ok(bytes) => vec![parse_file(PathBuf::from("<stdin>"), PathBuf::from("stdin.yaml"), bytes)],
                 Err(e) => {
                     errors.push(err(Path::new("<stdin>"), format!("cannot read standard input: {e}")));
                     continue;
@@ -80,7 +79,7 @@ pub fn load_paths(paths: &[PathBuf]) -> Result<Loaded, Vec<LoadError>> {
                     .into_par_iter()
                     .map(|(path, rel)| match read_limited(&path) {
                         Ok(bytes) => parse_disk_file(path, rel, bytes),
-                        Err(e) => Err(err(&path, e)),
+                        Err(e) => Err(err(&path, e.to_string())),
                     })
                     .collect(),
                 Err(e) => {
@@ -107,19 +106,39 @@ pub fn load_paths(paths: &[PathBuf]) -> Result<Loaded, Vec<LoadError>> {
     }
 }
 
+/// Standard input, up to the size limit (one byte more, so that a larger input is refused).
+pub fn read_stdin() -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    std::io::stdin().take(MAX_FILE_BYTES as u64 + 1).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
 /// Read a file's text again for diagnostics: as it is now, or nothing if it changed so that it
 /// no longer decodes, or vanished.
 fn reread(path: &Path) -> Option<String> {
     read_limited(path).ok().and_then(|b| decode(b).ok())
 }
 
-fn read_limited(path: &Path) -> Result<Vec<u8>, String> {
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
+/// Why a file's bytes cannot be used as text.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("cannot read: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("file is larger than {} MiB", MAX_FILE_BYTES / (1024 * 1024))]
+    TooLarge,
+    #[error("binary file (contains NUL bytes), not YAML or JSON")]
+    Binary,
+    #[error("not UTF-8 text (invalid byte at offset {offset})")]
+    NotUtf8 { offset: usize },
+}
+
+fn read_limited(path: &Path) -> Result<Vec<u8>, ReadError> {
+    let file = std::fs::File::open(path)?;
     // Size the buffer from the metadata (one read instead of a series of growing ones); the
     // limit still applies to what is actually read.
     let hint = file.metadata().map_or(0, |m| m.len()).min(MAX_FILE_BYTES as u64 + 1) as usize;
     let mut bytes = Vec::with_capacity(hint + 1);
-    file.take(MAX_FILE_BYTES as u64 + 1).read_to_end(&mut bytes).map_err(|e| format!("cannot read: {e}"))?;
+    file.take(MAX_FILE_BYTES as u64 + 1).read_to_end(&mut bytes)?;
     Ok(bytes)
 }
 
@@ -171,24 +190,21 @@ fn walk_error_path(e: &ignore::Error) -> Option<PathBuf> {
 }
 
 /// Check and decode one file's bytes: no NUL bytes, UTF-8, BOM removed, CRLF normalised.
-fn decode(bytes: Vec<u8>) -> Result<String, String> {
+fn decode(bytes: Vec<u8>) -> Result<String, ReadError> {
     if bytes.len() > MAX_FILE_BYTES {
-        return Err(format!("file is larger than {} MiB", MAX_FILE_BYTES / (1024 * 1024)));
+        return Err(ReadError::TooLarge);
     }
     if bytes.contains(&0) {
-        return Err("binary file (contains NUL bytes), not YAML or JSON".into());
+        return Err(ReadError::Binary);
     }
-    let text = String::from_utf8(bytes).map_err(|e| {
-        let offset = e.utf8_error().valid_up_to();
-        format!("not UTF-8 text (invalid byte at offset {offset})")
-    })?;
+    let text = String::from_utf8(bytes).map_err(|e| ReadError::NotUtf8 { offset: e.utf8_error().valid_up_to() })?;
     let text = text.strip_prefix('\u{feff}').map(str::to_owned).unwrap_or(text);
     Ok(if text.contains('\r') { text.replace("\r\n", "\n") } else { text })
 }
 
 /// Decode, split and parse one file, keeping its text.
 pub fn parse_file(path: PathBuf, relative: PathBuf, bytes: Vec<u8>) -> Result<(Arc<SourceFile>, Vec<Document>), LoadError> {
-    let text = decode(bytes).map_err(|e| err(&path, e))?;
+    let text = decode(bytes).map_err(|e| err(&path, e.to_string()))?;
     let file = Arc::new(SourceFile::new(path, relative, text));
     let docs = parse_documents(&file, file.text())?;
     Ok((file, docs))
@@ -197,7 +213,7 @@ pub fn parse_file(path: PathBuf, relative: PathBuf, bytes: Vec<u8>) -> Result<(A
 /// [`parse_file`] for a file read from disk: once parsed, its text is let go (read again if a
 /// diagnostic quotes it). A file that does not parse keeps its text for the error.
 fn parse_disk_file(path: PathBuf, relative: PathBuf, bytes: Vec<u8>) -> Result<(Arc<SourceFile>, Vec<Document>), LoadError> {
-    let text = decode(bytes).map_err(|e| err(&path, e))?;
+    let text = decode(bytes).map_err(|e| err(&path, e.to_string()))?;
     let file = Arc::new(SourceFile::on_disk(path, relative, reread));
     match parse_documents(&file, &text) {
         Ok(docs) => Ok((file, docs)),

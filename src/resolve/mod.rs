@@ -54,9 +54,20 @@ impl Default for Options {
     }
 }
 
+/// Why an entry of a Secret cannot be read (named by key, never by value).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SecretEntryError {
+    #[error("data.{key} is not valid base64")]
+    NotBase64 { key: String },
+    #[error("data.{key} must be a base64 string, got {found}")]
+    NotAString { key: String, found: &'static str },
+    #[error("{field} must be a map, got {found}")]
+    NotAMap { field: &'static str, found: &'static str },
+}
+
 /// Entry names of a Secret document; an undecodable `data` value is reported by key, never
 /// by value.
-pub fn secret_keys(doc: &Document) -> Result<BTreeSet<String>, Vec<String>> {
+pub fn secret_keys(doc: &Document) -> Result<BTreeSet<String>, Vec<SecretEntryError>> {
     let mut keys = BTreeSet::new();
     let mut errors = Vec::new();
     for field in ["data", "stringData"] {
@@ -69,17 +80,17 @@ pub fn secret_keys(doc: &Document) -> Result<BTreeSet<String>, Vec<String>> {
                             Value::String(s) => {
                                 let compact: String = s.chars().filter(|c| !c.is_ascii_whitespace()).collect();
                                 if base64::engine::general_purpose::STANDARD.decode(compact).is_err() {
-                                    errors.push(format!("data.{k} is not valid base64"));
+                                    errors.push(SecretEntryError::NotBase64 { key: k.to_string() });
                                 }
                             }
                             Value::Null => {}
-                            other => errors.push(format!("data.{k} must be a base64 string, got {}", type_name(other))),
+                            other => errors.push(SecretEntryError::NotAString { key: k.to_string(), found: type_name(other) }),
                         }
                     }
                     keys.insert(k.to_string());
                 }
             }
-            Some(other) => errors.push(format!("{field} must be a map, got {}", type_name(other))),
+            Some(other) => errors.push(SecretEntryError::NotAMap { field, found: type_name(other) }),
         }
     }
     if errors.is_empty() {

@@ -123,21 +123,31 @@ pub struct Collector<'a> {
     pub problems: Vec<Problem>,
 }
 
+/// Why the entries of a Secret or ConfigMap cannot be read (never with a value).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResourceDataError {
+    #[error("not found: the {kind} has no data")]
+    NoData { kind: &'static str },
+    #[error("data.{key} is not valid base64")]
+    NotBase64 { key: String },
+}
+
 /// Decoded entries of a Secret (`data` base64, `stringData` winning) or a ConfigMap (`data`).
-pub fn resource_data(doc: &Document, kind: RefKind) -> Result<BTreeMap<String, String>, String> {
+pub fn resource_data(doc: &Document, kind: RefKind) -> Result<BTreeMap<String, String>, ResourceDataError> {
     let mut out = BTreeMap::new();
     let data = doc.value.get("data").and_then(Value::as_object);
     match kind {
         RefKind::Secret => {
             let string_data = doc.value.get("stringData").and_then(Value::as_object);
             if data.is_none() && string_data.is_none() {
-                return Err("not found: the Secret has no data".into());
+                return Err(ResourceDataError::NoData { kind: "Secret" });
             }
             for (k, v) in data.into_iter().flatten() {
                 let text = v.as_str().unwrap_or_default();
                 let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-                let bytes =
-                    base64::engine::general_purpose::STANDARD.decode(compact).map_err(|_| format!("data.{k} is not valid base64"))?;
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(compact)
+                    .map_err(|_| ResourceDataError::NotBase64 { key: k.to_string() })?;
                 out.insert(k.to_string(), String::from_utf8_lossy(&bytes).into_owned());
             }
             for (k, v) in string_data.into_iter().flatten() {
@@ -145,7 +155,7 @@ pub fn resource_data(doc: &Document, kind: RefKind) -> Result<BTreeMap<String, S
             }
         }
         RefKind::ConfigMap => {
-            let Some(data) = data else { return Err("not found: the ConfigMap has no data".into()) };
+            let Some(data) = data else { return Err(ResourceDataError::NoData { kind: "ConfigMap" }) };
             for (k, v) in data {
                 out.insert(k.to_string(), v.as_str().map(str::to_string).unwrap_or_else(|| print_value(v)));
             }
@@ -156,6 +166,84 @@ pub fn resource_data(doc: &Document, kind: RefKind) -> Result<BTreeMap<String, S
 
 fn str_item(name: String, value: String, source: ItemSource, service: Option<usize>) -> Item {
     Item { name, raw: Value::from(&value), value, source, service, runtime: None }
+}
+
+/// The items of a binding's services, by source, before naming and merging.
+#[derive(Default)]
+struct Gathered {
+    /// One group per provisioned service's binding Secret.
+    provisioned: Vec<Vec<Item>>,
+    /// One group per service that is a Secret.
+    direct: Vec<Vec<Item>>,
+    /// Items the binding annotations define.
+    individual: Vec<Item>,
+    /// Items of resources the services own (`detectBindingResources`).
+    owned: Vec<Item>,
+}
+
+impl Gathered {
+    /// Every item, in SBO's order.
+    fn items(&self) -> impl Iterator<Item = &Item> {
+        self.items_but_owned().chain(&self.owned)
+    }
+
+    fn items_but_owned(&self) -> impl Iterator<Item = &Item> {
+        self.provisioned.iter().flatten().chain(self.direct.iter().flatten()).chain(&self.individual)
+    }
+
+    fn items_mut(&mut self) -> impl Iterator<Item = &mut Item> {
+        let groups = self.provisioned.iter_mut().flatten().chain(self.direct.iter_mut().flatten());
+        groups.chain(self.individual.iter_mut()).chain(self.owned.iter_mut())
+    }
+}
+
+/// One definition being evaluated against its service.
+struct Eval<'v> {
+    /// `service <Kind> "<name>" annotation "<key>"`, for messages.
+    what: String,
+    /// The service object the definition's paths read.
+    value: std::borrow::Cow<'v, Value>,
+    def: &'v Definition,
+}
+
+/// How evaluating a definition ends early.
+enum Stop {
+    /// An optional definition's path failed: no items, no problem.
+    Skip,
+    /// A problem was reported.
+    Reported,
+}
+
+/// The elements of nested lists, in order (a value that is not a list is its own element).
+fn flat_elements(values: Vec<Value>) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut stack: Vec<Value> = values.into_iter().rev().collect();
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Array(items) => stack.extend(items.into_iter().rev()),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// `map` under the definition's name, or the map itself for the generic `service.binding`.
+fn named_or_flat(name: &str, map: Map) -> Map {
+    if name.is_empty() {
+        return map;
+    }
+    let mut m = Map::new();
+    m.insert(name, Value::Object(map));
+    m
+}
+
+/// Why the naming strategy cannot name an item (upstream: `NamingStrategyError`).
+#[derive(Debug, thiserror::Error)]
+enum NamingError {
+    #[error("namingStrategy {template:?} does not parse: {message}")]
+    Parse { template: String, message: String },
+    #[error("please check the namingStrategy template provided ({template:?}): {message}")]
+    Render { template: String, message: String },
 }
 
 /// What a Secret lookup found.
@@ -292,10 +380,39 @@ impl<'a> Collector<'a> {
         self.index.get(group, kind, namespace, name).first().map(|&id| &self.docs[id])
     }
 
+    /// Whether an error was recorded since the problem list had `before` entries.
+    fn failed_since(&self, before: usize) -> bool {
+        self.problems.iter().skip(before).any(Problem::is_error)
+    }
+
     /// Resolve and collect everything; `None` when a problem stops the binding.
     pub fn collect(&mut self) -> Option<Collected> {
-        let b = self.binding;
         let errors_before = self.problems.len();
+        let services = self.services();
+        if self.problems.len() > errors_before {
+            return None;
+        }
+        let mut gathered = self.gather(&services);
+        if self.failed_since(errors_before) {
+            return None;
+        }
+        let mapped = self.mappings(&services, &gathered);
+        let renamed_unchanged = self.rename(&services, &mut gathered);
+        if self.failed_since(errors_before) {
+            return None;
+        }
+        let (merged, reuse) = self.merge(gathered, mapped, renamed_unchanged);
+        self.check_merged(&merged);
+        if self.failed_since(errors_before) {
+            return None;
+        }
+        Some(Collected { items: merged.into_values().collect(), reuse })
+    }
+
+    /// Every service of the binding, found in the input or declared as a Secret created at run
+    /// time; a service that is neither is reported.
+    fn services(&mut self) -> Vec<Service<'a>> {
+        let b = self.binding;
         let mut services = Vec::new();
         for (i, s) in b.services.iter().enumerate() {
             let kind = if s.type_ref.resource.is_empty() {
@@ -334,29 +451,27 @@ impl<'a> Collector<'a> {
                 }
             }
         }
-        if self.problems.len() > errors_before {
-            return None;
-        }
+        services
+    }
 
-        // Secret-backed groups (provisioned, then direct) and individual items, in SBO's order.
-        let mut provisioned: Vec<Vec<Item>> = Vec::new();
-        let mut direct: Vec<Vec<Item>> = Vec::new();
-        let mut individual: Vec<Item> = Vec::new();
-        let mut owned: Vec<Item> = Vec::new();
+    /// The items of every service, by source: Secret-backed groups (provisioned, then direct),
+    /// annotation-defined items and owned resources, in SBO's order.
+    fn gather(&mut self, services: &[Service]) -> Gathered {
+        let mut g = Gathered::default();
         let mut direct_stopped = false;
         for (i, svc) in services.iter().enumerate() {
             if let Some(known) = &svc.run_time {
                 // Nothing else to read: no document of the Secret, its keys by name only.
                 if !direct_stopped {
                     if let SecretLookup::Items(items) = self.known_items(i, known.clone()) {
-                        direct.push(items);
+                        g.direct.push(items);
                     }
                 }
                 continue;
             }
             let annotations = self.annotations(svc);
             if let Some(group) = self.provisioned(i, svc, &annotations) {
-                provisioned.push(group);
+                g.provisioned.push(group);
             }
             let is_secret = svc.doc.api_version() == "v1" && svc.doc.kind() == "Secret";
             if is_secret && !direct_stopped {
@@ -369,21 +484,18 @@ impl<'a> Collector<'a> {
                 if annotated {
                     // Upstream returns here: no later service is read as a direct Secret.
                     direct_stopped = true;
-                } else {
+                } else if let SecretLookup::Items(items) = self.secret_items(i, &svc.namespace, svc.doc.name()) {
                     // Through the same lookup as provisioned Secrets: a SOPS-encrypted Secret is
                     // delivered by key name only.
-                    if let SecretLookup::Items(items) = self.secret_items(i, &svc.namespace, svc.doc.name()) {
-                        direct.push(items);
-                    }
+                    g.direct.push(items);
                 }
             }
             for (key, value) in &annotations {
                 let Some(name) = annotation_name(key) else { continue };
-                let def = name.and_then(|n| parse_definition(&n, value));
-                match def {
+                match name.and_then(|n| parse_definition(&n, value)) {
                     Ok(def) => {
                         if let Some(items) = self.evaluate(i, svc, &def, key) {
-                            individual.extend(items);
+                            g.individual.extend(items);
                         }
                     }
                     Err(e) => self.problem(
@@ -396,18 +508,20 @@ impl<'a> Collector<'a> {
                     ),
                 }
             }
-            if b.detect_binding_resources {
-                owned.extend(self.owned(i, svc));
+            if self.binding.detect_binding_resources {
+                g.owned.extend(self.owned(i, svc));
             }
         }
-        if self.problems.iter().skip(errors_before).any(Problem::is_error) {
-            return None;
-        }
+        g
+    }
 
-        // Mappings see the service objects under their ids and the raw (un-renamed) items.
+    /// `spec.mappings`, evaluated over the service objects (under their ids) and the raw,
+    /// un-renamed items.
+    fn mappings(&mut self, services: &[Service], g: &Gathered) -> BTreeMap<String, Item> {
+        let b = self.binding;
         let mut data = Map::new();
         let mut secret_keys: BTreeSet<String> = BTreeSet::new();
-        for (s, svc) in b.services.iter().zip(&services) {
+        for (s, svc) in b.services.iter().zip(services) {
             if let Some(id) = &s.id {
                 data.insert(id.clone(), svc.value().into_owned());
                 if svc.kind() == "Secret" {
@@ -415,7 +529,7 @@ impl<'a> Collector<'a> {
                 }
             }
         }
-        for item in provisioned.iter().flatten().chain(direct.iter().flatten()).chain(&individual).chain(&owned) {
+        for item in g.items() {
             data.insert(item.name.clone(), item.raw.clone());
             if item.source.is_secret() {
                 secret_keys.insert(item.name.clone());
@@ -424,14 +538,10 @@ impl<'a> Collector<'a> {
             }
         }
         let data = Value::Object(data);
-        // Items whose values are not readable offline, and who creates them.
-        let unreadable: BTreeMap<String, String> = provisioned
-            .iter()
-            .flatten()
-            .chain(direct.iter().flatten())
-            .chain(&individual)
-            .filter_map(|it| it.runtime.clone().map(|c| (it.name.clone(), c)))
-            .collect();
+        // Items whose values are not readable offline, and who creates them (owned resources
+        // are always in the input).
+        let unreadable: BTreeMap<String, String> =
+            g.items_but_owned().filter_map(|it| it.runtime.clone().map(|c| (it.name.clone(), c))).collect();
         let mut mapped: BTreeMap<String, Item> = BTreeMap::new();
         for (i, m) in b.mappings.iter().enumerate() {
             let rendered = Template::parse(&m.value).and_then(|t| t.render(&data, Escape::None));
@@ -458,41 +568,40 @@ impl<'a> Collector<'a> {
                 Err(e) => self.problem("ProcessingError", format!("spec.mappings[{i}] ({}): template error: {}", m.name, e.message)),
             }
         }
+        mapped
+    }
 
-        // Naming applies to every item that has a service, not to mappings.
-        let template = b.naming_template();
+    /// Apply the naming strategy to every item that has a service (not to mappings). Returns
+    /// whether every name stayed as it was; a template that fails is reported.
+    fn rename(&mut self, services: &[Service], g: &mut Gathered) -> bool {
+        let template = self.binding.naming_template();
         let parsed = Template::parse(&template);
-        let rename = |item: &mut Item, services: &[Service]| -> Result<(), String> {
-            let t = parsed.as_ref().map_err(|e| format!("namingStrategy {template:?} does not parse: {}", e.message))?;
+        let rename = |item: &mut Item| -> Result<(), NamingError> {
+            let t = parsed.as_ref().map_err(|e| NamingError::Parse { template: template.clone(), message: e.message.clone() })?;
             let svc = &services[item.service.unwrap_or(0)];
             let ctx = json!({"name": item.name, "service": {"kind": svc.kind(), "name": svc.name()}});
-            let r = t
-                .render(&ctx, Escape::Html)
-                .map_err(|e| format!("please check the namingStrategy template provided ({template:?}): {}", e.message))?;
+            let r = t.render(&ctx, Escape::Html).map_err(|e| NamingError::Render { template: template.clone(), message: e.message })?;
             item.name = r.text;
             Ok(())
         };
-        let mut renamed_unchanged = true;
-        let mut naming_error = None;
-        for item in provisioned.iter_mut().flatten().chain(direct.iter_mut().flatten()).chain(individual.iter_mut()).chain(owned.iter_mut())
-        {
+        let mut unchanged = true;
+        for item in g.items_mut() {
             let before = item.name.clone();
-            if let Err(e) = rename(item, &services) {
-                naming_error = Some(e);
+            if let Err(e) = rename(item) {
+                self.problem("NamingStrategyError", e.to_string());
                 break;
             }
-            renamed_unchanged &= before == item.name;
+            unchanged &= before == item.name;
         }
-        if let Some(e) = naming_error {
-            self.problem("NamingStrategyError", e);
-        }
-        if self.problems.iter().skip(errors_before).any(Problem::is_error) {
-            return None;
-        }
+        unchanged
+    }
 
-        // Merge: last write wins, in SBO's order; collisions are reported.
-        let groups: Vec<Vec<Item>> = provisioned.into_iter().chain(direct).collect();
-        let reuse = match (groups.as_slice(), individual.is_empty() && owned.is_empty() && mapped.is_empty()) {
+    /// Merge the items, last write wins in SBO's order (collisions reported), and find the one
+    /// Secret SBO would mount as it is, if any.
+    fn merge(&mut self, g: Gathered, mapped: BTreeMap<String, Item>, renamed_unchanged: bool) -> (BTreeMap<String, Item>, Option<String>) {
+        let b = self.binding;
+        let groups: Vec<Vec<Item>> = g.provisioned.into_iter().chain(g.direct).collect();
+        let reuse = match (groups.as_slice(), g.individual.is_empty() && g.owned.is_empty() && mapped.is_empty()) {
             ([only], true) if renamed_unchanged => match only.first().map(|i| &i.source) {
                 Some(ItemSource::SecretKey { namespace, name, .. }) if *namespace == b.namespace => Some(name.clone()),
                 _ => None,
@@ -500,7 +609,7 @@ impl<'a> Collector<'a> {
             _ => None,
         };
         let mut merged: BTreeMap<String, Item> = BTreeMap::new();
-        for item in groups.into_iter().flatten().chain(individual).chain(owned).chain(mapped.into_values()) {
+        for item in groups.into_iter().flatten().chain(g.individual).chain(g.owned).chain(mapped.into_values()) {
             if let Some(previous) = merged.get(&item.name) {
                 if previous.source != item.source {
                     let name = item.name.clone();
@@ -509,6 +618,13 @@ impl<'a> Collector<'a> {
             }
             merged.insert(item.name.clone(), item);
         }
+        (merged, reuse)
+    }
+
+    /// The merged data must be deliverable: values that would have to be copied must be
+    /// readable, something must be bound, and every name must be a valid Secret key.
+    fn check_merged(&mut self, merged: &BTreeMap<String, Item>) {
+        let b = self.binding;
         for item in merged.values() {
             let Some(creator) = &item.runtime else { continue };
             let copy = match &item.source {
@@ -531,8 +647,9 @@ impl<'a> Collector<'a> {
         }
         if merged.is_empty() {
             self.problem("NoBindingData", "no binding data to project: the services expose no binding data (no .status.binding.name, no binding annotations, nothing owned)".into());
-            return None;
+            return;
         }
+        let template = b.naming_template();
         for name in merged.keys() {
             if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
                 self.problem(
@@ -541,10 +658,6 @@ impl<'a> Collector<'a> {
                 );
             }
         }
-        if self.problems.iter().skip(errors_before).any(Problem::is_error) {
-            return None;
-        }
-        Some(Collected { items: merged.into_values().collect(), reuse })
     }
 
     /// The service's binding annotations: CRD (with the registry merged over it when the CRD is
@@ -659,182 +772,70 @@ impl<'a> Collector<'a> {
         }
     }
 
-    /// Evaluate one definition against the service into items.
+    /// Evaluate one definition against the service into items; `None` when a problem was
+    /// reported (an optional definition whose path fails gives no items).
     fn evaluate(&mut self, i: usize, svc: &Service, def: &Definition, key: &str) -> Option<Vec<Item>> {
-        let from_secret = svc.doc.kind() == "Secret";
-        let literal = ItemSource::Literal { secret: from_secret };
-        let n = def.name.clone();
-        let what = format!("service {} {:?} annotation {key:?}", svc.doc.kind(), svc.doc.name());
-        let value = svc.value();
-        let eval = |path: &str| eval_template(path, &value);
-        // A path that fails: skipped when optional, else ErrorReadingBinding.
-        macro_rules! values {
-            ($path:expr) => {
-                match eval($path) {
-                    Ok(TemplateResult::Values(v)) => v,
-                    Ok(TemplateResult::Text(t)) => vec![Value::from(t)],
-                    Err(_) if def.optional => return Some(Vec::new()),
-                    Err(e) => {
-                        self.problem("ErrorReadingBinding", format!("{what}: {e}"));
-                        return None;
-                    }
-                }
-            };
+        let ctx = Eval { what: format!("service {} {:?} annotation {key:?}", svc.doc.kind(), svc.doc.name()), value: svc.value(), def };
+        match self.evaluate_definition(i, svc, &ctx) {
+            Ok(items) => Some(items),
+            Err(Stop::Skip) => Some(Vec::new()),
+            Err(Stop::Reported) => None,
         }
-        macro_rules! one {
-            ($path:expr) => {{
-                let v = values!($path);
-                if v.len() != 1 {
-                    self.problem(
-                        "ErrorReadingBinding",
-                        format!("{what}: only one value should be returned for {} but we got {}", $path, v.len()),
-                    );
-                    return None;
-                }
-                v.into_iter().next().unwrap_or(Value::Null)
-            }};
-        }
-        let result: Map = match &def.kind {
+    }
+
+    fn evaluate_definition(&mut self, i: usize, svc: &Service, ctx: &Eval) -> Result<Vec<Item>, Stop> {
+        let n = &ctx.def.name;
+        let generic =
+            "cannot use generic service.binding annotation for string elements, need to specify binding key like service.binding/foo";
+        let result: Map = match &ctx.def.kind {
             DefinitionKind::Constant(c) => {
                 if n.is_empty() {
-                    self.problem("ErrorReadingBinding", format!("{what}: cannot use generic service.binding annotation for string elements, need to specify binding key like service.binding/foo"));
-                    return None;
+                    return Err(self.stop(ctx, generic.to_string()));
                 }
-                return Some(vec![str_item(n, c.clone(), ItemSource::Literal { secret: false }, Some(i))]);
+                return Ok(vec![str_item(n.clone(), c.clone(), ItemSource::Literal { secret: false }, Some(i))]);
             }
             DefinitionKind::String { path } => {
                 if n.is_empty() {
-                    self.problem("ErrorReadingBinding", format!("{what}: cannot use generic service.binding annotation for string elements, need to specify binding key like service.binding/foo"));
-                    return None;
+                    return Err(self.stop(ctx, generic.to_string()));
                 }
                 let mut m = Map::new();
-                m.insert(n.clone(), one!(path));
+                m.insert(n.clone(), self.one_value(ctx, path)?);
                 m
             }
             DefinitionKind::Entry { path, object, source_key } | DefinitionKind::Resource { path, object, source_value: source_key } => {
-                let name = print_value(&one!(path));
-                let kind = if *object == RefKind::Secret { "Secret" } else { "ConfigMap" };
-                let entry = matches!(def.kind, DefinitionKind::Entry { .. });
-                let readable = self.find("", kind, &svc.namespace, &name).is_some_and(|d| !crate::index::runtime_secrets::is_sops(d));
-                if *object == RefKind::Secret && !readable {
-                    // SOPS-encrypted, or created at run time: by reference, from key names.
-                    let items = match self.secret_items(i, &svc.namespace, &name) {
-                        SecretLookup::Items(items) => items,
-                        SecretLookup::Failed => return None,
-                        SecretLookup::Missing => match self.runtime.named_by_convention(self.docs, svc.id, &name) {
-                            // The registry's path names the Secret the operator's convention creates.
-                            Some(known) => match self.known_items(i, known) {
-                                SecretLookup::Items(items) => items,
-                                _ => return None,
-                            },
-                            None => {
-                                self.problem(
-                                    "ErrorReadingBinding",
-                                    format!("{what}: {kind} {name:?} not found in namespace {:?} of the input", svc.namespace),
-                                );
-                                self.missing_secret_help(&name);
-                                return None;
-                            }
-                        },
-                    };
-                    if entry && !items.iter().any(|it| it.name == *source_key) {
-                        self.problem("ErrorReadingBinding", format!("{what}: key {source_key:?} not found in {kind} {name:?}"));
-                        return None;
-                    }
-                    let items = items
-                        .into_iter()
-                        .filter(|it| source_key.is_empty() || it.name == *source_key)
-                        .map(|mut it| {
-                            if !source_key.is_empty() && !n.is_empty() {
-                                it.name = n.clone();
-                            }
-                            it
-                        })
-                        .collect();
-                    return Some(items);
-                }
-                let Some(doc) = self.find("", kind, &svc.namespace, &name) else {
-                    self.problem(
-                        "ErrorReadingBinding",
-                        format!("{what}: {kind} {name:?} not found in namespace {:?} of the input", svc.namespace),
-                    );
-                    return None;
-                };
-                let data = match resource_data(doc, *object) {
-                    Ok(d) => d,
-                    Err(e) => {
-                        self.problem("ErrorReadingBinding", format!("{what}: {kind} {name:?}: {e}"));
-                        return None;
-                    }
-                };
-                let source = |k: &str| match object {
-                    RefKind::Secret => ItemSource::SecretKey { namespace: svc.namespace.clone(), name: name.clone(), key: k.to_string() },
-                    RefKind::ConfigMap => {
-                        ItemSource::ConfigMapKey { namespace: svc.namespace.clone(), name: name.clone(), key: k.to_string() }
-                    }
-                };
-                if entry && !data.contains_key(source_key) {
-                    self.problem("ErrorReadingBinding", format!("{what}: key {source_key:?} not found in {kind} {name:?}"));
-                    return None;
-                }
-                let items = data
-                    .into_iter()
-                    .filter(|(k, _)| source_key.is_empty() || k == source_key)
-                    .map(|(k, v)| {
-                        let out_name = if !source_key.is_empty() && !n.is_empty() { n.clone() } else { k.clone() };
-                        str_item(out_name, v, source(&k), Some(i))
-                    })
-                    .collect();
-                return Some(items);
+                let name = print_value(&self.one_value(ctx, path)?);
+                let entry = matches!(ctx.def.kind, DefinitionKind::Entry { .. });
+                return self.referenced_items(i, svc, ctx, &name, *object, source_key, entry);
             }
             DefinitionKind::MapAtPath { path } => {
-                let v = one!(path);
+                let v = self.one_value(ctx, path)?;
                 let Value::Object(map) = v else {
-                    self.problem(
-                        "ErrorReadingBinding",
-                        format!("{what}: returned value for {path} should be map, but we got {}", crate::kube::type_name(&v)),
+                    return Err(
+                        self.stop(ctx, format!("returned value for {path} should be map, but we got {}", crate::kube::type_name(&v)))
                     );
-                    return None;
                 };
-                if n.is_empty() {
-                    map
-                } else {
-                    let mut m = Map::new();
-                    m.insert(n.clone(), Value::Object(map));
-                    m
-                }
+                named_or_flat(n, map)
             }
             DefinitionKind::SliceOfMaps { path, source_key, source_value } => {
                 let mut entries = Map::new();
-                let mut stack: Vec<Value> = values!(path).into_iter().rev().collect();
-                while let Some(v) = stack.pop() {
-                    match v {
-                        Value::Array(items) => stack.extend(items.into_iter().rev()),
-                        Value::Object(m) => {
-                            let k = m.get(source_key).map_or_else(|| "<nil>".to_string(), print_value);
-                            entries.insert(k, m.get(source_value).cloned().unwrap_or(Value::Null));
-                        }
-                        _ => {}
+                for v in flat_elements(self.path_values(ctx, path)?) {
+                    if let Value::Object(m) = v {
+                        let k = m.get(source_key).map_or_else(|| "<nil>".to_string(), print_value);
+                        entries.insert(k, m.get(source_value).cloned().unwrap_or(Value::Null));
                     }
                 }
                 if n.is_empty() {
                     if let Some((k, _)) = entries.iter().find(|(_, v)| v.is_null()) {
-                        self.problem("ValueNotFound", format!("{what}: Value for key {k} not found"));
-                        return None;
+                        self.problem("ValueNotFound", format!("{}: Value for key {k} not found", ctx.what));
+                        return Err(Stop::Reported);
                     }
-                    entries
-                } else {
-                    let mut m = Map::new();
-                    m.insert(n.clone(), Value::Object(entries));
-                    m
                 }
+                named_or_flat(n, entries)
             }
             DefinitionKind::SliceOfStrings { path, source_value } => {
                 let mut out = Vec::new();
-                let mut stack: Vec<Value> = values!(path).into_iter().rev().collect();
-                while let Some(v) = stack.pop() {
+                for v in flat_elements(self.path_values(ctx, path)?) {
                     match v {
-                        Value::Array(items) => stack.extend(items.into_iter().rev()),
                         Value::Object(m) if !source_value.is_empty() => out.extend(m.get(source_value).cloned()),
                         Value::String(s) if source_value.is_empty() => out.push(Value::String(s)),
                         _ => {}
@@ -845,25 +846,103 @@ impl<'a> Collector<'a> {
                 m
             }
         };
+        let literal = ItemSource::Literal { secret: svc.doc.kind() == "Secret" };
         match flatten(&result) {
-            Ok(pairs) => Some(
-                pairs
-                    .into_iter()
-                    .map(|(name, raw)| Item {
-                        name,
-                        value: print_value(&raw),
-                        raw,
-                        source: literal.clone(),
-                        service: Some(i),
-                        runtime: None,
-                    })
-                    .collect(),
-            ),
+            Ok(pairs) => Ok(pairs
+                .into_iter()
+                .map(|(name, raw)| Item { name, value: print_value(&raw), raw, source: literal.clone(), service: Some(i), runtime: None })
+                .collect()),
             Err(e) => {
-                self.problem("ValueNotFound", format!("{what}: {e}"));
-                None
+                self.problem("ValueNotFound", format!("{}: {e}", ctx.what));
+                Err(Stop::Reported)
             }
         }
+    }
+
+    /// Report an `ErrorReadingBinding` for the definition being evaluated.
+    fn stop(&mut self, ctx: &Eval, message: String) -> Stop {
+        self.problem("ErrorReadingBinding", format!("{}: {message}", ctx.what));
+        Stop::Reported
+    }
+
+    /// The values a path finds; a path that fails skips an optional definition.
+    fn path_values(&mut self, ctx: &Eval, path: &str) -> Result<Vec<Value>, Stop> {
+        match eval_template(path, &ctx.value) {
+            Ok(TemplateResult::Values(v)) => Ok(v),
+            Ok(TemplateResult::Text(t)) => Ok(vec![Value::from(t)]),
+            Err(_) if ctx.def.optional => Err(Stop::Skip),
+            Err(e) => Err(self.stop(ctx, e.to_string())),
+        }
+    }
+
+    /// The one value a path must find.
+    fn one_value(&mut self, ctx: &Eval, path: &str) -> Result<Value, Stop> {
+        let v = self.path_values(ctx, path)?;
+        if v.len() != 1 {
+            return Err(self.stop(ctx, format!("only one value should be returned for {path} but we got {}", v.len())));
+        }
+        Ok(v.into_iter().next().unwrap_or(Value::Null))
+    }
+
+    /// D2/D3: the entries (one, `source_key`, when `entry`) of Secret or ConfigMap `name`.
+    #[allow(clippy::too_many_arguments)]
+    fn referenced_items(
+        &mut self,
+        i: usize,
+        svc: &Service,
+        ctx: &Eval,
+        name: &str,
+        object: RefKind,
+        source_key: &str,
+        entry: bool,
+    ) -> Result<Vec<Item>, Stop> {
+        let n = &ctx.def.name;
+        let kind = if object == RefKind::Secret { "Secret" } else { "ConfigMap" };
+        let rename = |key: &str| if !source_key.is_empty() && !n.is_empty() { n.clone() } else { key.to_string() };
+        let readable = self.find("", kind, &svc.namespace, name).is_some_and(|d| !crate::index::runtime_secrets::is_sops(d));
+        if object == RefKind::Secret && !readable {
+            // SOPS-encrypted, or created at run time: by reference, from key names.
+            let items = match self.secret_items(i, &svc.namespace, name) {
+                SecretLookup::Items(items) => items,
+                SecretLookup::Failed => return Err(Stop::Reported),
+                SecretLookup::Missing => match self.runtime.named_by_convention(self.docs, svc.id, name) {
+                    // The registry's path names the Secret the operator's convention creates.
+                    Some(known) => match self.known_items(i, known) {
+                        SecretLookup::Items(items) => items,
+                        _ => return Err(Stop::Reported),
+                    },
+                    None => {
+                        let stop = self.stop(ctx, format!("{kind} {name:?} not found in namespace {:?} of the input", svc.namespace));
+                        self.missing_secret_help(name);
+                        return Err(stop);
+                    }
+                },
+            };
+            if entry && !items.iter().any(|it| it.name == source_key) {
+                return Err(self.stop(ctx, format!("key {source_key:?} not found in {kind} {name:?}")));
+            }
+            let wanted = items.into_iter().filter(|it| source_key.is_empty() || it.name == source_key);
+            return Ok(wanted.map(|it| Item { name: rename(&it.name), ..it }).collect());
+        }
+        let Some(doc) = self.find("", kind, &svc.namespace, name) else {
+            return Err(self.stop(ctx, format!("{kind} {name:?} not found in namespace {:?} of the input", svc.namespace)));
+        };
+        let data = match resource_data(doc, object) {
+            Ok(d) => d,
+            Err(e) => return Err(self.stop(ctx, format!("{kind} {name:?}: {e}"))),
+        };
+        if entry && !data.contains_key(source_key) {
+            return Err(self.stop(ctx, format!("key {source_key:?} not found in {kind} {name:?}")));
+        }
+        let source = |k: &str| {
+            let (namespace, name, key) = (svc.namespace.clone(), name.to_string(), k.to_string());
+            match object {
+                RefKind::Secret => ItemSource::SecretKey { namespace, name, key },
+                RefKind::ConfigMap => ItemSource::ConfigMapKey { namespace, name, key },
+            }
+        };
+        let wanted = data.into_iter().filter(|(k, _)| source_key.is_empty() || k == source_key);
+        Ok(wanted.map(|(k, v)| str_item(rename(&k), v, source(&k), Some(i))).collect())
     }
 
     /// `detectBindingResources`: ConfigMaps, Secrets, Services and Routes the service owns.

@@ -38,9 +38,33 @@ pub struct Definition {
     pub optional: bool,
 }
 
+/// Why a binding annotation cannot be used (upstream: `InvalidAnnotation`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DefinitionError {
+    #[error("can't process annotation with name {key:?}")]
+    InvalidName { key: String },
+    #[error("path not found: {value:?}")]
+    NoPath { value: String },
+    #[error("not implemented")]
+    Empty,
+    #[error("path has invalid syntax: {path:?}")]
+    PathSyntax { path: String },
+    #[error("sliceOfMaps elementType requires sourceKey and sourceValue to be present")]
+    SliceOfMapsKeys,
+    #[error("Annotation {name:?}: {value} not implemented! (elementType={element}, objectType={object})")]
+    NotImplemented { name: String, value: String, element: String, object: String },
+}
+
+/// A null inside a nested map of a definition's result (upstream: `ValueNotFound`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("Value for key {key} not found")]
+pub struct ValueNotFound {
+    pub key: String,
+}
+
 /// `Some(name)` for a binding annotation key, `None` for keys that are not binding annotations,
 /// an error for keys that look like one but are not valid (sbo-semantics §4.2).
-pub fn annotation_name(key: &str) -> Option<Result<String, String>> {
+pub fn annotation_name(key: &str) -> Option<Result<String, DefinitionError>> {
     if key == "servicebinding.io/provisioned-service" {
         return None;
     }
@@ -51,13 +75,13 @@ pub fn annotation_name(key: &str) -> Option<Result<String, String>> {
         return Some(Ok(name.to_string()));
     }
     if key.starts_with("service.binding") {
-        return Some(Err(format!("can't process annotation with name {key:?}")));
+        return Some(Err(DefinitionError::InvalidName { key: key.to_string() }));
     }
     None
 }
 
 /// Parse an annotation value (sbo-semantics §4.3) into a definition.
-pub fn parse_definition(name: &str, value: &str) -> Result<Definition, String> {
+pub fn parse_definition(name: &str, value: &str) -> Result<Definition, DefinitionError> {
     let (mut path, mut object, mut element, mut source_key, mut source_value, mut optional) = (None, None, None, None, None, false);
     let mut recognised = false;
     for piece in value.split(',') {
@@ -84,15 +108,15 @@ pub fn parse_definition(name: &str, value: &str) -> Result<Definition, String> {
     }
     let Some(path) = path else {
         if recognised {
-            return Err(format!("path not found: {value:?}"));
+            return Err(DefinitionError::NoPath { value: value.to_string() });
         }
         if value.is_empty() {
-            return Err("not implemented".into());
+            return Err(DefinitionError::Empty);
         }
         return Ok(Definition { name: name.to_string(), kind: DefinitionKind::Constant(value.to_string()), optional });
     };
     if !path.contains('{') || path.matches('{').count() != path.matches('}').count() {
-        return Err(format!("path has invalid syntax: {path:?}"));
+        return Err(DefinitionError::PathSyntax { path });
     }
     let object = object.filter(|o| !o.is_empty()).unwrap_or_else(|| "string".into());
     let element = element.unwrap_or_else(|| if object == "Secret" || object == "ConfigMap" { "map".into() } else { "string".into() });
@@ -103,7 +127,6 @@ pub fn parse_definition(name: &str, value: &str) -> Result<Definition, String> {
         "ConfigMap" => Some(RefKind::ConfigMap),
         _ => None,
     };
-    let not_implemented = || format!("Annotation {name:?}: {value} not implemented! (elementType={element}, objectType={object})");
     let kind = match (element.as_str(), object.as_str(), ref_kind) {
         ("string", "string", _) => DefinitionKind::String { path },
         ("string", _, Some(object)) => DefinitionKind::Entry { path, object, source_key },
@@ -111,20 +134,27 @@ pub fn parse_definition(name: &str, value: &str) -> Result<Definition, String> {
         ("map", "string", _) => DefinitionKind::MapAtPath { path },
         ("sliceOfMaps", _, _) => {
             if source_key.is_empty() || source_value.is_empty() {
-                return Err("sliceOfMaps elementType requires sourceKey and sourceValue to be present".into());
+                return Err(DefinitionError::SliceOfMapsKeys);
             }
             DefinitionKind::SliceOfMaps { path, source_key, source_value }
         }
         ("sliceOfStrings", _, _) => DefinitionKind::SliceOfStrings { path, source_value },
-        _ => return Err(not_implemented()),
+        _ => {
+            return Err(DefinitionError::NotImplemented {
+                name: name.to_string(),
+                value: value.to_string(),
+                element: element.clone(),
+                object: object.clone(),
+            })
+        }
     };
     Ok(Definition { name: name.to_string(), kind, optional })
 }
 
 /// Flatten a definition's result map into `(item name, value)` pairs (sbo-semantics §5.7).
 /// A null inside a nested map is `ValueNotFound`.
-pub fn flatten(result: &Map) -> Result<Vec<(String, Value)>, String> {
-    fn walk(prefix: &str, key: &str, v: &Value, out: &mut Vec<(String, Value)>) -> Result<(), String> {
+pub fn flatten(result: &Map) -> Result<Vec<(String, Value)>, ValueNotFound> {
+    fn walk(prefix: &str, key: &str, v: &Value, out: &mut Vec<(String, Value)>) -> Result<(), ValueNotFound> {
         match v {
             Value::Object(m) => {
                 let mut child_prefix = format!("{prefix}{key}_");
@@ -133,7 +163,7 @@ pub fn flatten(result: &Map) -> Result<Vec<(String, Value)>, String> {
                 }
                 for (c, cv) in m {
                     if cv.is_null() {
-                        return Err(format!("Value for key {prefix}{key}_{c} not found"));
+                        return Err(ValueNotFound { key: format!("{prefix}{key}_{c}") });
                     }
                     walk(&child_prefix, c, cv, out)?;
                 }
@@ -175,11 +205,11 @@ mod tests {
         assert_eq!(parse_definition("h", "path={.status.host}").unwrap().kind, DefinitionKind::String { path: "{.status.host}".into() });
         let d = parse_definition("username", "path={.status.s},objectType=Secret,sourceKey=user").unwrap();
         assert_eq!(d.kind, DefinitionKind::Resource { path: "{.status.s}".into(), object: RefKind::Secret, source_value: "user".into() });
-        assert!(parse_definition("x", "path=.status.host").unwrap_err().contains("invalid syntax"));
-        assert!(parse_definition("x", "objectType=Secret").unwrap_err().contains("path not found"));
-        assert!(parse_definition("x", "path={.a},elementType=asdf").unwrap_err().contains("not implemented"));
-        assert!(parse_definition("x", "path={.a},objectType=secret").unwrap_err().contains("not implemented"));
-        assert!(parse_definition("x", "path={.a},elementType=sliceOfMaps").unwrap_err().contains("sourceKey"));
+        assert!(parse_definition("x", "path=.status.host").unwrap_err().to_string().contains("invalid syntax"));
+        assert!(parse_definition("x", "objectType=Secret").unwrap_err().to_string().contains("path not found"));
+        assert!(parse_definition("x", "path={.a},elementType=asdf").unwrap_err().to_string().contains("not implemented"));
+        assert!(parse_definition("x", "path={.a},objectType=secret").unwrap_err().to_string().contains("not implemented"));
+        assert!(parse_definition("x", "path={.a},elementType=sliceOfMaps").unwrap_err().to_string().contains("sourceKey"));
         assert!(parse_definition("x", "path={.a},optional=true").unwrap().optional);
         assert!(!parse_definition("x", "path={.a},optional=yes").unwrap().optional);
         assert!(parse_definition("x", "").is_err());
@@ -196,7 +226,7 @@ mod tests {
         let names: Vec<&str> = items.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["spec_image", "spec_tags_0", "spec_tags_1", "spec_nested_k", "top"]);
         let bad = json!({"creds": {"user": null}});
-        assert_eq!(flatten(bad.as_object().unwrap()).unwrap_err(), "Value for key creds_user not found");
+        assert_eq!(flatten(bad.as_object().unwrap()).unwrap_err().to_string(), "Value for key creds_user not found");
         let generic = json!({"": {"a": 1}});
         assert_eq!(flatten(generic.as_object().unwrap()).unwrap()[0].0, "a");
     }
