@@ -9,6 +9,7 @@ use crate::doc::document::Document;
 use crate::kube::ObjectRef;
 use crate::kube::{type_name, LabelSelector};
 use crate::model::problem::{Location, Problem};
+use crate::model::rules::Rule;
 
 use super::{stable_uid, BindingApi};
 
@@ -61,13 +62,13 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
-    fn report(&mut self, rule: &'static str, field: &str, message: String) {
+    fn report(&mut self, rule: Rule, field: &str, message: String) {
         let loc = Location::of_field(self.doc, field);
         let p = Problem::error(rule, format!("{field}: {message}")).binding(&self.namespace, &self.name).at(loc);
         self.problems.push(p);
     }
     fn required(&mut self, field: &str) {
-        self.report("InvalidBinding", field, "Required value".into());
+        self.report(Rule::InvalidBinding, field, "Required value".into());
     }
 
     /// An optional string field; wrong types are reported.
@@ -76,7 +77,7 @@ impl Checker<'_> {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) => Some(s.to_string()),
             Some(other) => {
-                self.report("InvalidBinding", field, format!("must be a string, got {}", type_name(other)));
+                self.report(Rule::InvalidBinding, field, format!("must be a string, got {}", type_name(other)));
                 None
             }
         }
@@ -103,7 +104,7 @@ impl Checker<'_> {
             None | Some(Value::Null) => None,
             Some(v @ Value::Object(_)) => Some(v),
             Some(other) => {
-                self.report("InvalidBinding", field, format!("must be an object, got {}", type_name(other)));
+                self.report(Rule::InvalidBinding, field, format!("must be an object, got {}", type_name(other)));
                 None
             }
         }
@@ -131,14 +132,14 @@ pub fn parse_binding(doc: &Document, api: BindingApi, default_ns: &str) -> Resul
     } else if directory.len() > 253 || !directory.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-' || ch == '.')
     {
         c.report(
-            "InvalidBinding",
+            Rule::InvalidBinding,
             "spec.name",
             format!(
                 "{directory:?}: must consist of lower case alphanumeric characters, '-' or '.', and must be no more than 253 characters"
             ),
         );
     } else if directory == "." || directory == ".." {
-        c.report("InvalidBinding", "spec.name", format!("{directory:?}: must not be \".\" or \"..\""));
+        c.report(Rule::InvalidBinding, "spec.name", format!("{directory:?}: must not be \".\" or \"..\""));
     }
     let type_override = c.string(spec, "type", "spec.type").filter(|s| !s.is_empty());
     let provider_override = c.string(spec, "provider", "spec.provider").filter(|s| !s.is_empty());
@@ -178,7 +179,7 @@ pub fn parse_binding(doc: &Document, api: BindingApi, default_ns: &str) -> Resul
                 Ok(s) => Some(Some(s)),
                 Err(errs) => {
                     for (sub, msg) in errs {
-                        c.report("InvalidBinding", &format!("{wl_field}.selector{sub}"), msg);
+                        c.report(Rule::InvalidBinding, &format!("{wl_field}.selector{sub}"), msg);
                     }
                     Some(None)
                 }
@@ -186,9 +187,11 @@ pub fn parse_binding(doc: &Document, api: BindingApi, default_ns: &str) -> Resul
         };
         match (wname, selector) {
             (Some(_), Some(_)) => {
-                c.report("InvalidBinding", &format!("{wl_field}.[name, selector]"), "expected exactly one, got both".into())
+                c.report(Rule::InvalidBinding, &format!("{wl_field}.[name, selector]"), "expected exactly one, got both".into())
             }
-            (None, None) => c.report("InvalidBinding", &format!("{wl_field}.[name, selector]"), "expected exactly one, got neither".into()),
+            (None, None) => {
+                c.report(Rule::InvalidBinding, &format!("{wl_field}.[name, selector]"), "expected exactly one, got neither".into())
+            }
             (Some(n), None) => workload.selection = WorkloadSelection::Name(n),
             (None, Some(Some(s))) => workload.selection = WorkloadSelection::Selector(s),
             (None, Some(None)) => {}
@@ -200,7 +203,7 @@ pub fn parse_binding(doc: &Document, api: BindingApi, default_ns: &str) -> Resul
                     match item {
                         Value::String(s) => workload.containers.push(s.to_string()),
                         other => c.report(
-                            "InvalidBinding",
+                            Rule::InvalidBinding,
                             &format!("{wl_field}.containers[{i}]"),
                             format!("must be a string, got {}", type_name(other)),
                         ),
@@ -208,7 +211,7 @@ pub fn parse_binding(doc: &Document, api: BindingApi, default_ns: &str) -> Resul
                 }
             }
             Some(other) => c.report(
-                "InvalidBinding",
+                Rule::InvalidBinding,
                 &format!("{wl_field}.containers"),
                 format!("must be a list of strings, got {}", type_name(other)),
             ),
@@ -222,7 +225,7 @@ pub fn parse_binding(doc: &Document, api: BindingApi, default_ns: &str) -> Resul
             for (i, item) in items.iter().enumerate() {
                 if !item.is_object() {
                     c.report(
-                        "InvalidBinding",
+                        Rule::InvalidBinding,
                         &format!("spec.env[{i}]"),
                         format!("must be an object with name and key, got {}", type_name(item)),
                     );
@@ -233,7 +236,9 @@ pub fn parse_binding(doc: &Document, api: BindingApi, default_ns: &str) -> Resul
                 env.push(EnvMapping { name, key });
             }
         }
-        Some(other) => c.report("InvalidBinding", "spec.env", format!("must be a list of {{name, key}} entries, got {}", type_name(other))),
+        Some(other) => {
+            c.report(Rule::InvalidBinding, "spec.env", format!("must be a list of {{name, key}} entries, got {}", type_name(other)))
+        }
     }
 
     if !c.problems.is_empty() {

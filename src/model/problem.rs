@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use crate::doc::document::{Document, SourceFile};
+use crate::model::rules::Rule;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
@@ -51,7 +52,7 @@ impl Location {
 /// (ServiceNotFound, ServiceMissingBinding, WorkloadNotFound, …).
 #[derive(Debug, Clone)]
 pub struct Problem {
-    pub rule: &'static str,
+    pub rule: Rule,
     pub severity: Severity,
     /// The binding concerned, as `namespace/name`.
     pub binding: Option<String>,
@@ -62,13 +63,13 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub fn error(rule: &'static str, message: impl Into<String>) -> Self {
+    pub fn error(rule: Rule, message: impl Into<String>) -> Self {
         Problem { rule, severity: Severity::Error, binding: None, message: message.into(), help: None, location: None }
     }
-    pub fn warning(rule: &'static str, message: impl Into<String>) -> Self {
+    pub fn warning(rule: Rule, message: impl Into<String>) -> Self {
         Problem { severity: Severity::Warning, ..Problem::error(rule, message) }
     }
-    pub fn notice(rule: &'static str, message: impl Into<String>) -> Self {
+    pub fn notice(rule: Rule, message: impl Into<String>) -> Self {
         Problem { severity: Severity::Notice, ..Problem::error(rule, message) }
     }
     pub fn binding(mut self, namespace: &str, name: &str) -> Self {

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::doc::document::Document;
 use crate::model::bound::BoundContainer;
 use crate::model::problem::{Location, Problem};
+use crate::model::rules::Rule;
 use crate::resolve::Resolution;
 
 /// Entries a consumer of a well-known `type` needs: every group of `all`, and (when given) one
@@ -115,13 +116,13 @@ pub fn consumer_problems(docs: &[Document], resolution: &Resolution) -> Vec<Prob
         if let (Some(t), None) = (&t, &secret.unknown_keys) {
             if let Some(missing) = missing_for_type(t.trim(), &keys) {
                 let msg = format!("a binding {shown} usually needs {missing} (Spring Cloud Bindings, Quarkus, kube-service-bindings); the Secret {:?} has: {}", secret.name, keys.iter().cloned().collect::<Vec<_>>().join(", "));
-                out.push(Problem::warning("ConsumerMissingEntries", msg).binding(&b.namespace, &b.name).at(at.clone()));
+                out.push(Problem::warning(Rule::ConsumerMissingEntries, msg).binding(&b.namespace, &b.name).at(at.clone()));
             }
         }
         for (key, value) in &values {
             if let Some(reason) = format_problem(key, value) {
                 let msg = format!("entry {key:?} of the Secret {:?} {reason}, as the spec requires of this well-known entry", secret.name);
-                out.push(Problem::warning("WellKnownEntryFormat", msg).binding(&b.namespace, &b.name).at(at.clone()));
+                out.push(Problem::warning(Rule::WellKnownEntryFormat, msg).binding(&b.namespace, &b.name).at(at.clone()));
             }
         }
     }
@@ -180,7 +181,7 @@ pub fn collision_problems(docs: &[Document], resolution: &Resolution, bound: &[B
                 r.container,
                 workload(r.workload)
             );
-            out.push(Problem::warning("EnvVarReplaced", msg).binding(rb.namespace(), rb.name()).at(Location::of(&docs[rb.doc])));
+            out.push(Problem::warning(Rule::EnvVarReplaced, msg).binding(rb.namespace(), rb.name()).at(Location::of(&docs[rb.doc])));
         }
     }
     for ((w, container, path), uses) in mounts {
@@ -193,7 +194,7 @@ pub fn collision_problems(docs: &[Document], resolution: &Resolution, bound: &[B
                 workload(w)
             );
             let (ns, name) = uses[0].binding.split_once('/').unwrap_or(("", ""));
-            out.push(Problem::error("BindingNameCollision", msg).binding(ns, name).at(Location::of(uses[1].doc)));
+            out.push(Problem::error(Rule::BindingNameCollision, msg).binding(ns, name).at(Location::of(uses[1].doc)));
         }
     }
     for ((w, container, var), uses) in vars {
@@ -206,7 +207,7 @@ pub fn collision_problems(docs: &[Document], resolution: &Resolution, bound: &[B
                 list.join(" and ")
             );
             let (ns, name) = uses[0].binding.split_once('/').unwrap_or(("", ""));
-            out.push(Problem::warning("EnvVarCollision", msg).binding(ns, name).at(Location::of(uses[1].doc)));
+            out.push(Problem::warning(Rule::EnvVarCollision, msg).binding(ns, name).at(Location::of(uses[1].doc)));
         }
     }
     out

@@ -10,6 +10,7 @@ use crate::doc::value::Value;
 use crate::load::Loaded;
 use crate::model::bound::BoundContainer;
 use crate::model::problem::{Location, Problem};
+use crate::model::rules::Rule;
 use crate::project::checks;
 use crate::resolve::{Options, Resolution};
 use crate::{index, project, resolve};
@@ -133,8 +134,9 @@ pub fn render(loaded: Loaded, opts: &Options) -> Rendered {
                 let rb = &resolution.bindings[b];
                 let msg =
                     format!("container variable {var} is already set in the workload and keeps its value (as it would over SBO's envFrom)");
-                let p =
-                    Problem::warning("EnvVarShadowed", msg).binding(rb.namespace(), rb.name()).at(Location::of(&loaded.documents[rb.doc]));
+                let p = Problem::warning(Rule::EnvVarShadowed, msg)
+                    .binding(rb.namespace(), rb.name())
+                    .at(Location::of(&loaded.documents[rb.doc]));
                 resolution.problems.push(p);
             }
         }
@@ -146,8 +148,9 @@ pub fn render(loaded: Loaded, opts: &Options) -> Rendered {
             bound.clear();
             for (b, msg) in failures {
                 let rb = &resolution.bindings[b];
-                let p =
-                    Problem::error("ProjectionFailed", msg).binding(rb.namespace(), rb.name()).at(Location::of(&loaded.documents[rb.doc]));
+                let p = Problem::error(Rule::ProjectionFailed, msg)
+                    .binding(rb.namespace(), rb.name())
+                    .at(Location::of(&loaded.documents[rb.doc]));
                 resolution.problems.push(p);
             }
         }

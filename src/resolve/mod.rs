@@ -25,6 +25,7 @@ use crate::index::Index;
 use crate::kube::mapping::MappingSpec;
 use crate::kube::type_name;
 use crate::model::problem::{Location, Problem};
+use crate::model::rules::Rule;
 
 /// How a run resolves.
 #[derive(Debug, Clone)]
@@ -177,7 +178,7 @@ impl Resolver<'_> {
         self.out.problems[before..].iter().any(Problem::is_error)
     }
 
-    pub(crate) fn problem(&mut self, doc: DocId, b: &Binding, rule: &'static str, field: &str, message: String) -> &mut Problem {
+    pub(crate) fn problem(&mut self, doc: DocId, b: &Binding, rule: Rule, field: &str, message: String) -> &mut Problem {
         let d = &self.docs[doc];
         let loc = Location::of_field(d, field);
         self.out.problems.push(Problem::error(rule, message).binding(&b.namespace, &b.name).at(loc));
@@ -226,7 +227,7 @@ impl Resolver<'_> {
         for (field, msg) in errors {
             let loc = Location::of_field(mdoc, &field);
             let text = format!("ClusterWorkloadResourceMapping {:?} {field}: {msg}", mdoc.name());
-            self.out.problems.push(Problem::error("InvalidMapping", text).at(loc));
+            self.out.problems.push(Problem::error(Rule::InvalidMapping, text).at(loc));
         }
     }
 }

@@ -9,6 +9,7 @@ use crate::doc::document::DocId;
 use crate::doc::value::Value;
 use crate::kube::mapping::MappingSpec;
 use crate::model::problem::{Location, Problem};
+use crate::model::rules::Rule;
 
 use super::{OperatorResolved, Resolved, ResolvedBinding, Resolver, Step};
 
@@ -46,7 +47,7 @@ impl Resolver<'_> {
         match &kind {
             None => self.out.problems.push(
                 Problem::error(
-                    "ApplicationNotFound",
+                    Rule::ApplicationNotFound,
                     format!("cannot find application resources for the given reference: unknown resource {what:?} in group {group:?}"),
                 )
                 .binding(&b.namespace, &b.name)
@@ -57,7 +58,7 @@ impl Resolver<'_> {
                     let found = self.index.get(&group, kind, &b.namespace, name);
                     if found.is_empty() {
                         self.out.problems.push(
-                            Problem::error("ApplicationNotFound", format!("cannot find application resources for the given reference: {kind} {name:?} ({group}/{}) not found in namespace {:?}", app.type_ref.version, b.namespace))
+                            Problem::error(Rule::ApplicationNotFound, format!("cannot find application resources for the given reference: {kind} {name:?} ({group}/{}) not found in namespace {:?}", app.type_ref.version, b.namespace))
                                 .binding(&b.namespace, &b.name)
                                 .at(at("spec.application.name")),
                         );
@@ -69,7 +70,7 @@ impl Resolver<'_> {
                     let found = self.index.select(self.docs, &group, kind, &b.namespace, &selector);
                     if found.is_empty() {
                         self.out.problems.push(
-                            Problem::error("ApplicationNotFound", format!("cannot find application resources for the given reference: no {kind} in namespace {:?} matches the label selector", b.namespace))
+                            Problem::error(Rule::ApplicationNotFound, format!("cannot find application resources for the given reference: no {kind} in namespace {:?} matches the label selector", b.namespace))
                                 .binding(&b.namespace, &b.name)
                                 .at(at("spec.application.labelSelector")),
                         );
@@ -83,7 +84,7 @@ impl Resolver<'_> {
                 if app.name.is_none() && app.match_labels.is_none() {
                     self.out.problems.push(
                         Problem::warning(
-                            "EmptyApplication",
+                            Rule::EmptyApplication,
                             "the application reference has neither a name nor a label selector: nothing is bound",
                         )
                         .binding(&b.namespace, &b.name)
@@ -102,7 +103,7 @@ impl Resolver<'_> {
         }
         if b.bind_as_files && !workloads.is_empty() && !crate::kube::is_dns1123_label(&b.binding_name) {
             self.out.problems.push(
-                Problem::error("InvalidBindingName", format!("binding name {:?} becomes the volume name, which must be a DNS-1123 label (at most 63 characters, no dots); SBO would fail to update the application", b.binding_name))
+                Problem::error(Rule::InvalidBindingName, format!("binding name {:?} becomes the volume name, which must be a DNS-1123 label (at most 63 characters, no dots); SBO would fail to update the application", b.binding_name))
                     .binding(&b.namespace, &b.name)
                     .at(at("spec.name")),
             );
@@ -122,9 +123,9 @@ impl Resolver<'_> {
             if !delivery.copies.is_empty() && !workloads.is_empty() {
                 let msg = format!("binding data copied into a generated Secret because {}", delivery.copies.join("; "));
                 let p = if self.opts.deny_secret_copies {
-                    Problem::error("SecretValuesCopied", msg)
+                    Problem::error(Rule::SecretValuesCopied, msg)
                 } else {
-                    Problem::warning("SecretValuesCopied", msg)
+                    Problem::warning(Rule::SecretValuesCopied, msg)
                 };
                 self.out.problems.push(p.binding(&b.namespace, &b.name).at(Location::of(d)));
             }

@@ -11,6 +11,7 @@ use crate::doc::value::Value;
 use crate::index::runtime_secrets::{is_sops, sops_keys, KnownSecret, SecretSource};
 use crate::kube::{group_of, type_name, version_of};
 use crate::model::problem::{Location, Problem};
+use crate::model::rules::Rule;
 
 use super::{secret_keys, BindingSecret, Resolved, ResolvedBinding, Resolver, ServiceSource, SpecResolved, Step};
 
@@ -68,7 +69,7 @@ impl Resolver<'_> {
                 );
                 let help = crate::kube::hints::service_not_found(self.docs, &self.opts.default_namespace, &b.namespace, &b.service)
                     .unwrap_or_else(|| "add the service resource to the input, or point spec.service at one that is".into());
-                self.problem(doc, b, "ServiceNotFound", "spec.service.name", msg).add_help(help);
+                self.problem(doc, b, Rule::ServiceNotFound, "spec.service.name", msg).add_help(help);
                 return (None, None);
             };
             let svc_doc = &self.docs[svc];
@@ -82,7 +83,7 @@ impl Resolver<'_> {
                         type_name(v),
                         svc_doc.location()
                     );
-                    self.problem(doc, b, "InvalidService", "spec.service", msg);
+                    self.problem(doc, b, Rule::InvalidService, "spec.service", msg);
                     return (None, None);
                 }
                 _ => match self.runtime.for_service(self.docs, svc) {
@@ -94,7 +95,7 @@ impl Resolver<'_> {
                             b.service.name,
                             svc_doc.location()
                         );
-                        self.problem(doc, b, "ServiceMissingBinding", "spec.service", msg).add_help(format!(
+                        self.problem(doc, b, Rule::ServiceMissingBinding, "spec.service", msg).add_help(format!(
                             "commit the Provisioned Service's .status.binding.name, bind the Secret directly (apiVersion: v1, kind: Secret), \
                              annotate the service with {} (and {}), or add a convention for {} to {}",
                             crate::index::runtime_secrets::SECRET_ANNOTATION,
@@ -114,7 +115,7 @@ impl Resolver<'_> {
                 convention.as_ref().map(|k| k.source.creator(self.docs)).unwrap_or_default(),
                 b.namespace
             );
-            self.problem(doc, b, "SecretInOtherNamespace", "spec.service", msg).add_help(format!(
+            self.problem(doc, b, Rule::SecretInOtherNamespace, "spec.service", msg).add_help(format!(
                 "a pod can only reference Secrets in its own namespace, and a servicebinding.io binding projects its Secret by \
                  reference into workloads of the binding's namespace; have the Secret written to namespace {:?} (for Crossplane: \
                  spec.writeConnectionSecretToRef.namespace), or bind a copy of it that lives there",
@@ -134,14 +135,14 @@ impl Resolver<'_> {
         };
         if let Some(&sid) = self.index.get("", "Secret", &b.namespace, &secret_name).first() {
             if let Some(msg) = by_convention(self) {
-                self.notice(doc, b, "BindingSecretByConvention", "spec.service", msg);
+                self.notice(doc, b, Rule::BindingSecretByConvention, "spec.service", msg);
             }
             if is_sops(&self.docs[sid]) {
                 let msg = format!(
                     "the binding Secret {secret_name:?} (at {}) is SOPS-encrypted: it is projected by reference with its key names; its values are never decrypted",
                     self.docs[sid].location()
                 );
-                self.notice(doc, b, "EncryptedSecret", "spec.service", msg);
+                self.notice(doc, b, Rule::EncryptedSecret, "spec.service", msg);
                 let keys = sops_keys(&self.docs[sid]);
                 let secret = BindingSecret {
                     name: secret_name,
@@ -166,7 +167,7 @@ impl Resolver<'_> {
                 Err(errors) => {
                     let at = self.docs[sid].location();
                     for e in errors {
-                        self.problem(doc, b, "InvalidSecret", "spec.service", format!("binding Secret {secret_name:?} (at {at}): {e}"));
+                        self.problem(doc, b, Rule::InvalidSecret, "spec.service", format!("binding Secret {secret_name:?} (at {at}): {e}"));
                     }
                     (Some(source), None)
                 }
@@ -196,7 +197,7 @@ impl Resolver<'_> {
                     "the binding Secret {secret_name:?}{via} is in namespace {ns:?} ({what}), not in the namespace {:?} of the binding and its workloads",
                     b.namespace
                 );
-                self.problem(doc, b, "SecretInOtherNamespace", "spec.service", msg).add_help(format!(
+                self.problem(doc, b, Rule::SecretInOtherNamespace, "spec.service", msg).add_help(format!(
                     "a pod can only reference Secrets in its own namespace; move the Secret (or what creates it) to namespace {:?}, \
                      or move the binding and its workloads to {ns:?} (with kustomize: check the overlay's `namespace:`)",
                     b.namespace
@@ -210,7 +211,7 @@ impl Resolver<'_> {
                     b.namespace
                 );
                 let loc = Location::of_field(&self.docs[doc], "spec.service");
-                self.out.problems.push(Problem::warning("SecretNotInInput", msg).binding(&b.namespace, &b.name).at(loc));
+                self.out.problems.push(Problem::warning(Rule::SecretNotInInput, msg).binding(&b.namespace, &b.name).at(loc));
                 let secret = BindingSecret {
                     name: secret_name,
                     namespace: b.namespace.clone(),
@@ -230,7 +231,7 @@ impl Resolver<'_> {
                     crate::index::runtime_secrets::SECRET_ANNOTATION,
                     crate::index::runtime_secrets::KEYS_ANNOTATION,
                 );
-                self.problem(doc, b, "SecretNotFound", "spec.service", msg).add_help(help);
+                self.problem(doc, b, Rule::SecretNotFound, "spec.service", msg).add_help(help);
                 return (Some(source), None);
             }
         };
@@ -243,7 +244,7 @@ impl Resolver<'_> {
             "the binding Secret {secret_name:?}{via} is not in the input: it is created at run time by {}, {keys_text}; projected by reference",
             known.source.creator(self.docs)
         );
-        self.notice(doc, b, "RuntimeSecret", "spec.service", msg);
+        self.notice(doc, b, Rule::RuntimeSecret, "spec.service", msg);
         let secret = BindingSecret {
             name: secret_name,
             namespace: b.namespace.clone(),
@@ -254,7 +255,7 @@ impl Resolver<'_> {
         (Some(source), Some(secret))
     }
 
-    fn notice(&mut self, doc: DocId, b: &Binding, rule: &'static str, field: &str, message: String) {
+    fn notice(&mut self, doc: DocId, b: &Binding, rule: Rule, field: &str, message: String) {
         let loc = Location::of_field(&self.docs[doc], field);
         self.out.problems.push(Problem::notice(rule, message).binding(&b.namespace, &b.name).at(loc));
     }
@@ -280,7 +281,7 @@ impl Resolver<'_> {
                     unchecked.join(" or ")
                 );
                 let loc = Location::of_field(&self.docs[doc], "spec.service");
-                self.out.problems.push(Problem::warning("SecretKeysUnknown", msg).binding(&b.namespace, &b.name).at(loc));
+                self.out.problems.push(Problem::warning(Rule::SecretKeysUnknown, msg).binding(&b.namespace, &b.name).at(loc));
             }
             return;
         }
@@ -289,7 +290,7 @@ impl Resolver<'_> {
                 "the binding Secret {:?} has no \"type\" entry and spec.type is not set; the projected binding must contain type",
                 secret.name
             );
-            self.problem(doc, b, "MissingType", "spec.service", msg)
+            self.problem(doc, b, Rule::MissingType, "spec.service", msg)
                 .add_help("add a type entry to the Secret, or set spec.type on the binding");
         }
         for (i, e) in b.env.iter().enumerate() {
@@ -303,7 +304,7 @@ impl Resolver<'_> {
                     secret.name,
                     known.join(", ")
                 );
-                self.problem(doc, b, "EnvKeyNotFound", &format!("spec.env[{i}].key"), msg);
+                self.problem(doc, b, Rule::EnvKeyNotFound, &format!("spec.env[{i}].key"), msg);
             }
         }
     }
@@ -320,7 +321,7 @@ impl Resolver<'_> {
                         b.workload.kind, name, b.workload.api_version, b.namespace
                     );
                     let help = crate::kube::hints::workload_not_found(self.docs, &b.workload.kind, &b.workload.api_version);
-                    self.problem(doc, b, "WorkloadNotFound", "spec.workload.name", msg).add_help(help);
+                    self.problem(doc, b, Rule::WorkloadNotFound, "spec.workload.name", msg).add_help(help);
                 }
                 found
             }
@@ -347,7 +348,7 @@ impl Resolver<'_> {
                         msg.push_str(&format!("; did you mean kind: {k}?"));
                     }
                     let loc = Location::of_field(&self.docs[doc], "spec.workload.selector");
-                    self.out.problems.push(Problem::notice("SelectorMatchesNothing", msg).binding(&b.namespace, &b.name).at(loc));
+                    self.out.problems.push(Problem::notice(Rule::SelectorMatchesNothing, msg).binding(&b.namespace, &b.name).at(loc));
                 }
                 found
             }
@@ -363,7 +364,7 @@ impl Resolver<'_> {
                     self.docs[w].name(),
                     b.workload.api_version
                 );
-                self.out.problems.push(Problem::warning("WorkloadVersionMismatch", msg).binding(&b.namespace, &b.name).at(loc));
+                self.out.problems.push(Problem::warning(Rule::WorkloadVersionMismatch, msg).binding(&b.namespace, &b.name).at(loc));
             }
         }
         found

@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::doc::document::Document;
 use crate::load::LoadError;
 use crate::model::problem::{Problem, Severity};
-use crate::model::rules::{rule_for, RULES};
+use crate::model::rules::Rule;
 use crate::write::diagnostics::{render_load_error_for, render_problem_for};
 use crate::write::{report_path, SCHEMA_VERSION};
 
@@ -36,7 +36,7 @@ pub struct FindingLocation {
 #[derive(Debug, Clone)]
 pub struct Finding<'a> {
     pub origin: Origin<'a>,
-    pub rule: &'static str,
+    pub rule: Rule,
     pub severity: Severity,
     pub binding: Option<String>,
     pub message: String,
@@ -97,7 +97,7 @@ impl<'a> CheckReport<'a> {
             .iter()
             .map(|e| Finding {
                 origin: Origin::Load(e),
-                rule: "InvalidInput",
+                rule: Rule::InvalidInput,
                 severity: Severity::Error,
                 binding: None,
                 message: e.message.clone(),
@@ -262,7 +262,7 @@ pub fn to_json(report: &CheckReport<'_>) -> String {
             .findings
             .iter()
             .map(|f| JsonProblem {
-                rule: f.rule,
+                rule: f.rule.id(),
                 severity: severity_word(f.severity),
                 binding: f.binding.as_deref(),
                 message: &f.message,
@@ -472,19 +472,13 @@ pub fn path_to_uri(path: &str) -> String {
 /// `help`, results with a relative location (`%SRCROOT%`), a start line, and stable
 /// `partialFingerprints`.
 pub fn to_sarif(report: &CheckReport<'_>) -> String {
-    // The whole catalogue in its fixed order, then rules the catalogue does not know yet.
-    let mut ids: Vec<&str> = RULES.iter().map(|r| r.id).collect();
-    for f in &report.findings {
-        if !ids.contains(&f.rule) {
-            ids.push(f.rule);
-        }
-    }
-    let rules: Vec<SarifRule> = ids
+    // The whole catalogue, in its fixed order.
+    let rules: Vec<SarifRule> = Rule::ALL
         .iter()
-        .map(|&id| {
-            let r = rule_for(id);
+        .map(|&rule| {
+            let r = rule.entry();
             SarifRule {
-                id: id.to_string(),
+                id: rule.id().to_string(),
                 short_description: SarifText { text: r.short.into() },
                 full_description: SarifText { text: r.full.into() },
                 help: SarifText { text: r.help.into() },
@@ -506,8 +500,8 @@ pub fn to_sarif(report: &CheckReport<'_>) -> String {
                 text.push_str(&format!(" (help: {h})"));
             }
             SarifResult {
-                rule_id: f.rule,
-                rule_index: ids.iter().position(|&id| id == f.rule).expect("every rule is listed"),
+                rule_id: f.rule.id(),
+                rule_index: f.rule.index(),
                 level: sarif_level(f.severity),
                 message: SarifText { text },
                 locations: f
@@ -561,7 +555,7 @@ mod tests {
     use crate::doc::document::SourceFile;
     use crate::model::problem::Location;
 
-    fn problem(rule: &'static str, message: &str, line: usize) -> Problem {
+    fn problem(rule: Rule, message: &str, line: usize) -> Problem {
         let file = Arc::new(SourceFile::new("deploy/app.yaml".into(), "app.yaml".into(), "a: 1\n".repeat(20)));
         Problem::error(rule, message).binding("default", "web-db").at(Location { file, line, column: None })
     }
@@ -576,7 +570,7 @@ mod tests {
 
     #[test]
     fn github_commands_carry_file_line_and_title() {
-        let problems = [problem("SecretNotFound", "no Secret \"db\", 100% missing:\nreally", 6).help("add it, please")];
+        let problems = [problem(Rule::SecretNotFound, "no Secret \"db\", 100% missing:\nreally", 6).help("add it, please")];
         let report = CheckReport::from_problems(&problems, 3, 1);
         assert_eq!(
             to_github(&report),
@@ -587,8 +581,8 @@ mod tests {
 
     #[test]
     fn fingerprints_ignore_line_numbers_and_stay_distinct() {
-        let a = [problem("ServiceMissingBinding", "service (at deploy/db.yaml:3) has none", 4)];
-        let b = [problem("ServiceMissingBinding", "service (at deploy/db.yaml:9) has none", 12)];
+        let a = [problem(Rule::ServiceMissingBinding, "service (at deploy/db.yaml:3) has none", 4)];
+        let b = [problem(Rule::ServiceMissingBinding, "service (at deploy/db.yaml:9) has none", 12)];
         let fa = CheckReport::from_problems(&a, 1, 1).findings[0].fingerprint.clone();
         let fb = CheckReport::from_problems(&b, 1, 1).findings[0].fingerprint.clone();
         assert_eq!(fa, fb);
@@ -599,7 +593,7 @@ mod tests {
 
     #[test]
     fn warnings_fail_only_when_strict() {
-        let mut p = problem("WorkloadVersionMismatch", "v1beta1", 1);
+        let mut p = problem(Rule::WorkloadVersionMismatch, "v1beta1", 1);
         p.severity = Severity::Warning;
         let problems = [p];
         let report = CheckReport::from_problems(&problems, 1, 1);
@@ -611,7 +605,7 @@ mod tests {
     #[test]
     fn sarif_uris_are_relative_and_encoded() {
         assert_eq!(path_to_uri("deploy/my app/a#1.yaml"), "deploy/my%20app/a%231.yaml");
-        let problems = [problem("EnvKeyNotFound", "missing key", 7)];
+        let problems = [problem(Rule::EnvKeyNotFound, "missing key", 7)];
         let sarif: crate::doc::value::Value = serde_json::from_str(&to_sarif(&CheckReport::from_problems(&problems, 1, 1))).unwrap();
         let result = &sarif["runs"][0]["results"][0];
         assert_eq!(result["ruleId"], "EnvKeyNotFound");

@@ -18,6 +18,7 @@ use crate::doc::document::{DocId, Document};
 use crate::index::Index;
 use crate::kube::jsonpath::{eval_template, TemplateResult};
 use crate::model::problem::{Location, Problem};
+use crate::model::rules::Rule;
 
 /// Where an item's value comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -257,16 +258,16 @@ enum SecretLookup {
 }
 
 impl<'a> Collector<'a> {
-    fn problem(&mut self, rule: &'static str, message: String) {
+    fn problem(&mut self, rule: Rule, message: String) {
         let loc = Location::of(self.binding_doc);
         self.problems.push(Problem::error(rule, message).binding(&self.binding.namespace, &self.binding.name).at(loc));
     }
-    fn warn(&mut self, rule: &'static str, message: String) {
+    fn warn(&mut self, rule: Rule, message: String) {
         let loc = Location::of(self.binding_doc);
         self.problems.push(Problem::warning(rule, message).binding(&self.binding.namespace, &self.binding.name).at(loc));
     }
 
-    fn notice(&mut self, rule: &'static str, message: String) {
+    fn notice(&mut self, rule: Rule, message: String) {
         if self.problems.iter().any(|p| p.rule == rule && p.message == message) {
             return; // several annotations reading one Secret: one notice
         }
@@ -294,7 +295,7 @@ impl<'a> Collector<'a> {
             if is_sops(secret) {
                 let creator = format!("the SOPS-encrypted Secret {name:?} (at {})", secret.location());
                 self.notice(
-                    "EncryptedSecret",
+                    Rule::EncryptedSecret,
                     format!("{creator} is delivered by reference with its key names; its values are never decrypted"),
                 );
                 return SecretLookup::Items(by_ref(&sops_keys(secret), &creator));
@@ -309,7 +310,7 @@ impl<'a> Collector<'a> {
                         .collect(),
                 ),
                 Err(e) => {
-                    self.problem("ErrorReadingSecret", format!("Secret {name:?}: {e}"));
+                    self.problem(Rule::ErrorReadingSecret, format!("Secret {name:?}: {e}"));
                     SecretLookup::Failed
                 }
             };
@@ -325,7 +326,7 @@ impl<'a> Collector<'a> {
         let Some(keys) = &known.keys else {
             let why = known.unknown_keys.clone().unwrap_or_default();
             self.problem(
-                "RuntimeSecretKeysUnknown",
+                Rule::RuntimeSecretKeysUnknown,
                 format!(
                     "the binding Secret {:?} is created at run time by {creator}, but its key names are not known ({why}); \
                      Service Binding Operator binding data is built from key names",
@@ -342,7 +343,7 @@ impl<'a> Collector<'a> {
             return SecretLookup::Failed;
         };
         self.notice(
-            "RuntimeSecret",
+            Rule::RuntimeSecret,
             format!(
                 "the binding Secret {:?} is not in the input: it is created at run time by {creator}, with keys {}; delivered by reference",
                 known.name,
@@ -440,7 +441,7 @@ impl<'a> Collector<'a> {
                         if s.type_ref.resource.is_empty() { s.type_ref.kind.to_ascii_lowercase() } else { s.type_ref.resource.clone() };
                     let gr = if s.type_ref.group.is_empty() { what } else { format!("{what}.{}", s.type_ref.group) };
                     self.problem(
-                        "ErrorReadingServices",
+                        Rule::ErrorReadingServices,
                         format!("spec.services[{i}]: {gr} {:?} not found in namespace {:?} of the input", s.name, s.namespace),
                     );
                     let hint =
@@ -499,7 +500,7 @@ impl<'a> Collector<'a> {
                         }
                     }
                     Err(e) => self.problem(
-                        "InvalidAnnotation",
+                        Rule::InvalidAnnotation,
                         format!(
                             "service {} {:?}: Failed to create binding definition from \"{key}: {value}\": {e}",
                             svc.doc.kind(),
@@ -551,7 +552,7 @@ impl<'a> Collector<'a> {
                     let mut creators: Vec<&str> = r.keys_read.iter().filter_map(|k| unreadable.get(k).map(String::as_str)).collect();
                     creators.dedup();
                     self.problem(
-                        "RuntimeSecretValue",
+                        Rule::RuntimeSecretValue,
                         format!(
                             "spec.mappings[{i}] ({}) reads binding item {}, whose value is in a Secret bindery cannot read offline \
                              (created at run time by {}); a mapping needs the value",
@@ -565,7 +566,7 @@ impl<'a> Collector<'a> {
                     let secret = r.keys_read.iter().any(|k| secret_keys.contains(k));
                     mapped.insert(m.name.clone(), str_item(m.name.clone(), r.text, ItemSource::Mapping { secret }, None));
                 }
-                Err(e) => self.problem("ProcessingError", format!("spec.mappings[{i}] ({}): template error: {}", m.name, e.message)),
+                Err(e) => self.problem(Rule::ProcessingError, format!("spec.mappings[{i}] ({}): template error: {}", m.name, e.message)),
             }
         }
         mapped
@@ -588,7 +589,7 @@ impl<'a> Collector<'a> {
         for item in g.items_mut() {
             let before = item.name.clone();
             if let Err(e) = rename(item) {
-                self.problem("NamingStrategyError", e.to_string());
+                self.problem(Rule::NamingStrategyError, e.to_string());
                 break;
             }
             unchanged &= before == item.name;
@@ -613,7 +614,10 @@ impl<'a> Collector<'a> {
             if let Some(previous) = merged.get(&item.name) {
                 if previous.source != item.source {
                     let name = item.name.clone();
-                    self.warn("BindingItemCollision", format!("binding item {name:?} is produced twice; the later source wins, as in SBO"));
+                    self.warn(
+                        Rule::BindingItemCollision,
+                        format!("binding item {name:?} is produced twice; the later source wins, as in SBO"),
+                    );
                 }
             }
             merged.insert(item.name.clone(), item);
@@ -642,18 +646,18 @@ impl<'a> Collector<'a> {
                      (created at run time by {creator})",
                     item.name
                 );
-                self.problem("RuntimeSecretValue", msg);
+                self.problem(Rule::RuntimeSecretValue, msg);
             }
         }
         if merged.is_empty() {
-            self.problem("NoBindingData", "no binding data to project: the services expose no binding data (no .status.binding.name, no binding annotations, nothing owned)".into());
+            self.problem(Rule::NoBindingData, "no binding data to project: the services expose no binding data (no .status.binding.name, no binding annotations, nothing owned)".into());
             return;
         }
         let template = b.naming_template();
         for name in merged.keys() {
             if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
                 self.problem(
-                    "InvalidBindingKey",
+                    Rule::InvalidBindingKey,
                     format!("binding item name {name:?} is not a valid Secret key (naming strategy {template:?})"),
                 );
             }
@@ -713,7 +717,7 @@ impl<'a> Collector<'a> {
                 }
                 SecretLookup::Missing => {
                     self.problem(
-                        "ErrorReadingSecret",
+                        Rule::ErrorReadingSecret,
                         format!(
                             "the binding Secret {s:?} named by {what} .status.binding.name was not found in namespace {:?} of the input",
                             svc.namespace
@@ -734,7 +738,7 @@ impl<'a> Collector<'a> {
                 let creator = known.source.creator(self.docs);
                 if self.find("", "Secret", &known.namespace, &known.name).is_some() {
                     self.notice(
-                        "BindingSecretByConvention",
+                        Rule::BindingSecretByConvention,
                         format!("{what} has no .status.binding.name; its binding Secret {:?} is named by {creator}", known.name),
                     );
                     return match self.secret_items(i, &known.namespace.clone(), &known.name.clone()) {
@@ -752,7 +756,7 @@ impl<'a> Collector<'a> {
                 let provisioned = annotations.get("servicebinding.io/provisioned-service").is_some_and(|v| v == "true");
                 if provisioned && svc.doc.value.pointer("/metadata/annotations/servicebinding.io~1provisioned-service").is_none() {
                     self.problem(
-                        "ErrorReadingBinding",
+                        Rule::ErrorReadingBinding,
                         format!(
                             "CRD of service {}/{} indicates provisioned service, but no secret name provided under .status.binding.name",
                             svc.namespace,
@@ -764,7 +768,7 @@ impl<'a> Collector<'a> {
             }
             Some(other) => {
                 self.problem(
-                    "ErrorReadingBinding",
+                    Rule::ErrorReadingBinding,
                     format!("{what}: .status.binding.name is {}, not a string", crate::kube::type_name(other)),
                 );
                 None
@@ -826,7 +830,7 @@ impl<'a> Collector<'a> {
                 }
                 if n.is_empty() {
                     if let Some((k, _)) = entries.iter().find(|(_, v)| v.is_null()) {
-                        self.problem("ValueNotFound", format!("{}: Value for key {k} not found", ctx.what));
+                        self.problem(Rule::ValueNotFound, format!("{}: Value for key {k} not found", ctx.what));
                         return Err(Stop::Reported);
                     }
                 }
@@ -853,7 +857,7 @@ impl<'a> Collector<'a> {
                 .map(|(name, raw)| Item { name, value: print_value(&raw), raw, source: literal.clone(), service: Some(i), runtime: None })
                 .collect()),
             Err(e) => {
-                self.problem("ValueNotFound", format!("{}: {e}", ctx.what));
+                self.problem(Rule::ValueNotFound, format!("{}: {e}", ctx.what));
                 Err(Stop::Reported)
             }
         }
@@ -861,7 +865,7 @@ impl<'a> Collector<'a> {
 
     /// Report an `ErrorReadingBinding` for the definition being evaluated.
     fn stop(&mut self, ctx: &Eval, message: String) -> Stop {
-        self.problem("ErrorReadingBinding", format!("{}: {message}", ctx.what));
+        self.problem(Rule::ErrorReadingBinding, format!("{}: {message}", ctx.what));
         Stop::Reported
     }
 
@@ -981,7 +985,7 @@ impl<'a> Collector<'a> {
                                 items.push(str_item(k, v, src, Some(i)));
                             }
                         }
-                        Err(e) => self.problem("ErrorReadingServices", format!("owned {} {:?}: {e}", d.kind(), d.name())),
+                        Err(e) => self.problem(Rule::ErrorReadingServices, format!("owned {} {:?}: {e}", d.kind(), d.name())),
                     }
                 }
                 2 | 3 => {
@@ -996,7 +1000,7 @@ impl<'a> Collector<'a> {
                             runtime: None,
                         }),
                         _ => self.problem(
-                            "ErrorReadingServices",
+                            Rule::ErrorReadingServices,
                             format!("owned {} {:?}: {} Not found", d.kind(), d.name(), &field[1..].replace('/', ".")),
                         ),
                     }

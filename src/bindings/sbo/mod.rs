@@ -18,6 +18,7 @@ use crate::bindings::stable_uid;
 use crate::doc::document::Document;
 use crate::kube::type_name;
 use crate::model::problem::{Location, Problem};
+use crate::model::rules::Rule;
 
 /// A reference by group/version and kind or resource (`resource` wins when both are set).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,7 +103,7 @@ struct Checker<'a> {
 impl Checker<'_> {
     fn report(&mut self, field: &str, message: impl Into<String>) {
         let loc = Location::of_field(self.doc, field);
-        let p = Problem::error("InvalidBinding", format!("{field}: {}", message.into())).binding(&self.namespace, &self.name).at(loc);
+        let p = Problem::error(Rule::InvalidBinding, format!("{field}: {}", message.into())).binding(&self.namespace, &self.name).at(loc);
         self.problems.push(p);
     }
     fn string(&mut self, obj: &Value, key: &str, field: &str) -> Option<String> {
@@ -194,7 +195,7 @@ pub fn parse(doc: &Document, default_ns: &str) -> (Option<OperatorBinding>, Vec<
                     let hint =
                         crate::kube::hints::kind_for_resource(&type_ref.resource).map_or_else(String::new, |k| format!(" (kind: {k})"));
                     let p = Problem::warning(
-                        "ServiceByResource",
+                        Rule::ServiceByResource,
                         format!(
                             "{field} names the service by resource: {}; the Service Binding Operator's services take a kind{hint}",
                             type_ref.resource
@@ -302,7 +303,7 @@ pub fn parse(doc: &Document, default_ns: &str) -> (Option<OperatorBinding>, Vec<
         if spec.get(legacy).is_some() {
             let loc = Location::of_field(doc, &format!("spec.{legacy}"));
             c.problems.push(
-                Problem::warning("LegacyField", format!("spec.{legacy} does not exist in the current SBO API and is ignored"))
+                Problem::warning(Rule::LegacyField, format!("spec.{legacy} does not exist in the current SBO API and is ignored"))
                     .binding(&namespace, &name)
                     .at(loc),
             );
