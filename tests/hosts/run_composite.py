@@ -12,9 +12,15 @@
 - a fresh `GITHUB_OUTPUT` per step (`name=value` and `name<<DELIM` heredocs), `GITHUB_ENV`,
   `GITHUB_PATH`, `GITHUB_STEP_SUMMARY`, a pull_request event in `GITHUB_EVENT_PATH`;
 - workflow commands on stdout: `::error|warning|notice props::message`, decoded as the runner
-  decodes them (%25 %0D %0A, and %3A %2C in properties), collected as annotations.
+  decodes them (%25 %0D %0A, and %3A %2C in properties), collected as annotations;
+- `uses: actions/cache@*` steps are emulated as a cache miss: `with:` is rendered (its `path` and
+  `key` must not be empty), nothing is restored or saved, `cache-hit` is `false`. Other `uses:`
+  steps are an error.
 
 Usage: run_composite.py ACTION_DIR WORKSPACE [--with name=value]... [--event-json FILE]
+                        [--action-ref REF] [--runner-os Linux|macOS|Windows] [--runner-arch X64|ARM64|...]
+(`--action-ref`: `github.action_ref`, the ref the workflow's `uses: owner/repo@REF` names; empty
+by default, as for `uses: ./`.)
 Prints one JSON object on stdout: {"rc", "steps", "outputs", "annotations", "summary"}; the
 steps' own output goes to stderr. Exit status 0 when every step succeeded, 1 otherwise.
 """
@@ -174,6 +180,9 @@ def main():
     ap.add_argument("workspace")
     ap.add_argument("--with", dest="with_", action="append", default=[])
     ap.add_argument("--event-json", default="")
+    ap.add_argument("--action-ref", default="")
+    ap.add_argument("--runner-os", default="Linux")
+    ap.add_argument("--runner-arch", default="X64")
     a = ap.parse_args()
 
     action_dir = os.path.abspath(a.action_dir)
@@ -200,8 +209,9 @@ def main():
         "event_name": "pull_request" if "pull_request" in event else "push",
         "event_path": event_path,
         "sha": "f913b6c0d1e2a3b4c5d6e7f8091a2b3c4d5e6f70",
+        "action_ref": a.action_ref,
     }
-    runner = {"temp": temp, "os": "Linux", "arch": "X64"}
+    runner = {"temp": temp, "os": a.runner_os, "arch": a.runner_arch}
     base_env = dict(os.environ)
     base_env.update({
         "CI": "true",
@@ -213,8 +223,8 @@ def main():
         "GITHUB_EVENT_PATH": event_path,
         "GITHUB_SHA": github["sha"],
         "RUNNER_TEMP": temp,
-        "RUNNER_OS": "Linux",
-        "RUNNER_ARCH": "X64",
+        "RUNNER_OS": a.runner_os,
+        "RUNNER_ARCH": a.runner_arch,
     })
     ctx = Context({}, github, runner, {})
     given = dict(w.split("=", 1) for w in a.with_)
@@ -244,6 +254,21 @@ def main():
         if not run_it:
             ctx.steps[sid] = {"outputs": {}, "outcome": "skipped"}
             steps_report.append({"id": sid, "name": step.get("name", ""), "outcome": "skipped"})
+            continue
+        if "uses" in step:
+            uses = str(step["uses"])
+            if not uses.startswith("actions/cache@"):
+                raise SystemExit(f"step {sid}: only run steps and actions/cache are supported, not {uses}")
+            ctx.env = dict(extra_env)
+            given_with = {k: ctx.render(v) for k, v in (step.get("with") or {}).items()}
+            for required in ("path", "key"):
+                if not given_with.get(required, "").strip():
+                    raise SystemExit(f"step {sid}: actions/cache needs a non-empty {required!r}: {given_with}")
+            sys.stderr.write(f"--- step {step.get('name', sid)}: {uses} emulated as a cache miss "
+                             f"(key {given_with['key']!r}; nothing restored, nothing saved)\n")
+            ctx.steps[sid] = {"outputs": {"cache-hit": "false"}, "outcome": "success"}
+            steps_report.append({"id": sid, "name": step.get("name", ""), "outcome": "success", "uses": uses,
+                                 "with": given_with})
             continue
         if "run" not in step:
             raise SystemExit(f"step {sid}: only run steps are supported")
