@@ -109,6 +109,99 @@ impl Checker<'_> {
             }
         }
     }
+
+    /// `spec.workload` (`spec.application` in `service.binding/v1alpha2`): type, exactly one of
+    /// name and selector, and the container filter.
+    fn workload(&mut self, spec: Option<&Value>, api: BindingApi) -> WorkloadRef {
+        let wl_key = if api == BindingApi::LegacyV1alpha2 { "application" } else { "workload" };
+        let wl_field = format!("spec.{wl_key}");
+        let wl_obj = self.object(spec, wl_key, &wl_field);
+        if wl_obj.is_none() && spec.is_some_and(|s| s.get(wl_key).is_none_or(Value::is_null)) {
+            self.required(&wl_field);
+        }
+        let mut workload = WorkloadRef {
+            api_version: String::new(),
+            kind: String::new(),
+            selection: WorkloadSelection::Name(String::new()),
+            containers: Vec::new(),
+        };
+        if let Some(w) = wl_obj {
+            workload.api_version = self.required_string(Some(w), "apiVersion", &format!("{wl_field}.apiVersion"));
+            workload.kind = self.required_string(Some(w), "kind", &format!("{wl_field}.kind"));
+            let wname = self.string(Some(w), "name", &format!("{wl_field}.name")).filter(|s| !s.is_empty());
+            let selector = match w.get("selector") {
+                None | Some(Value::Null) => None,
+                Some(v) => match LabelSelector::parse(v) {
+                    Ok(s) => Some(Some(s)),
+                    Err(errs) => {
+                        for (sub, msg) in errs {
+                            self.report(Rule::InvalidBinding, &format!("{wl_field}.selector{sub}"), msg);
+                        }
+                        Some(None)
+                    }
+                },
+            };
+            match (wname, selector) {
+                (Some(_), Some(_)) => {
+                    self.report(Rule::InvalidBinding, &format!("{wl_field}.[name, selector]"), "expected exactly one, got both".into())
+                }
+                (None, None) => {
+                    self.report(Rule::InvalidBinding, &format!("{wl_field}.[name, selector]"), "expected exactly one, got neither".into())
+                }
+                (Some(n), None) => workload.selection = WorkloadSelection::Name(n),
+                (None, Some(Some(s))) => workload.selection = WorkloadSelection::Selector(s),
+                (None, Some(None)) => {}
+            }
+            match w.get("containers") {
+                None | Some(Value::Null) => {}
+                Some(Value::Array(items)) => {
+                    for (i, item) in items.iter().enumerate() {
+                        match item {
+                            Value::String(s) => workload.containers.push(s.to_string()),
+                            other => self.report(
+                                Rule::InvalidBinding,
+                                &format!("{wl_field}.containers[{i}]"),
+                                format!("must be a string, got {}", type_name(other)),
+                            ),
+                        }
+                    }
+                }
+                Some(other) => self.report(
+                    Rule::InvalidBinding,
+                    &format!("{wl_field}.containers"),
+                    format!("must be a list of strings, got {}", type_name(other)),
+                ),
+            }
+        }
+        workload
+    }
+
+    /// `spec.env`: variable name and Secret key of every mapping.
+    fn env(&mut self, spec: Option<&Value>) -> Vec<EnvMapping> {
+        let mut env = Vec::new();
+        match spec.and_then(|s| s.get("env")) {
+            None | Some(Value::Null) => {}
+            Some(Value::Array(items)) => {
+                for (i, item) in items.iter().enumerate() {
+                    if !item.is_object() {
+                        self.report(
+                            Rule::InvalidBinding,
+                            &format!("spec.env[{i}]"),
+                            format!("must be an object with name and key, got {}", type_name(item)),
+                        );
+                        continue;
+                    }
+                    let name = self.required_string(Some(item), "name", &format!("spec.env[{i}].name"));
+                    let key = self.required_string(Some(item), "key", &format!("spec.env[{i}].key"));
+                    env.push(EnvMapping { name, key });
+                }
+            }
+            Some(other) => {
+                self.report(Rule::InvalidBinding, "spec.env", format!("must be a list of {{name, key}} entries, got {}", type_name(other)))
+            }
+        }
+        env
+    }
 }
 
 /// Parse and validate a servicebinding.io (or legacy `service.binding`) ServiceBinding.
@@ -156,90 +249,8 @@ pub fn parse_binding(doc: &Document, api: BindingApi, default_ns: &str) -> Resul
         },
         None => ObjectRef { api_version: String::new(), kind: String::new(), name: String::new() },
     };
-
-    let wl_key = if api == BindingApi::LegacyV1alpha2 { "application" } else { "workload" };
-    let wl_field = format!("spec.{wl_key}");
-    let wl_obj = c.object(spec, wl_key, &wl_field);
-    if wl_obj.is_none() && spec.is_some_and(|s| s.get(wl_key).is_none_or(Value::is_null)) {
-        c.required(&wl_field);
-    }
-    let mut workload = WorkloadRef {
-        api_version: String::new(),
-        kind: String::new(),
-        selection: WorkloadSelection::Name(String::new()),
-        containers: Vec::new(),
-    };
-    if let Some(w) = wl_obj {
-        workload.api_version = c.required_string(Some(w), "apiVersion", &format!("{wl_field}.apiVersion"));
-        workload.kind = c.required_string(Some(w), "kind", &format!("{wl_field}.kind"));
-        let wname = c.string(Some(w), "name", &format!("{wl_field}.name")).filter(|s| !s.is_empty());
-        let selector = match w.get("selector") {
-            None | Some(Value::Null) => None,
-            Some(v) => match LabelSelector::parse(v) {
-                Ok(s) => Some(Some(s)),
-                Err(errs) => {
-                    for (sub, msg) in errs {
-                        c.report(Rule::InvalidBinding, &format!("{wl_field}.selector{sub}"), msg);
-                    }
-                    Some(None)
-                }
-            },
-        };
-        match (wname, selector) {
-            (Some(_), Some(_)) => {
-                c.report(Rule::InvalidBinding, &format!("{wl_field}.[name, selector]"), "expected exactly one, got both".into())
-            }
-            (None, None) => {
-                c.report(Rule::InvalidBinding, &format!("{wl_field}.[name, selector]"), "expected exactly one, got neither".into())
-            }
-            (Some(n), None) => workload.selection = WorkloadSelection::Name(n),
-            (None, Some(Some(s))) => workload.selection = WorkloadSelection::Selector(s),
-            (None, Some(None)) => {}
-        }
-        match w.get("containers") {
-            None | Some(Value::Null) => {}
-            Some(Value::Array(items)) => {
-                for (i, item) in items.iter().enumerate() {
-                    match item {
-                        Value::String(s) => workload.containers.push(s.to_string()),
-                        other => c.report(
-                            Rule::InvalidBinding,
-                            &format!("{wl_field}.containers[{i}]"),
-                            format!("must be a string, got {}", type_name(other)),
-                        ),
-                    }
-                }
-            }
-            Some(other) => c.report(
-                Rule::InvalidBinding,
-                &format!("{wl_field}.containers"),
-                format!("must be a list of strings, got {}", type_name(other)),
-            ),
-        }
-    }
-
-    let mut env = Vec::new();
-    match spec.and_then(|s| s.get("env")) {
-        None | Some(Value::Null) => {}
-        Some(Value::Array(items)) => {
-            for (i, item) in items.iter().enumerate() {
-                if !item.is_object() {
-                    c.report(
-                        Rule::InvalidBinding,
-                        &format!("spec.env[{i}]"),
-                        format!("must be an object with name and key, got {}", type_name(item)),
-                    );
-                    continue;
-                }
-                let name = c.required_string(Some(item), "name", &format!("spec.env[{i}].name"));
-                let key = c.required_string(Some(item), "key", &format!("spec.env[{i}].key"));
-                env.push(EnvMapping { name, key });
-            }
-        }
-        Some(other) => {
-            c.report(Rule::InvalidBinding, "spec.env", format!("must be a list of {{name, key}} entries, got {}", type_name(other)))
-        }
-    }
+    let workload = c.workload(spec, api);
+    let env = c.env(spec);
 
     if !c.problems.is_empty() {
         return Err(c.problems);

@@ -23,7 +23,9 @@ use crate::doc::value::{Map, Value};
 use crate::json;
 use serde::Serialize;
 
+use crate::bindings::sbo::collect::Collected;
 use crate::bindings::sbo::collect::ItemSource;
+use crate::bindings::sbo::{OperatorBinding, ServiceRef};
 use crate::bindings::{classify, BindingApi, BindingDocKind};
 use crate::doc::document::{DocId, Document};
 use crate::kube::group_of;
@@ -322,10 +324,58 @@ fn operator_candidate(rendered: &Rendered, doc: DocId, rob: &OperatorResolved, d
     let doc = &docs[doc];
     let b = &rob.binding;
     let spec = doc.value.get("spec").cloned().unwrap_or(Value::Null);
-    let mut reasons = Vec::new();
     let mut notes = Vec::new();
     let mut expected_differences = Vec::new();
+    let (mut reasons, workload_selection, application_kind) = structure_reasons(b, &spec, docs);
+    let service = b.services.first();
+    if let Some(s) = service.filter(|s| s.namespace != b.namespace) {
+        reasons.push(reason(
+            "ServiceInOtherNamespace",
+            format!("the service is in namespace {:?}; a servicebinding.io binding reads its service from its own namespace", s.namespace),
+        ));
+    }
 
+    // The binding data must be exactly one Secret of the binding's namespace, projected whole.
+    let Some(data) = &rob.data else {
+        reasons.push(reason("Unresolved", "the binding's data was not collected"));
+        return Err(reasons);
+    };
+    let secret = data_reasons(b, data, &mut reasons);
+    let mut entries: Vec<(String, String)> = Vec::new(); // (item name, Secret key)
+    for item in &data.items {
+        if let ItemSource::SecretKey { key, .. } = &item.source {
+            entries.push((item.name.clone(), key.clone()));
+        }
+    }
+    if let Some(name) = &secret {
+        reasons.extend(secret_key_reasons(b, data, docs, default_ns, name, &entries));
+    }
+    if b.bind_as_files {
+        let renamed: Vec<&str> = entries.iter().filter(|(n, k)| n != k).map(|(n, _)| n.as_str()).collect();
+        if !renamed.is_empty() && !reasons.iter().any(|r| r.code == "NamingStrategy") {
+            reasons.push(reason("NamingStrategy", format!("binding files are renamed from the Secret's keys: {}", renamed.join(", "))));
+        }
+    } else {
+        expected_differences.push(reason(
+            "EnvOnlyProjection",
+            "bindAsFiles: false delivers variables only; a servicebinding.io binding always mounts the binding directory as well",
+        ));
+    }
+    if !reasons.is_empty() {
+        return Err(reasons);
+    }
+    let (Some(secret), Some(service), Some(kind), Some(selection)) = (secret, service, application_kind, workload_selection) else {
+        return Err(vec![reason("Unresolved", "the binding's service or workload could not be determined")]);
+    };
+    let service_value = service_value(docs, default_ns, service, &secret, &mut notes);
+    let value = migrated_binding(doc, &spec, b, service_value, kind, selection, &entries);
+    Ok(Candidate { value, notes, expected_differences })
+}
+
+/// What the binding asks for that the spec API cannot express; the workload selection and the
+/// application's kind when they can be.
+fn structure_reasons(b: &OperatorBinding, spec: &Value, docs: &[Document]) -> (Vec<Reason>, Option<Value>, Option<String>) {
+    let mut reasons = Vec::new();
     if b.services.len() > 1 {
         reasons.push(reason(
             "MultipleServices",
@@ -416,19 +466,11 @@ fn operator_candidate(rendered: &Rendered, doc: DocId, rob: &OperatorResolved, d
             ),
         ));
     }
-    let service = b.services.first();
-    if let Some(s) = service.filter(|s| s.namespace != b.namespace) {
-        reasons.push(reason(
-            "ServiceInOtherNamespace",
-            format!("the service is in namespace {:?}; a servicebinding.io binding reads its service from its own namespace", s.namespace),
-        ));
-    }
+    (reasons, workload_selection, application_kind)
+}
 
-    // The binding data must be exactly one Secret of the binding's namespace, projected whole.
-    let Some(data) = &rob.data else {
-        reasons.push(reason("Unresolved", "the binding's data was not collected"));
-        return Err(reasons);
-    };
+/// Where the binding data comes from: the one Secret it must be (else the reasons why not).
+fn data_reasons(b: &OperatorBinding, data: &Collected, reasons: &mut Vec<Reason>) -> Option<String> {
     let mut derived: Vec<String> = Vec::new();
     let mut secrets: BTreeSet<(String, String)> = BTreeSet::new();
     for item in &data.items {
@@ -457,7 +499,7 @@ fn operator_candidate(rendered: &Rendered, doc: DocId, rob: &OperatorResolved, d
             format!("binding data comes from several Secrets ({}); a servicebinding.io binding projects exactly one", names.join(", ")),
         ));
     }
-    let secret = match (secrets.len(), secrets.iter().next()) {
+    match (secrets.len(), secrets.iter().next()) {
         (1, Some((ns, name))) if *ns != b.namespace => {
             reasons.push(reason(
                 "SecretInOtherNamespace",
@@ -467,72 +509,62 @@ fn operator_candidate(rendered: &Rendered, doc: DocId, rob: &OperatorResolved, d
         }
         (1, Some((_, name))) => Some(name.clone()),
         _ => None,
-    };
-    let mut entries: Vec<(String, String)> = Vec::new(); // (item name, Secret key)
-    for item in &data.items {
-        if let ItemSource::SecretKey { key, .. } = &item.source {
-            entries.push((item.name.clone(), key.clone()));
-        }
     }
-    // The Secret's keys: from the input, else (created at run time) the keys SBO would read.
-    if let Some(name) = &secret {
-        let in_input = docs
-            .iter()
-            .find(|d| d.kind() == "Secret" && d.api_version() == "v1" && d.name() == name && d.namespace(default_ns) == b.namespace);
-        let keys: Option<BTreeSet<String>> = match in_input {
-            Some(d) if d.value.get("sops").is_none() => crate::resolve::secret_keys(d).ok(),
-            _ if data.reuse.as_ref() == Some(name) => Some(entries.iter().map(|(_, k)| k.clone()).collect()),
-            _ => None,
-        };
-        match &keys {
-            None => reasons.push(reason(
-                "UnknownKeys",
-                format!("the keys of Secret {name:?} are not known offline, so the projection cannot be compared"),
-            )),
-            Some(keys) => {
-                let used: BTreeSet<&String> = entries.iter().map(|(_, k)| k).collect();
-                let unused: Vec<&str> = keys.iter().filter(|k| !used.contains(k)).map(String::as_str).collect();
-                if !unused.is_empty() {
-                    reasons.push(reason(
-                        "PartialSecret",
-                        format!(
-                            "the binding uses only some keys of Secret {name:?}; a servicebinding.io binding projects all of them (also {})",
-                            unused.join(", ")
-                        ),
-                    ));
-                }
-                if !keys.contains("type") {
-                    reasons.push(reason(
+}
+
+/// The Secret's keys — from the input, else (created at run time) the keys SBO would read —
+/// must all be projected, and one must be `type`.
+fn secret_key_reasons(
+    b: &OperatorBinding,
+    data: &Collected,
+    docs: &[Document],
+    default_ns: &str,
+    name: &str,
+    entries: &[(String, String)],
+) -> Vec<Reason> {
+    let mut reasons = Vec::new();
+    let in_input =
+        docs.iter().find(|d| d.kind() == "Secret" && d.api_version() == "v1" && d.name() == name && d.namespace(default_ns) == b.namespace);
+    let keys: Option<BTreeSet<String>> = match in_input {
+        Some(d) if d.value.get("sops").is_none() => crate::resolve::secret_keys(d).ok(),
+        _ if data.reuse.as_deref() == Some(name) => Some(entries.iter().map(|(_, k)| k.clone()).collect()),
+        _ => None,
+    };
+    match &keys {
+        None => reasons.push(reason(
+            "UnknownKeys",
+            format!("the keys of Secret {name:?} are not known offline, so the projection cannot be compared"),
+        )),
+        Some(keys) => {
+            let used: BTreeSet<&String> = entries.iter().map(|(_, k)| k).collect();
+            let unused: Vec<&str> = keys.iter().filter(|k| !used.contains(k)).map(String::as_str).collect();
+            if !unused.is_empty() {
+                reasons.push(reason(
+                    "PartialSecret",
+                    format!(
+                        "the binding uses only some keys of Secret {name:?}; a servicebinding.io binding projects all of them (also {})",
+                        unused.join(", ")
+                    ),
+                ));
+            }
+            if !keys.contains("type") {
+                reasons.push(reason(
                         "MissingType",
                         format!(
                             "Secret {name:?} has no `type` entry: the servicebinding.io API requires one in the projection (SBO's API does not), \
                              and setting spec.type would add a file"
                         ),
                     ));
-                }
             }
         }
     }
-    if b.bind_as_files {
-        let renamed: Vec<&str> = entries.iter().filter(|(n, k)| n != k).map(|(n, _)| n.as_str()).collect();
-        if !renamed.is_empty() && !reasons.iter().any(|r| r.code == "NamingStrategy") {
-            reasons.push(reason("NamingStrategy", format!("binding files are renamed from the Secret's keys: {}", renamed.join(", "))));
-        }
-    } else {
-        expected_differences.push(reason(
-            "EnvOnlyProjection",
-            "bindAsFiles: false delivers variables only; a servicebinding.io binding always mounts the binding directory as well",
-        ));
-    }
-    if !reasons.is_empty() {
-        return Err(reasons);
-    }
-    let (Some(secret), Some(service), Some(kind), Some(selection)) = (secret, service, application_kind, workload_selection) else {
-        return Err(vec![reason("Unresolved", "the binding's service or workload could not be determined")]);
-    };
+    reasons
+}
 
-    // The service: the provisioned service whose .status.binding.name is the Secret, the Secret
-    // itself when it is the service, else (annotations read it) the Secret as a direct reference.
+/// The migrated binding's service: the provisioned service whose .status.binding.name is the
+/// Secret, the Secret itself when it is the service, else (annotations read it) the Secret as a
+/// direct reference.
+fn service_value(docs: &[Document], default_ns: &str, service: &ServiceRef, secret: &str, notes: &mut Vec<String>) -> Value {
     let service_kind = kind_of(&service.type_ref, docs);
     let is_direct = service.type_ref.group.is_empty() && service_kind.as_deref() == Some("Secret") && service.name == secret;
     let service_doc = docs.iter().find(|d| {
@@ -541,8 +573,8 @@ fn operator_candidate(rendered: &Rendered, doc: DocId, rob: &OperatorResolved, d
             && d.name() == service.name
             && d.namespace(default_ns) == service.namespace
     });
-    let provisioned = service_doc.is_some_and(|d| d.value.pointer("/status/binding/name").and_then(Value::as_str) == Some(secret.as_str()));
-    let service_value = if is_direct {
+    let provisioned = service_doc.is_some_and(|d| d.value.pointer("/status/binding/name").and_then(Value::as_str) == Some(secret));
+    if is_direct {
         json!({"apiVersion": "v1", "kind": "Secret", "name": secret})
     } else if provisioned {
         json!({"apiVersion": api_version(&service.type_ref.group, &service.type_ref.version), "kind": service_kind, "name": service.name})
@@ -553,13 +585,24 @@ fn operator_candidate(rendered: &Rendered, doc: DocId, rob: &OperatorResolved, d
             service.name
         ));
         json!({"apiVersion": "v1", "kind": "Secret", "name": secret})
-    };
+    }
+}
 
+/// The servicebinding.io/v1 ServiceBinding that replaces the SBO binding.
+fn migrated_binding(
+    doc: &Document,
+    spec: &Value,
+    b: &OperatorBinding,
+    service: Value,
+    kind: String,
+    selection: Value,
+    entries: &[(String, String)],
+) -> Value {
     let mut new_spec = Map::new();
     if let Some(name) = spec.get("name").and_then(Value::as_str).filter(|n| !n.is_empty()) {
         new_spec.insert("name", json!(name));
     }
-    new_spec.insert("service", service_value);
+    new_spec.insert("service", service);
     let mut workload = Map::new();
     workload.insert("apiVersion", json!(api_version(&b.application.type_ref.group, &b.application.type_ref.version)));
     workload.insert("kind", json!(kind));
@@ -571,13 +614,12 @@ fn operator_candidate(rendered: &Rendered, doc: DocId, rob: &OperatorResolved, d
         let env: Vec<Value> = entries.iter().map(|(name, key)| json!({"name": name, "key": key})).collect();
         new_spec.insert("env", Value::Array(env));
     }
-    let value = json!({
+    json!({
         "apiVersion": TARGET_API_VERSION,
         "kind": "ServiceBinding",
         "metadata": clean_metadata(&doc.value),
         "spec": Value::Object(new_spec),
-    });
-    Ok(Candidate { value, notes, expected_differences })
+    })
 }
 
 /// The candidate for a legacy `service.binding/v1alpha2` binding: bindery already reads it with

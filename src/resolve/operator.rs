@@ -33,6 +33,51 @@ impl Resolver<'_> {
         self.out.problems.extend(problems);
         let at = |field: &str| Location::of_field(d, field);
 
+        let (kind, workloads) = self.applications(doc, &b);
+        if b.bind_as_files && !workloads.is_empty() && !crate::kube::is_dns1123_label(&b.binding_name) {
+            self.out.problems.push(
+                Problem::error(Rule::InvalidBindingName, format!("binding name {:?} becomes the volume name, which must be a DNS-1123 label (at most 63 characters, no dots); SBO would fail to update the application", b.binding_name))
+                    .binding(&b.namespace, &b.name)
+                    .at(at("spec.name")),
+            );
+        }
+
+        let mapping = kind.as_ref().and_then(|k| self.operator_mapping(&b, k));
+
+        let delivery = data.as_ref().map(|data| crate::bindings::sbo::delivery::plan(&b, data));
+        if let Some(delivery) = &delivery {
+            if !delivery.copies.is_empty() && !workloads.is_empty() {
+                let msg = format!("binding data copied into a generated Secret because {}", delivery.copies.join("; "));
+                let p = if self.opts.deny_secret_copies {
+                    Problem::error(Rule::SecretValuesCopied, msg)
+                } else {
+                    Problem::warning(Rule::SecretValuesCopied, msg)
+                };
+                self.out.problems.push(p.binding(&b.namespace, &b.name).at(Location::of(d)));
+            }
+        }
+        let failed = self.failed_since(binding_start);
+        let index = self.out.bindings.len();
+        self.regenerated.insert(format!("{}/{}", b.namespace, b.name));
+        if !failed {
+            for &w in &workloads {
+                self.out.workloads.entry(w).or_default().steps.push(Step { binding: index, project: true });
+            }
+            if let Some(delivery) = &delivery {
+                if !workloads.is_empty() || b.application.secret_path.is_some() {
+                    self.out.generated.extend(delivery.generated.iter().map(|g| (doc, g.clone())));
+                }
+            }
+        }
+        let resolved = Resolved::Operator(OperatorResolved { binding: b, data, delivery, mapping });
+        self.out.bindings.push(ResolvedBinding { doc, workloads, resolved });
+    }
+
+    /// The applications of an SBO binding (by name, by `matchLabels`, or both: SBO binds both
+    /// sets) and their kind; what finds nothing is reported with help.
+    fn applications(&mut self, doc: DocId, b: &OperatorBinding) -> (Option<String>, Vec<DocId>) {
+        let d = &self.docs[doc];
+        let at = |field: &str| Location::of_field(d, field);
         // Applications: by name, by matchLabels, or both (SBO binds both sets).
         let app = &b.application;
         let group = app.type_ref.group.clone();
@@ -101,49 +146,18 @@ impl Resolver<'_> {
         for p in self.out.problems[problems_before..].iter_mut().filter(|p| p.rule == "ApplicationNotFound" && p.help.is_none()) {
             p.add_help(help.clone());
         }
-        if b.bind_as_files && !workloads.is_empty() && !crate::kube::is_dns1123_label(&b.binding_name) {
-            self.out.problems.push(
-                Problem::error(Rule::InvalidBindingName, format!("binding name {:?} becomes the volume name, which must be a DNS-1123 label (at most 63 characters, no dots); SBO would fail to update the application", b.binding_name))
-                    .binding(&b.namespace, &b.name)
-                    .at(at("spec.name")),
-            );
-        }
+        (kind, workloads)
+    }
 
-        // The workload kind's mapping, looked up as SBO does: `<resource>.<group>` or `<resource>`.
-        let mapping = kind.as_ref().and_then(|k| {
-            let plural = if app.type_ref.resource.is_empty() { self.index.plural(&group, k) } else { app.type_ref.resource.clone() };
-            let name = if group.is_empty() { plural } else { format!("{plural}.{group}") };
-            let mid = self.index.mapping(&name)?;
-            self.mapping_docs.get(&mid)?;
-            MappingSpec::parse_raw(self.docs[mid].value.get("spec").unwrap_or(&Value::Null)).ok().map(Arc::new)
-        });
-
-        let delivery = data.as_ref().map(|data| crate::bindings::sbo::delivery::plan(&b, data));
-        if let Some(delivery) = &delivery {
-            if !delivery.copies.is_empty() && !workloads.is_empty() {
-                let msg = format!("binding data copied into a generated Secret because {}", delivery.copies.join("; "));
-                let p = if self.opts.deny_secret_copies {
-                    Problem::error(Rule::SecretValuesCopied, msg)
-                } else {
-                    Problem::warning(Rule::SecretValuesCopied, msg)
-                };
-                self.out.problems.push(p.binding(&b.namespace, &b.name).at(Location::of(d)));
-            }
-        }
-        let failed = self.failed_since(binding_start);
-        let index = self.out.bindings.len();
-        self.regenerated.insert(format!("{}/{}", b.namespace, b.name));
-        if !failed {
-            for &w in &workloads {
-                self.out.workloads.entry(w).or_default().steps.push(Step { binding: index, project: true });
-            }
-            if let Some(delivery) = &delivery {
-                if !workloads.is_empty() || b.application.secret_path.is_some() {
-                    self.out.generated.extend(delivery.generated.iter().map(|g| (doc, g.clone())));
-                }
-            }
-        }
-        let resolved = Resolved::Operator(OperatorResolved { binding: b, data, delivery, mapping });
-        self.out.bindings.push(ResolvedBinding { doc, workloads, resolved });
+    /// The workload kind's ClusterWorkloadResourceMapping, looked up as SBO does:
+    /// `<resource>.<group>` or `<resource>`, and used only when it is valid.
+    fn operator_mapping(&self, b: &OperatorBinding, kind: &str) -> Option<Arc<MappingSpec>> {
+        let app = &b.application;
+        let group = &app.type_ref.group;
+        let plural = if app.type_ref.resource.is_empty() { self.index.plural(group, kind) } else { app.type_ref.resource.clone() };
+        let name = if group.is_empty() { plural } else { format!("{plural}.{group}") };
+        let mid = self.index.mapping(&name)?;
+        self.mapping_docs.get(&mid)?;
+        MappingSpec::parse_raw(self.docs[mid].value.get("spec").unwrap_or(&Value::Null)).ok().map(Arc::new)
     }
 }

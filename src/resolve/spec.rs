@@ -56,58 +56,9 @@ impl Resolver<'_> {
     }
 
     /// The binding Secret: direct, or through the Provisioned Service duck type; in the input,
-    /// or declared as created at run time (see [`crate::runtime_secrets`]).
+    /// or declared as created at run time (see [`crate::index::runtime_secrets`]).
     fn service(&mut self, doc: DocId, b: &Binding) -> (Option<ServiceSource>, Option<BindingSecret>) {
-        let (source, secret_name, convention) = if b.service.is_direct_secret() {
-            (ServiceSource::DirectSecret, b.service.name.clone(), None)
-        } else {
-            let group = group_of(&b.service.api_version);
-            let Some(&svc) = self.index.get(group, &b.service.kind, &b.namespace, &b.service.name).first() else {
-                let msg = format!(
-                    "the service was not found: no {} {:?} ({}) in namespace {:?}",
-                    b.service.kind, b.service.name, b.service.api_version, b.namespace
-                );
-                let help = crate::kube::hints::service_not_found(self.docs, &self.opts.default_namespace, &b.namespace, &b.service)
-                    .unwrap_or_else(|| "add the service resource to the input, or point spec.service at one that is".into());
-                self.problem(doc, b, Rule::ServiceNotFound, "spec.service.name", msg).add_help(help);
-                return (None, None);
-            };
-            let svc_doc = &self.docs[svc];
-            match svc_doc.value.pointer("/status/binding/name") {
-                Some(Value::String(s)) if !s.is_empty() => (ServiceSource::Provisioned { doc: svc }, s.to_string(), None),
-                Some(v) if !v.is_null() && !v.is_string() => {
-                    let msg = format!(
-                        "{} {:?} has .status.binding.name of type {}, not a string (at {})",
-                        b.service.kind,
-                        b.service.name,
-                        type_name(v),
-                        svc_doc.location()
-                    );
-                    self.problem(doc, b, Rule::InvalidService, "spec.service", msg);
-                    return (None, None);
-                }
-                _ => match self.runtime.for_service(self.docs, svc) {
-                    Some(known) => (ServiceSource::Provisioned { doc: svc }, known.name.clone(), Some(known)),
-                    None => {
-                        let msg = format!(
-                            "the service was found, but did not contain a binding secret: {} {:?} (at {}) has no .status.binding.name",
-                            b.service.kind,
-                            b.service.name,
-                            svc_doc.location()
-                        );
-                        self.problem(doc, b, Rule::ServiceMissingBinding, "spec.service", msg).add_help(format!(
-                            "commit the Provisioned Service's .status.binding.name, bind the Secret directly (apiVersion: v1, kind: Secret), \
-                             annotate the service with {} (and {}), or add a convention for {} to {}",
-                            crate::index::runtime_secrets::SECRET_ANNOTATION,
-                            crate::index::runtime_secrets::KEYS_ANNOTATION,
-                            b.service.kind,
-                            crate::index::runtime_secrets::CONFIG_FILE
-                        ));
-                        return (None, None);
-                    }
-                },
-            }
-        };
+        let Some((source, secret_name, convention)) = self.secret_name(doc, b) else { return (None, None) };
         let secret_ns = convention.as_ref().map_or_else(|| b.namespace.clone(), |k| k.namespace.clone());
         if secret_ns != b.namespace {
             let msg = format!(
@@ -123,7 +74,7 @@ impl Resolver<'_> {
             ));
             return (Some(source), None);
         }
-        let by_convention = |this: &Self| {
+        let by_convention = |this: &Self| -> Option<String> {
             convention.as_ref().map(|k| {
                 format!(
                     "{} {:?} has no .status.binding.name; its binding Secret {secret_name:?} is named by {}",
@@ -137,52 +88,130 @@ impl Resolver<'_> {
             if let Some(msg) = by_convention(self) {
                 self.notice(doc, b, Rule::BindingSecretByConvention, "spec.service", msg);
             }
-            if is_sops(&self.docs[sid]) {
+            return (Some(source), self.secret_in_input(doc, b, sid, secret_name));
+        }
+        let secret = self.secret_at_run_time(doc, b, &source, secret_name, convention);
+        (Some(source), secret)
+    }
+
+    /// The name of the binding Secret and where it comes from: the Secret itself (a Direct
+    /// Secret Reference), or the service's `.status.binding.name`, or what an operator
+    /// convention or the service's annotations name (`KnownSecret`). `None` when reported.
+    fn secret_name(&mut self, doc: DocId, b: &Binding) -> Option<(ServiceSource, String, Option<KnownSecret>)> {
+        if b.service.is_direct_secret() {
+            return Some((ServiceSource::DirectSecret, b.service.name.clone(), None));
+        }
+        {
+            let group = group_of(&b.service.api_version);
+            let Some(&svc) = self.index.get(group, &b.service.kind, &b.namespace, &b.service.name).first() else {
                 let msg = format!(
-                    "the binding Secret {secret_name:?} (at {}) is SOPS-encrypted: it is projected by reference with its key names; its values are never decrypted",
-                    self.docs[sid].location()
+                    "the service was not found: no {} {:?} ({}) in namespace {:?}",
+                    b.service.kind, b.service.name, b.service.api_version, b.namespace
                 );
-                self.notice(doc, b, Rule::EncryptedSecret, "spec.service", msg);
-                let keys = sops_keys(&self.docs[sid]);
+                let help = crate::kube::hints::service_not_found(self.docs, &self.opts.default_namespace, &b.namespace, &b.service)
+                    .unwrap_or_else(|| "add the service resource to the input, or point spec.service at one that is".into());
+                self.problem(doc, b, Rule::ServiceNotFound, "spec.service.name", msg).add_help(help);
+                return None;
+            };
+            let svc_doc = &self.docs[svc];
+            match svc_doc.value.pointer("/status/binding/name") {
+                Some(Value::String(s)) if !s.is_empty() => Some((ServiceSource::Provisioned { doc: svc }, s.to_string(), None)),
+                Some(v) if !v.is_null() && !v.is_string() => {
+                    let msg = format!(
+                        "{} {:?} has .status.binding.name of type {}, not a string (at {})",
+                        b.service.kind,
+                        b.service.name,
+                        type_name(v),
+                        svc_doc.location()
+                    );
+                    self.problem(doc, b, Rule::InvalidService, "spec.service", msg);
+                    return None;
+                }
+                _ => match self.runtime.for_service(self.docs, svc) {
+                    Some(known) => Some((ServiceSource::Provisioned { doc: svc }, known.name.clone(), Some(known))),
+                    None => {
+                        let msg = format!(
+                            "the service was found, but did not contain a binding secret: {} {:?} (at {}) has no .status.binding.name",
+                            b.service.kind,
+                            b.service.name,
+                            svc_doc.location()
+                        );
+                        self.problem(doc, b, Rule::ServiceMissingBinding, "spec.service", msg).add_help(format!(
+                            "commit the Provisioned Service's .status.binding.name, bind the Secret directly (apiVersion: v1, kind: Secret), \
+                             annotate the service with {} (and {}), or add a convention for {} to {}",
+                            crate::index::runtime_secrets::SECRET_ANNOTATION,
+                            crate::index::runtime_secrets::KEYS_ANNOTATION,
+                            b.service.kind,
+                            crate::index::runtime_secrets::CONFIG_FILE
+                        ));
+                        return None;
+                    }
+                },
+            }
+        }
+    }
+
+    /// The binding Secret `secret_name`, document `sid` of the input: its key names (a
+    /// SOPS-encrypted Secret's are readable, its values never decrypted).
+    fn secret_in_input(&mut self, doc: DocId, b: &Binding, sid: DocId, secret_name: String) -> Option<BindingSecret> {
+        if is_sops(&self.docs[sid]) {
+            let msg = format!(
+                "the binding Secret {secret_name:?} (at {}) is SOPS-encrypted: it is projected by reference with its key names; its values are never decrypted",
+                self.docs[sid].location()
+            );
+            self.notice(doc, b, Rule::EncryptedSecret, "spec.service", msg);
+            let keys = sops_keys(&self.docs[sid]);
+            let secret = BindingSecret {
+                name: secret_name,
+                namespace: b.namespace.clone(),
+                source: SecretSource::Sops { doc: sid },
+                keys,
+                unknown_keys: None,
+            };
+            return Some(secret);
+        }
+        match secret_keys(&self.docs[sid]) {
+            Ok(keys) => {
                 let secret = BindingSecret {
                     name: secret_name,
                     namespace: b.namespace.clone(),
-                    source: SecretSource::Sops { doc: sid },
+                    source: SecretSource::InInput { doc: sid },
                     keys,
                     unknown_keys: None,
                 };
-                return (Some(source), Some(secret));
+                Some(secret)
             }
-            return match secret_keys(&self.docs[sid]) {
-                Ok(keys) => {
-                    let secret = BindingSecret {
-                        name: secret_name,
-                        namespace: b.namespace.clone(),
-                        source: SecretSource::InInput { doc: sid },
-                        keys,
-                        unknown_keys: None,
-                    };
-                    (Some(source), Some(secret))
+            Err(errors) => {
+                let at = self.docs[sid].location();
+                for e in errors {
+                    self.problem(doc, b, Rule::InvalidSecret, "spec.service", format!("binding Secret {secret_name:?} (at {at}): {e}"));
                 }
-                Err(errors) => {
-                    let at = self.docs[sid].location();
-                    for e in errors {
-                        self.problem(doc, b, Rule::InvalidSecret, "spec.service", format!("binding Secret {secret_name:?} (at {at}): {e}"));
-                    }
-                    (Some(source), None)
-                }
-            };
+                None
+            }
         }
+    }
+
+    /// A binding Secret that is not in the input: declared (a producer, the config file, the
+    /// service's annotations, a convention), found only in another namespace, assumed
+    /// (`--allow-missing-secrets`), or missing.
+    fn secret_at_run_time(
+        &mut self,
+        doc: DocId,
+        b: &Binding,
+        source: &ServiceSource,
+        secret_name: String,
+        convention: Option<KnownSecret>,
+    ) -> Option<BindingSecret> {
         // Not in the input: a producer or a declaration for this very name wins over the
         // convention that derived it (a CNPG initdb Secret delivered by an ExternalSecret).
-        let via = match &source {
+        let via = match source {
             ServiceSource::DirectSecret => String::new(),
             ServiceSource::Provisioned { .. } if convention.is_some() => {
                 format!(" ({} {:?} has no .status.binding.name)", b.service.kind, b.service.name)
             }
             ServiceSource::Provisioned { .. } => format!(" (named by {} {:?} .status.binding.name)", b.service.kind, b.service.name),
         };
-        let annotated = match &source {
+        let annotated = match source {
             ServiceSource::Provisioned { doc: svc } if convention.is_none() => self.runtime.annotated(self.docs, *svc, &secret_name),
             _ => None,
         };
@@ -202,7 +231,7 @@ impl Resolver<'_> {
                      or move the binding and its workloads to {ns:?} (with kustomize: check the overlay's `namespace:`)",
                     b.namespace
                 ));
-                return (Some(source), None);
+                return None;
             }
             None if self.runtime.allow_missing(self.opts.allow_missing_secrets) => {
                 let msg = format!(
@@ -219,7 +248,7 @@ impl Resolver<'_> {
                     keys: BTreeSet::new(),
                     unknown_keys: Some("nothing declares the Secret (--allow-missing-secrets)".into()),
                 };
-                return (Some(source), Some(secret));
+                return Some(secret);
             }
             None => {
                 let msg = format!("the binding Secret {secret_name:?}{via} was not found in namespace {:?} of the input", b.namespace);
@@ -232,7 +261,7 @@ impl Resolver<'_> {
                     crate::index::runtime_secrets::KEYS_ANNOTATION,
                 );
                 self.problem(doc, b, Rule::SecretNotFound, "spec.service", msg).add_help(help);
-                return (Some(source), None);
+                return None;
             }
         };
         let keys_text = match &known.keys {
@@ -252,7 +281,7 @@ impl Resolver<'_> {
             keys: known.keys.unwrap_or_default(),
             unknown_keys: known.unknown_keys,
         };
-        (Some(source), Some(secret))
+        Some(secret)
     }
 
     fn notice(&mut self, doc: DocId, b: &Binding, rule: Rule, field: &str, message: String) {

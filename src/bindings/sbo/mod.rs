@@ -142,6 +142,166 @@ impl Checker<'_> {
             }
         }
     }
+
+    /// `spec.services`: every entry, with hints for a service named by resource.
+    fn services(&mut self, spec: &Value) -> Vec<ServiceRef> {
+        let mut services = Vec::new();
+        match spec.get("services") {
+            Some(Value::Array(items)) if !items.is_empty() => {
+                for (i, s) in items.iter().enumerate() {
+                    let field = format!("spec.services[{i}]");
+                    if !s.is_object() {
+                        self.report(&field, format!("must be an object, got {}", type_name(s)));
+                        continue;
+                    }
+                    let type_ref = self.type_ref(s, &field);
+                    let sname = self.string(s, "name", &format!("{field}.name")).unwrap_or_default();
+                    if sname.is_empty() {
+                        self.report(&format!("{field}.name"), "Required value");
+                    }
+                    let ns = self
+                        .string(s, "namespace", &format!("{field}.namespace"))
+                        .filter(|n| !n.is_empty())
+                        .unwrap_or_else(|| self.namespace.clone());
+                    let id = self.string(s, "id", &format!("{field}.id")).filter(|i| !i.is_empty());
+                    if type_ref.kind.is_empty() && !type_ref.resource.is_empty() {
+                        let hint =
+                            crate::kube::hints::kind_for_resource(&type_ref.resource).map_or_else(String::new, |k| format!(" (kind: {k})"));
+                        let p = Problem::warning(
+                            Rule::ServiceByResource,
+                            format!(
+                                "{field} names the service by resource: {}; the Service Binding Operator's services take a kind{hint}",
+                                type_ref.resource
+                            ),
+                        )
+                        .binding(&self.namespace, &self.name)
+                        .at(Location::of_field(self.doc, &format!("{field}.resource")));
+                        self.problems.push(p);
+                    }
+                    services.push(ServiceRef { type_ref, name: sname, namespace: ns, id });
+                }
+                self.split_service_help(items);
+            }
+            Some(Value::Array(_)) => self.report("spec.services", "must have at least 1 item"),
+            None | Some(Value::Null) => self.report("spec.services", "Required value: a binding needs at least one service"),
+            Some(other) => self.report("spec.services", format!("must be a list, got {}", type_name(other))),
+        }
+        services
+    }
+
+    /// Help for a service split into two entries by a stray '-' (a list entry holding group and
+    /// version only, followed by one holding kind and name only).
+    fn split_service_help(&mut self, items: &[Value]) {
+        // A stray '-' splits one service into two entries: the first has group and version
+        // but no kind or name, the next kind and name but no group or version.
+        for i in 1..items.len() {
+            let has = |v: &Value, k: &str| v.get(k).is_some_and(|x| !x.is_null());
+            let (a, b) = (&items[i - 1], &items[i]);
+            let a_head = (has(a, "group") || has(a, "version")) && !has(a, "kind") && !has(a, "resource") && !has(a, "name");
+            let b_tail = (has(b, "kind") || has(b, "name")) && !has(b, "group") && !has(b, "version");
+            if a_head && b_tail {
+                let help = format!(
+                    "spec.services[{}] has group/version and spec.services[{i}] kind/name: they look like one service split by a stray '-' \
+                     (or mis-indented); write them as one list entry",
+                    i - 1
+                );
+                let prefixes = [format!("spec.services[{}]", i - 1), format!("spec.services[{i}]")];
+                for p in self.problems.iter_mut().filter(|p| prefixes.iter().any(|pre| p.message.starts_with(pre.as_str()))) {
+                    p.add_help(help.clone());
+                }
+            }
+        }
+    }
+
+    /// `spec.application`: the type, name or `matchLabels`, and the binding path.
+    fn application(&mut self, spec: &Value) -> ApplicationRef {
+        let mut application = ApplicationRef {
+            type_ref: TypeRef { group: String::new(), version: String::new(), kind: String::new(), resource: String::new() },
+            name: None,
+            match_labels: None,
+            containers_path: None,
+            secret_path: None,
+        };
+        match spec.get("application") {
+            Some(a @ Value::Object(_)) => {
+                application.type_ref = self.type_ref(a, "spec.application");
+                application.name = self.string(a, "name", "spec.application.name").filter(|n| !n.is_empty());
+                match a.get("labelSelector") {
+                    None | Some(Value::Null) => {}
+                    Some(Value::Object(sel)) => {
+                        // Only matchLabels is used; a selector without it lists every object.
+                        let mut labels = BTreeMap::new();
+                        match sel.get("matchLabels") {
+                            None | Some(Value::Null) => {}
+                            Some(Value::Object(m)) => {
+                                labels = m
+                                    .iter()
+                                    .map(|(k, v)| (k.to_string(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
+                                    .collect();
+                                if application.name.is_some() {
+                                    self.report(
+                                        "spec.application.labelSelector",
+                                        "name and selector MUST NOT be defined in the application reference",
+                                    );
+                                }
+                            }
+                            Some(other) => self
+                                .report("spec.application.labelSelector.matchLabels", format!("must be a map, got {}", type_name(other))),
+                        }
+                        application.match_labels = Some(labels);
+                    }
+                    Some(other) => self.report("spec.application.labelSelector", format!("must be an object, got {}", type_name(other))),
+                }
+                if let Some(bp) = a.get("bindingPath").filter(|v| !v.is_null()) {
+                    application.containers_path =
+                        self.string(bp, "containersPath", "spec.application.bindingPath.containersPath").filter(|p| !p.is_empty());
+                    application.secret_path =
+                        self.string(bp, "secretPath", "spec.application.bindingPath.secretPath").filter(|p| !p.is_empty());
+                }
+            }
+            None | Some(Value::Null) => self.report("spec.application", "Required value"),
+            Some(other) => self.report("spec.application", format!("must be an object, got {}", type_name(other))),
+        }
+        application
+    }
+
+    /// `spec.mappings`.
+    fn mappings(&mut self, spec: &Value) -> Vec<Mapping> {
+        let mut mappings = Vec::new();
+        match spec.get("mappings") {
+            None | Some(Value::Null) => {}
+            Some(Value::Array(items)) => {
+                for (i, m) in items.iter().enumerate() {
+                    let field = format!("spec.mappings[{i}]");
+                    let n = self.string(m, "name", &format!("{field}.name")).unwrap_or_default();
+                    let v = self.string(m, "value", &format!("{field}.value"));
+                    if n.is_empty() {
+                        self.report(&format!("{field}.name"), "Required value");
+                    }
+                    if v.is_none() {
+                        self.report(&format!("{field}.value"), "Required value");
+                    }
+                    mappings.push(Mapping { name: n, value: v.unwrap_or_default() });
+                }
+            }
+            Some(other) => self.report("spec.mappings", format!("must be a list, got {}", type_name(other))),
+        }
+        mappings
+    }
+
+    /// Fields of older SBO APIs: ignored, with a warning.
+    fn legacy_fields(&mut self, spec: &Value) {
+        for legacy in ["mountPath", "namePrefix", "envVarPrefix"] {
+            if spec.get(legacy).is_some() {
+                let loc = Location::of_field(self.doc, &format!("spec.{legacy}"));
+                self.problems.push(
+                    Problem::warning(Rule::LegacyField, format!("spec.{legacy} does not exist in the current SBO API and is ignored"))
+                        .binding(&self.namespace, &self.name)
+                        .at(loc),
+                );
+            }
+        }
+    }
 }
 
 /// Parse and validate as SBO's CRD schema and admission webhook do (sbo-semantics §1.2).
@@ -173,142 +333,10 @@ pub fn parse(doc: &Document, default_ns: &str) -> (Option<OperatorBinding>, Vec<
     let naming_strategy = c.string(spec, "namingStrategy", "spec.namingStrategy").unwrap_or_default();
     let bind_as_files = c.bool(spec, "bindAsFiles", true);
     let detect_binding_resources = c.bool(spec, "detectBindingResources", false);
-
-    let mut services = Vec::new();
-    match spec.get("services") {
-        Some(Value::Array(items)) if !items.is_empty() => {
-            for (i, s) in items.iter().enumerate() {
-                let field = format!("spec.services[{i}]");
-                if !s.is_object() {
-                    c.report(&field, format!("must be an object, got {}", type_name(s)));
-                    continue;
-                }
-                let type_ref = c.type_ref(s, &field);
-                let sname = c.string(s, "name", &format!("{field}.name")).unwrap_or_default();
-                if sname.is_empty() {
-                    c.report(&format!("{field}.name"), "Required value");
-                }
-                let ns =
-                    c.string(s, "namespace", &format!("{field}.namespace")).filter(|n| !n.is_empty()).unwrap_or_else(|| namespace.clone());
-                let id = c.string(s, "id", &format!("{field}.id")).filter(|i| !i.is_empty());
-                if type_ref.kind.is_empty() && !type_ref.resource.is_empty() {
-                    let hint =
-                        crate::kube::hints::kind_for_resource(&type_ref.resource).map_or_else(String::new, |k| format!(" (kind: {k})"));
-                    let p = Problem::warning(
-                        Rule::ServiceByResource,
-                        format!(
-                            "{field} names the service by resource: {}; the Service Binding Operator's services take a kind{hint}",
-                            type_ref.resource
-                        ),
-                    )
-                    .binding(&namespace, &name)
-                    .at(Location::of_field(doc, &format!("{field}.resource")));
-                    c.problems.push(p);
-                }
-                services.push(ServiceRef { type_ref, name: sname, namespace: ns, id });
-            }
-            // A stray '-' splits one service into two entries: the first has group and version
-            // but no kind or name, the next kind and name but no group or version.
-            for i in 1..items.len() {
-                let has = |v: &Value, k: &str| v.get(k).is_some_and(|x| !x.is_null());
-                let (a, b) = (&items[i - 1], &items[i]);
-                let a_head = (has(a, "group") || has(a, "version")) && !has(a, "kind") && !has(a, "resource") && !has(a, "name");
-                let b_tail = (has(b, "kind") || has(b, "name")) && !has(b, "group") && !has(b, "version");
-                if a_head && b_tail {
-                    let help = format!(
-                        "spec.services[{}] has group/version and spec.services[{i}] kind/name: they look like one service split by a stray '-' \
-                         (or mis-indented); write them as one list entry",
-                        i - 1
-                    );
-                    let prefixes = [format!("spec.services[{}]", i - 1), format!("spec.services[{i}]")];
-                    for p in c.problems.iter_mut().filter(|p| prefixes.iter().any(|pre| p.message.starts_with(pre.as_str()))) {
-                        p.add_help(help.clone());
-                    }
-                }
-            }
-        }
-        Some(Value::Array(_)) => c.report("spec.services", "must have at least 1 item"),
-        None | Some(Value::Null) => c.report("spec.services", "Required value: a binding needs at least one service"),
-        Some(other) => c.report("spec.services", format!("must be a list, got {}", type_name(other))),
-    }
-
-    let mut application = ApplicationRef {
-        type_ref: TypeRef { group: String::new(), version: String::new(), kind: String::new(), resource: String::new() },
-        name: None,
-        match_labels: None,
-        containers_path: None,
-        secret_path: None,
-    };
-    match spec.get("application") {
-        Some(a @ Value::Object(_)) => {
-            application.type_ref = c.type_ref(a, "spec.application");
-            application.name = c.string(a, "name", "spec.application.name").filter(|n| !n.is_empty());
-            match a.get("labelSelector") {
-                None | Some(Value::Null) => {}
-                Some(Value::Object(sel)) => {
-                    // Only matchLabels is used; a selector without it lists every object.
-                    let mut labels = BTreeMap::new();
-                    match sel.get("matchLabels") {
-                        None | Some(Value::Null) => {}
-                        Some(Value::Object(m)) => {
-                            labels = m
-                                .iter()
-                                .map(|(k, v)| (k.to_string(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
-                                .collect();
-                            if application.name.is_some() {
-                                c.report(
-                                    "spec.application.labelSelector",
-                                    "name and selector MUST NOT be defined in the application reference",
-                                );
-                            }
-                        }
-                        Some(other) => {
-                            c.report("spec.application.labelSelector.matchLabels", format!("must be a map, got {}", type_name(other)))
-                        }
-                    }
-                    application.match_labels = Some(labels);
-                }
-                Some(other) => c.report("spec.application.labelSelector", format!("must be an object, got {}", type_name(other))),
-            }
-            if let Some(bp) = a.get("bindingPath").filter(|v| !v.is_null()) {
-                application.containers_path =
-                    c.string(bp, "containersPath", "spec.application.bindingPath.containersPath").filter(|p| !p.is_empty());
-                application.secret_path = c.string(bp, "secretPath", "spec.application.bindingPath.secretPath").filter(|p| !p.is_empty());
-            }
-        }
-        None | Some(Value::Null) => c.report("spec.application", "Required value"),
-        Some(other) => c.report("spec.application", format!("must be an object, got {}", type_name(other))),
-    }
-
-    let mut mappings = Vec::new();
-    match spec.get("mappings") {
-        None | Some(Value::Null) => {}
-        Some(Value::Array(items)) => {
-            for (i, m) in items.iter().enumerate() {
-                let field = format!("spec.mappings[{i}]");
-                let n = c.string(m, "name", &format!("{field}.name")).unwrap_or_default();
-                let v = c.string(m, "value", &format!("{field}.value"));
-                if n.is_empty() {
-                    c.report(&format!("{field}.name"), "Required value");
-                }
-                if v.is_none() {
-                    c.report(&format!("{field}.value"), "Required value");
-                }
-                mappings.push(Mapping { name: n, value: v.unwrap_or_default() });
-            }
-        }
-        Some(other) => c.report("spec.mappings", format!("must be a list, got {}", type_name(other))),
-    }
-    for legacy in ["mountPath", "namePrefix", "envVarPrefix"] {
-        if spec.get(legacy).is_some() {
-            let loc = Location::of_field(doc, &format!("spec.{legacy}"));
-            c.problems.push(
-                Problem::warning(Rule::LegacyField, format!("spec.{legacy} does not exist in the current SBO API and is ignored"))
-                    .binding(&namespace, &name)
-                    .at(loc),
-            );
-        }
-    }
+    let services = c.services(spec);
+    let application = c.application(spec);
+    let mappings = c.mappings(spec);
+    c.legacy_fields(spec);
     if c.problems.iter().any(Problem::is_error) {
         return (None, c.problems);
     }
