@@ -101,53 +101,51 @@ impl Resolver<'_> {
         if b.service.is_direct_secret() {
             return Some((ServiceSource::DirectSecret, b.service.name.clone(), None));
         }
-        {
-            let group = group_of(&b.service.api_version);
-            let Some(&svc) = self.index.get(group, &b.service.kind, &b.namespace, &b.service.name).first() else {
+        let group = group_of(&b.service.api_version);
+        let Some(&svc) = self.index.get(group, &b.service.kind, &b.namespace, &b.service.name).first() else {
+            let msg = format!(
+                "the service was not found: no {} {:?} ({}) in namespace {:?}",
+                b.service.kind, b.service.name, b.service.api_version, b.namespace
+            );
+            let help = crate::kube::hints::service_not_found(self.docs, &self.opts.default_namespace, &b.namespace, &b.service)
+                .unwrap_or_else(|| "add the service resource to the input, or point spec.service at one that is".into());
+            self.problem(doc, b, Rule::ServiceNotFound, "spec.service.name", msg).add_help(help);
+            return None;
+        };
+        let svc_doc = &self.docs[svc];
+        match svc_doc.value.pointer("/status/binding/name") {
+            Some(Value::String(s)) if !s.is_empty() => Some((ServiceSource::Provisioned { doc: svc }, s.to_string(), None)),
+            Some(v) if !v.is_null() && !v.is_string() => {
                 let msg = format!(
-                    "the service was not found: no {} {:?} ({}) in namespace {:?}",
-                    b.service.kind, b.service.name, b.service.api_version, b.namespace
+                    "{} {:?} has .status.binding.name of type {}, not a string (at {})",
+                    b.service.kind,
+                    b.service.name,
+                    type_name(v),
+                    svc_doc.location()
                 );
-                let help = crate::kube::hints::service_not_found(self.docs, &self.opts.default_namespace, &b.namespace, &b.service)
-                    .unwrap_or_else(|| "add the service resource to the input, or point spec.service at one that is".into());
-                self.problem(doc, b, Rule::ServiceNotFound, "spec.service.name", msg).add_help(help);
-                return None;
-            };
-            let svc_doc = &self.docs[svc];
-            match svc_doc.value.pointer("/status/binding/name") {
-                Some(Value::String(s)) if !s.is_empty() => Some((ServiceSource::Provisioned { doc: svc }, s.to_string(), None)),
-                Some(v) if !v.is_null() && !v.is_string() => {
+                self.problem(doc, b, Rule::InvalidService, "spec.service", msg);
+                None
+            }
+            _ => match self.runtime.for_service(self.docs, svc) {
+                Some(known) => Some((ServiceSource::Provisioned { doc: svc }, known.name.clone(), Some(known))),
+                None => {
                     let msg = format!(
-                        "{} {:?} has .status.binding.name of type {}, not a string (at {})",
+                        "the service was found, but did not contain a binding secret: {} {:?} (at {}) has no .status.binding.name",
                         b.service.kind,
                         b.service.name,
-                        type_name(v),
                         svc_doc.location()
                     );
-                    self.problem(doc, b, Rule::InvalidService, "spec.service", msg);
-                    return None;
+                    self.problem(doc, b, Rule::ServiceMissingBinding, "spec.service", msg).add_help(format!(
+                        "commit the Provisioned Service's .status.binding.name, bind the Secret directly (apiVersion: v1, kind: Secret), \
+                         annotate the service with {} (and {}), or add a convention for {} to {}",
+                        crate::index::runtime_secrets::SECRET_ANNOTATION,
+                        crate::index::runtime_secrets::KEYS_ANNOTATION,
+                        b.service.kind,
+                        crate::index::runtime_secrets::CONFIG_FILE
+                    ));
+                    None
                 }
-                _ => match self.runtime.for_service(self.docs, svc) {
-                    Some(known) => Some((ServiceSource::Provisioned { doc: svc }, known.name.clone(), Some(known))),
-                    None => {
-                        let msg = format!(
-                            "the service was found, but did not contain a binding secret: {} {:?} (at {}) has no .status.binding.name",
-                            b.service.kind,
-                            b.service.name,
-                            svc_doc.location()
-                        );
-                        self.problem(doc, b, Rule::ServiceMissingBinding, "spec.service", msg).add_help(format!(
-                            "commit the Provisioned Service's .status.binding.name, bind the Secret directly (apiVersion: v1, kind: Secret), \
-                             annotate the service with {} (and {}), or add a convention for {} to {}",
-                            crate::index::runtime_secrets::SECRET_ANNOTATION,
-                            crate::index::runtime_secrets::KEYS_ANNOTATION,
-                            b.service.kind,
-                            crate::index::runtime_secrets::CONFIG_FILE
-                        ));
-                        return None;
-                    }
-                },
-            }
+            },
         }
     }
 
