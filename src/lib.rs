@@ -1,17 +1,25 @@
 //! bindery resolves Kubernetes Service Bindings offline.
 //!
-//! The pipeline, one module per stage:
+//! The pipeline, one folder per stage; every module imports only from the stages above it in
+//! this list:
 //!
-//! 1. [`load`]: files, directories and stdin → [`load::Document`]s that remember file and line;
-//! 2. [`index`]: documents by (group, kind, namespace, name) and by label;
-//! 3. [`binding`] + [`resolve`]: every binding → its service, binding Secret, workloads and
-//!    mapping, with every problem found, as one [`resolve::Resolution`];
-//! 4. [`project`]: the resolution written into workloads as the reference runtime would, one
-//!    workload at a time (a pure function, so the rewritten workloads are projected again as
-//!    they are written rather than held all at once);
-//! 5. [`emit`]: the result as a YAML stream or a directory.
-//!
-//! The command-line shell ([`cli`]) only chooses inputs and prints.
+//! 1. [`doc`]: the document model (values, YAML reader and writer, source files and positions);
+//! 2. [`load`]: files, directories and stdin → [`doc::document::Document`]s;
+//! 3. [`kube`]: Kubernetes knowledge (group/version/kind, selectors, JSONPath, workload mappings,
+//!    pod-spec editing);
+//! 4. [`index`]: documents by (group, kind, namespace, name) and by label; Secrets created at
+//!    run time;
+//! 5. [`model`]: problems, rules and what containers receive, as plain data;
+//! 6. [`bindings`]: the servicebinding.io and Service Binding Operator APIs, parsed and validated;
+//! 7. [`resolve`]: every binding → its service, binding Secret, workloads and mapping, with every
+//!    problem found, as one [`resolve::Resolution`];
+//! 8. [`project`]: the resolution written into workloads, one workload at a time (a pure
+//!    function, so rewritten workloads are projected again as they are written), and
+//!    [`render`], which runs stages 4–8 into one [`Rendered`];
+//! 9. [`write`](mod@write): the rendered set as a stream or directory, diff, check reports, explain;
+//! 10. [`migrate`]: SBO bindings rewritten as servicebinding.io where provably equivalent;
+//! 11. [`hosts`]: what every host shares, and the KRM function, kustomize plugin and Argo CD;
+//! 12. [`cli`]: the command line, one file per command.
 //!
 //! ```
 //! let yaml = r#"

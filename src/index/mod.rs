@@ -1,5 +1,6 @@
 //! Index: every loaded resource by (group, kind, namespace, name) and by label, so resolving
-//! all bindings costs time linear in the number of documents.
+//! all bindings costs time linear in the number of documents; and the Secrets the input says
+//! will exist at run time ([`runtime_secrets`]).
 
 pub mod runtime_secrets;
 

@@ -35,7 +35,7 @@ pub enum JsonPathError {
     Invalid { expr: String, reason: String },
     #[error("unclosed action in {template:?}")]
     UnclosedAction { template: String },
-    /// A definite path found nothing (client-go: "<name> is not found").
+    /// A definite path found nothing (client-go: "`<name>` is not found").
     #[error("{field} is not found")]
     NotFound { field: String },
     /// A fixed path meets a non-map before its last key.

@@ -1,4 +1,6 @@
-//! Small Kubernetes helpers: API group/version, label selectors, name syntax, `path.Join`.
+//! Kubernetes knowledge that knows nothing of bindings: API group/version, object references,
+//! label selectors, name syntax, `path.Join`, JSONPath ([`jsonpath`]), workload resource mappings
+//! ([`mapping`]), pod-spec editing ([`podspec`]) and hints for typical mistakes ([`hints`]).
 
 pub mod hints;
 pub mod jsonpath;

@@ -1,10 +1,11 @@
-//! Review writers: each prints the one [`Rendered`](crate::Rendered) result of a run for a
-//! reviewer — [`diff`] compares it with the input, [`check`] reports its problems, [`explain`]
-//! and [`materialize`] show what each container receives.
+//! Writers: each prints the one [`Rendered`](crate::Rendered) result of a run — [`emit`] as a
+//! YAML stream or a directory; for a reviewer, [`diff`] compares it with the input, [`check`]
+//! reports its problems (human, JSON, GitHub, SARIF), [`explain`] and [`materialize`] show what
+//! each container receives; [`diagnostics`] renders problems with miette.
 //!
 //! Secret values never leave this module unless the user asked for them: [`redact`] masks
 //! Secret documents, and [`secret_values`] is the only code that reads a Secret's values.
-//! [`command`] is the command-line shell of the four commands.
+//! The command-line shells of these commands are in [`crate::cli`].
 
 pub mod check;
 pub mod diagnostics;

@@ -1,7 +1,8 @@
 //! The Service Binding Operator's API, `binding.operators.coreos.com/v1alpha1` ServiceBinding
 //! (sbo-semantics.md): its model and validation ([`OperatorBinding`]), binding data collection
-//! from every SBO source ([`collect`], [`definitions`], [`registry`]), and its projection into
-//! workloads ([`project`]).
+//! from every SBO source ([`collect`], [`definitions`], [`registry`], [`olm`], with Go templates
+//! evaluated by [`gotemplate`]), and the delivery plan ([`delivery`]); the projection itself is
+//! [`crate::project::sbo`].
 
 pub mod collect;
 pub mod definitions;
