@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use serde_json::Value;
 
+pub mod views;
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_bindery");
 
 /// The repository root.

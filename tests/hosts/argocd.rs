@@ -4,7 +4,7 @@
 //! path, stdout decoded as Argo CD decodes it). Argo CD itself needs a cluster (or the `argocd`
 //! multi-call binary, which no registry reachable here provides), so this is the nearest host.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

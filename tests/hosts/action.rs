@@ -8,7 +8,7 @@
 //!   workflow-command annotations, `if:`), with a fake `gh` (`tests/hosts/fake_gh.py`) standing
 //!   in for the GitHub API. GitHub's runner itself cannot run offline.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -7,8 +7,7 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
-#[path = "common/views.rs"]
-mod views;
+use crate::common::views;
 
 use views::{bindery, docs, root};
 

@@ -15,7 +15,7 @@ use base64::Engine;
 use serde::Deserialize;
 use serde_json::Value;
 
-mod common;
+use crate::common;
 
 use common::BIN;
 

@@ -6,8 +6,7 @@
 //! --format json` reports. The views are built in `tests/common/views.rs`; they name Secrets
 //! and keys, never a value.
 
-#[path = "common/views.rs"]
-mod views;
+use crate::common::views;
 
 use serde_json::Value;
 use views::*;

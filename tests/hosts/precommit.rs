@@ -6,7 +6,7 @@
 //! target directory under `target/` keep that fast in tests); the `language: system` hook uses
 //! the bindery on PATH.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -3,7 +3,7 @@
 //! `kustomize-plugin/example/app`, checking the files kpt wrote back, the results kpt recorded,
 //! and (when the conformance kit is next to the repository) the kit's `spec-` cases through kpt.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -27,7 +27,7 @@ fn check_load(data: &[u8]) {
     }
 }
 
-const BASE: &str = include_str!("fuzz-regressions/render-base.yaml");
+const BASE: &str = include_str!("../fuzz-regressions/render-base.yaml");
 
 /// What `fuzz_targets/render.rs` checks.
 fn check_render(data: &[u8]) {

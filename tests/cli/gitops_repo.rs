@@ -5,8 +5,7 @@
 //! Service Binding Operator binding. Built for real with `kubectl kustomize` and piped into
 //! bindery, and once more with bindery as the overlay's kustomize transformer.
 
-#[path = "common/views.rs"]
-mod views;
+use crate::common::views;
 
 use std::collections::BTreeSet;
 use std::process::Command;
