@@ -25,9 +25,9 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// `tests/hosts/<name>`.
+/// `tests/hosts/scripts/<name>`: a host emulator.
 pub fn host_script(name: &str) -> PathBuf {
-    repo().join("tests/hosts").join(name)
+    repo().join("tests/hosts/scripts").join(name)
 }
 
 /// A directory under `target/` for tools the tests install (kept between runs).

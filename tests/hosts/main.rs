@@ -1,6 +1,6 @@
 //! bindery inside the real host tools (kubectl kustomize, standalone kustomize, kpt,
 //! pre-commit) and inside emulators of the hosts that cannot run offline (the GitHub Actions
-//! runner, the Argo CD repo-server), one module per host. The emulators are Python scripts in
+//! `tests/hosts/scripts/`. These are the slow tests: they install tools under `target/` on first use.
 //! `tests/hosts/`. These are the slow tests: they install tools under `target/` on first use.
 
 #[path = "../common/mod.rs"]
