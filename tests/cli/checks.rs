@@ -1,11 +1,11 @@
 //! Checks beyond the upstream implementations: consumer needs and well-known entry formats
 //! (warnings, never showing values), and two bindings mounted at one path (an error).
 
-use std::process::Command;
+use crate::common;
 
 fn bindery(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_bindery")).args(args).output().expect("bindery runs");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    let out = common::run(&mut common::bindery_command(args), common::TIMEOUT);
+    (out.code.unwrap_or(-1), out.stdout, out.stderr)
 }
 
 const APP: &str = r#"

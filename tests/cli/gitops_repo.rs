@@ -5,34 +5,31 @@
 //! Service Binding Operator binding. Built for real with `kubectl kustomize` and piped into
 //! bindery, and once more with bindery as the overlay's kustomize transformer.
 
-use crate::common::views;
+use crate::common::{self, views};
 
 use std::collections::BTreeSet;
-use std::process::Command;
+use std::time::Duration;
 
 use serde_json::Value;
 use views::*;
 
 /// `kubectl kustomize DIR` (kustomize v5 inside kubectl); `None` when kubectl is absent.
 fn kustomize(dir: &str, plugins: bool) -> Option<String> {
-    let mut cmd = Command::new("kubectl");
+    let Some(kubectl) = common::find_tool("kubectl") else {
+        eprintln!("SKIPPED: kubectl is not installed");
+        return None;
+    };
+    let mut cmd = std::process::Command::new(kubectl);
     cmd.arg("kustomize");
     if plugins {
         // The legacy exec plugin shipped in kustomize-plugin/, which runs `bindery` from PATH.
-        let bin = std::path::Path::new(env!("CARGO_BIN_EXE_bindery")).parent().unwrap().to_path_buf();
-        let path = std::env::join_paths(std::iter::once(bin).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())));
-        cmd.arg("--enable-alpha-plugins").env("KUSTOMIZE_PLUGIN_HOME", root().join("kustomize-plugin/plugin")).env("PATH", path.unwrap());
+        let bin = std::path::Path::new(common::BIN).parent().unwrap();
+        let path = common::path_with(&[bin]);
+        cmd.arg("--enable-alpha-plugins").env("KUSTOMIZE_PLUGIN_HOME", root().join("kustomize-plugin/plugin")).env("PATH", path);
     }
-    let out = match cmd.arg(root().join(dir)).output() {
-        Ok(out) => out,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            eprintln!("SKIPPED: kubectl is not installed");
-            return None;
-        }
-        Err(e) => panic!("kubectl: {e}"),
-    };
-    assert!(out.status.success(), "kubectl kustomize {dir}: {}", String::from_utf8_lossy(&out.stderr));
-    Some(String::from_utf8(out.stdout).unwrap())
+    let out = common::run_raw(cmd.arg(root().join(dir)), None, Duration::from_secs(120));
+    assert_eq!(out.code, Some(0), "kubectl kustomize {dir}: {}", String::from_utf8_lossy(&out.stderr));
+    Some(out.stdout_utf8())
 }
 
 /// Line numbers in `<stdin>` follow kustomize's output order: not part of the view.

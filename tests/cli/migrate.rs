@@ -9,7 +9,6 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use bindery::doc::value::Value;
 use bindery::json;
@@ -17,7 +16,7 @@ use bindery::load::{load_paths, Loaded};
 use bindery::migrate::{compare, container_views, migrate, render_with, Migration, TARGET_API_VERSION};
 use bindery::resolve::Options;
 
-const BIN: &str = env!("CARGO_BIN_EXE_bindery");
+use crate::common;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -403,8 +402,8 @@ fn legacy_v1alpha2_bindings_migrate() {
 // ---------------------------------------------------------------------------------------------
 
 fn run(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(BIN).args(args).output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+    let out = common::run_raw(&mut common::bindery_command(args), None, common::TIMEOUT);
+    (out.code.unwrap_or(-1), out.stdout_utf8(), out.stderr_utf8())
 }
 
 /// Every Secret value (decoded) of a folder's input, long enough to be told from ordinary text.

@@ -4,17 +4,17 @@
 //! scalars, a kustomization without `kind`. fixtures/format-quirks has them all: it must bind,
 //! keep every value as written, and render again to the same bytes.
 
-use std::process::Command;
-
 use serde::Deserialize;
 use serde_json::Value;
+
+use crate::common;
 
 const FIXTURE: &str = "fixtures/format-quirks";
 
 fn render(path: &str) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_bindery")).args(["render", path]).current_dir(env!("CARGO_MANIFEST_DIR")).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
+    let out = common::run_raw(&mut common::bindery_command(["render", path]), None, common::TIMEOUT);
+    assert_eq!(out.code, Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    out.stdout_utf8()
 }
 
 fn documents(text: &str) -> Vec<Value> {

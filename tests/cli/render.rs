@@ -8,7 +8,6 @@
 use std::ffi::OsStr;
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, SystemTime};
 
 use base64::Engine;
@@ -16,8 +15,6 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::common;
-
-use common::BIN;
 
 /// A render that takes longer than this is a hang (or an exponential blow-up): kill it and fail.
 const TIMEOUT: Duration = Duration::from_secs(20);
@@ -120,8 +117,8 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
 {
-    let mut cmd = Command::new(BIN);
-    cmd.arg("render").args(args).current_dir(common::repo()).env("NO_COLOR", "1");
+    let mut cmd = common::bindery_command(["render"]);
+    cmd.args(args);
     let out = common::run_raw(&mut cmd, stdin, TIMEOUT);
     Run { command: out.command, code: out.code, stdout: out.stdout, stderr: String::from_utf8_lossy(&out.stderr).into_owned() }
 }

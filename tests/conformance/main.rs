@@ -5,8 +5,12 @@
 //! The kit lives outside the repository. When it is not found the test is skipped with a
 //! message, except in CI (`CI` set), where a missing kit is a failure.
 
+#[path = "../common/mod.rs"]
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
 /// Case families (case-id prefixes) bindery implements; each of their cases must pass.
 const REQUIRED_PREFIXES: &[&str] = &["spec-", "sboa-", "sbob-"];
@@ -54,15 +58,11 @@ fn project_cases_pass_and_are_idempotent() {
 }
 
 fn run_oracle(kit: &Path, cases: &Path, n: usize) {
-    let out = Command::new("python3")
-        .arg(kit.join("oracle.py"))
-        .args(["run", "--idempotence", "-v", "--bin", env!("CARGO_BIN_EXE_bindery"), "--cases"])
-        .arg(cases)
-        .output()
-        .expect("python3 runs the oracle");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "conformance failures:\n{stdout}\n{stderr}");
+    let mut oracle = Command::new("python3");
+    oracle.arg(kit.join("oracle.py")).args(["run", "--idempotence", "-v", "--bin", common::BIN, "--cases"]).arg(cases);
+    let out = common::run(&mut oracle, Duration::from_secs(600));
+    let (stdout, stderr) = (&out.stdout, &out.stderr);
+    assert_eq!(out.code, Some(0), "conformance failures:\n{stdout}\n{stderr}");
     assert!(stdout.contains(&format!("{n} passed, 0 failed")), "{stdout}");
     let idem = stdout.lines().find(|l| l.starts_with("idempotent:")).expect("idempotence summary");
     let (ok, total) = idem["idempotent:".len()..].trim().split_once('/').unwrap();

@@ -209,17 +209,8 @@ fn conformance_kit_spec_cases_pass_through_kpt() {
 
 /// `bindery` with input on stdin and no subcommand: what kpt and kustomize run.
 fn bare(args: &[&str], stdin: &str) -> (Option<i32>, String, String) {
-    use std::io::Write;
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    (out.status.code(), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+    let out = run_raw(&mut bindery_command(args), Some(stdin.as_bytes()), TIMEOUT);
+    (out.code, out.stdout_utf8(), out.stderr_utf8())
 }
 
 #[test]
