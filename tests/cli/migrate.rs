@@ -18,10 +18,6 @@ use bindery::resolve::Options;
 
 use crate::common;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn options(dir: &Path) -> Options {
     let runtime = bindery::index::runtime_secrets::RuntimeConfig::load(None, &[dir.to_path_buf()]).unwrap();
     Options { runtime, ..Options::default() }
@@ -56,30 +52,24 @@ fn with_types(mut loaded: Loaded) -> Loaded {
 
 /// Every SBO input: fixture folders and conformance case inputs.
 fn corpus() -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
+    let mut dirs: Vec<PathBuf> = common::example_fixtures()
+        .into_iter()
         .filter(|p| {
             let n = p.file_name().unwrap().to_string_lossy();
             n.starts_with("sbo-") || n == "runtime-secrets"
         })
         .collect();
-    let kit = std::env::var_os("BINDERY_CONFORMANCE_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("../shared/conformance"));
-    match std::fs::read_dir(kit.join("cases")) {
-        Ok(entries) => dirs.extend(
-            entries
+    if let Some(kit) = common::conformance_kit() {
+        dirs.extend(
+            std::fs::read_dir(kit.join("cases"))
+                .unwrap()
                 .map(|e| e.unwrap().path())
                 .filter(|p| {
                     let n = p.file_name().unwrap().to_string_lossy();
                     n.starts_with("sboa-") || n.starts_with("sbob-")
                 })
                 .map(|p| p.join("input")),
-        ),
-        Err(_) => {
-            assert!(std::env::var_os("CI").is_none(), "conformance kit not found (set BINDERY_CONFORMANCE_DIR)");
-            eprintln!("SKIPPED: conformance kit not found at {}", kit.display());
-        }
+        );
     }
     dirs.sort();
     dirs
@@ -148,7 +138,7 @@ fn every_sbo_binding_migrates_with_the_same_container_view_or_is_reported_with_a
 
 #[test]
 fn the_migration_fixture_migrates_three_bindings_and_explains_two() {
-    let dir = root().join("fixtures/sbo-migration");
+    let dir = common::repo().join("fixtures/sbo-migration");
     let loaded = load_dir(&dir);
     let m = migrate(Loaded { files: loaded.files.clone(), documents: loaded.documents.clone() }, &options(&dir)).ok().unwrap();
     let status: Vec<(&str, bool)> = m.outcomes.iter().map(|o| (o.binding.as_str(), o.migrated)).collect();
@@ -186,7 +176,7 @@ fn the_migration_fixture_migrates_three_bindings_and_explains_two() {
 
 #[test]
 fn the_proof_detects_a_different_view() {
-    let dir = root().join("fixtures/sbo-migration");
+    let dir = common::repo().join("fixtures/sbo-migration");
     let loaded = load_dir(&dir);
     let opts = options(&dir);
     let m = migrate(Loaded { files: loaded.files.clone(), documents: loaded.documents.clone() }, &opts).ok().unwrap();
@@ -428,7 +418,7 @@ fn secret_values(dir: &Path) -> Vec<String> {
 
 #[test]
 fn no_secret_value_appears_in_the_report() {
-    let mut dirs = vec![root().join("fixtures/sbo-migration")];
+    let mut dirs = vec![common::repo().join("fixtures/sbo-migration")];
     dirs.extend(corpus());
     let mut checked = 0;
     for dir in dirs {
@@ -449,7 +439,7 @@ fn no_secret_value_appears_in_the_report() {
 
 #[test]
 fn the_command_prints_the_migrated_stream_and_the_report() {
-    let dir = root().join("fixtures/sbo-migration");
+    let dir = common::repo().join("fixtures/sbo-migration");
     let (code, out, err) = run(&["migrate", dir.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("3 of 5 binding(s) migrated"), "{err}");
@@ -491,7 +481,7 @@ fn the_command_prints_the_migrated_stream_and_the_report() {
 
 #[test]
 fn check_fails_closed_and_json_reports_every_binding() {
-    let dir = root().join("fixtures/sbo-migration");
+    let dir = common::repo().join("fixtures/sbo-migration");
     let (code, out, err) = run(&["migrate", dir.to_str().unwrap(), "--check"]);
     assert_eq!(code, 1, "{err}");
     assert!(out.is_empty(), "nothing on stdout when --check fails: {out}");
@@ -524,7 +514,7 @@ fn bad_or_unresolvable_input_prints_nothing() {
     std::fs::write(tmp.path().join("bad.yaml"), "apiVersion: v1\nkind: [unclosed\n").unwrap();
     let (code, out, _) = run(&["migrate", tmp.path().to_str().unwrap()]);
     assert_eq!((code, out.as_str()), (2, ""));
-    let (code, out, err) = run(&["migrate", root().join("fixtures/invalid/missing-secret").to_str().unwrap()]);
+    let (code, out, err) = run(&["migrate", common::repo().join("fixtures/invalid/missing-secret").to_str().unwrap()]);
     assert_eq!((code, out.as_str()), (1, ""), "{err}");
     assert!(err.contains("no migration can be proven"), "{err}");
     let (code, out, _) = run(&["migrate", "/nonexistent/path"]);

@@ -8,35 +8,24 @@
 #[path = "../common/mod.rs"]
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
 /// Case families (case-id prefixes) bindery implements; each of their cases must pass.
 const REQUIRED_PREFIXES: &[&str] = &["spec-", "sboa-", "sbob-"];
 
-fn kit_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("BINDERY_CONFORMANCE_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance"));
-    dir.join("oracle.py").is_file().then_some(dir)
-}
-
 #[test]
 fn conformance_kit_required_families_pass_and_are_idempotent() {
-    let Some(kit) = kit_dir() else {
-        assert!(std::env::var_os("CI").is_none(), "conformance kit not found (set BINDERY_CONFORMANCE_DIR)");
-        eprintln!("SKIPPED: conformance kit not found at ../shared/conformance (set BINDERY_CONFORMANCE_DIR)");
-        return;
-    };
+    let Some(kit) = common::conformance_kit() else { return };
     // Copy the required cases into one folder so the oracle runs on exactly those.
-    let cases = tempfile::tempdir().unwrap();
+    let cases = common::tempdir();
     let mut n = 0;
     for entry in std::fs::read_dir(kit.join("cases")).unwrap() {
         let entry = entry.unwrap();
         let name = entry.file_name().to_string_lossy().to_string();
         if REQUIRED_PREFIXES.iter().any(|p| name.starts_with(p)) {
-            copy_dir(&entry.path(), &cases.path().join(&name));
+            common::copy_dir(&entry.path(), &cases.path().join(&name));
             n += 1;
         }
     }
@@ -47,12 +36,8 @@ fn conformance_kit_required_families_pass_and_are_idempotent() {
 /// bindery's own cases (tests/cases, over fixtures/), checked by the same oracle.
 #[test]
 fn project_cases_pass_and_are_idempotent() {
-    let Some(kit) = kit_dir() else {
-        assert!(std::env::var_os("CI").is_none(), "conformance kit not found (set BINDERY_CONFORMANCE_DIR)");
-        eprintln!("SKIPPED: conformance kit not found at ../shared/conformance (set BINDERY_CONFORMANCE_DIR)");
-        return;
-    };
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases");
+    let Some(kit) = common::conformance_kit() else { return };
+    let dir = common::repo().join("tests/cases");
     let n = std::fs::read_dir(&dir).unwrap().count();
     run_oracle(&kit, &dir, n);
 }
@@ -67,17 +52,4 @@ fn run_oracle(kit: &Path, cases: &Path, n: usize) {
     let idem = stdout.lines().find(|l| l.starts_with("idempotent:")).expect("idempotence summary");
     let (ok, total) = idem["idempotent:".len()..].trim().split_once('/').unwrap();
     assert_eq!(ok, total, "not idempotent:\n{stdout}");
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if std::fs::metadata(entry.path()).unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
