@@ -3,7 +3,7 @@
 //! are checked as a user (or a GitOps tool) would see them.
 //!
 //! Output is compared as parsed YAML, never as text, except in the insta snapshots
-//! (`tests/snapshots/`) and where two outputs of bindery are compared with each other.
+//! (`tests/cli/snapshots/`) and where two outputs of bindery are compared with each other.
 
 use std::ffi::OsStr;
 use std::ops::RangeInclusive;

@@ -1,5 +1,5 @@
 //! The Service Binding Operator API through the CLI: what the containers see is checked by the
-//! conformance oracle (tests/conformance.rs, tests/cases/sbo-*); these tests check bindery's own
+//! conformance oracle (tests/conformance/, tests/cases/sbo-*); these tests check bindery's own
 //! promise on top of SBO: no Secret value is copied into the output unless it cannot be
 //! referenced, and then only with a warning (or an error, with --deny-secret-copies).
 
