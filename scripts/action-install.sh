@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GitHub Action's installer (action.yml runs it; tests/release.rs runs it through the runner
+# The GitHub Action's installer (action.yml runs it; tests/hosts/release.rs runs it through the runner
 # emulator against a local release server). Two steps, with actions/cache between them:
 #
 #   action-install.sh plan     decide how bindery gets onto PATH; step outputs `method`, `version`,

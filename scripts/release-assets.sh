@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The release layout, in one place: the release workflow packages with it, the Action's installer
-# (scripts/action-install.sh) downloads what it names, and tests/release.rs serves a layout made
+# (scripts/action-install.sh) downloads what it names, and tests/hosts/release.rs serves a layout made
 # by it. A release `vX.Y.Z` holds:
 #
 #   bindery-vX.Y.Z-<target>.tar.gz   one directory bindery-vX.Y.Z-<target>/ with bindery,

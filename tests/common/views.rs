@@ -4,11 +4,9 @@
 
 #![allow(dead_code)]
 
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
-
 use serde_json::Value;
+
+use super::parse_stream;
 
 pub struct Run {
     pub code: i32,
@@ -16,37 +14,10 @@ pub struct Run {
     pub stderr: String,
 }
 
-pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Run the bindery binary from the repository root.
+/// Run the bindery binary from the repository root (through [`super::run_raw`]).
 pub fn bindery(args: &[&str], stdin: Option<&str>) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bindery"));
-    cmd.args(args).current_dir(root()).env("NO_COLOR", "1");
-    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() }).stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("bindery runs");
-    if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
-}
-
-/// A YAML stream as JSON values, read by an independent YAML reader.
-pub fn docs(stream: &str) -> Vec<Value> {
-    let mut out = Vec::new();
-    for d in serde_norway::Deserializer::from_str(stream) {
-        let v: Value = serde::Deserialize::deserialize(d).unwrap();
-        if !v.is_null() {
-            out.push(v);
-        }
-    }
-    out
+    let out = super::run_raw(&mut super::bindery_command(args), stdin.map(str::as_bytes), super::TIMEOUT);
+    Run { code: out.code.unwrap_or(-1), stdout: out.stdout_utf8(), stderr: out.stderr_utf8() }
 }
 
 fn source(s: &Value) -> String {
@@ -158,7 +129,7 @@ fn volume(v: &Value, annotations: &Value) -> String {
 /// the Secrets and ConfigMaps bindery generated, with their key names only.
 pub fn render_view(stream: &str) -> String {
     let mut out = Vec::new();
-    let all = docs(stream);
+    let all = parse_stream(stream);
     for w in &all {
         let Some(spec) = pod_spec(w) else { continue };
         let annotations = pod_annotations(w);

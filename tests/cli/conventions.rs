@@ -6,8 +6,7 @@
 //! --format json` reports. The views are built in `tests/common/views.rs`; they name Secrets
 //! and keys, never a value.
 
-#[path = "common/views.rs"]
-mod views;
+use crate::common::{self, parse_stream, repo, views};
 
 use serde_json::Value;
 use views::*;
@@ -660,22 +659,17 @@ fn collisions_and_namespaces_name_what_collides() {
 /// printed.
 fn secret_values(dir: &str) -> Vec<String> {
     let mut out = Vec::new();
-    let mut stack = vec![root().join(dir)];
-    while let Some(p) = stack.pop() {
-        if p.is_dir() {
-            stack.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
-        } else if p.extension().is_some_and(|e| e == "yaml") {
-            for d in docs(&std::fs::read_to_string(&p).unwrap()) {
-                if d["kind"] == "Secret" && d.get("sops").is_none() {
-                    out.extend(
-                        d["stringData"]
-                            .as_object()
-                            .into_iter()
-                            .flatten()
-                            .filter(|(k, _)| *k == "password" || *k == "uri")
-                            .filter_map(|(_, v)| v.as_str().map(str::to_string)),
-                    );
-                }
+    for p in common::files_under(&repo().join(dir), &["yaml"]) {
+        for d in parse_stream(&std::fs::read_to_string(&p).unwrap()) {
+            if d["kind"] == "Secret" && d.get("sops").is_none() {
+                out.extend(
+                    d["stringData"]
+                        .as_object()
+                        .into_iter()
+                        .flatten()
+                        .filter(|(k, _)| *k == "password" || *k == "uri")
+                        .filter_map(|(_, v)| v.as_str().map(str::to_string)),
+                );
             }
         }
     }

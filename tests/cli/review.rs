@@ -8,16 +8,14 @@
 use std::collections::BTreeSet;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use base64::Engine;
-use serde::Deserialize;
 use serde_json::Value;
 
-mod common;
+use crate::common;
 
-use common::{copy_dir, BIN};
+use common::{copy_dir, tempdir, write};
 
 /// A run that takes longer than this is a hang: kill it and fail.
 const TIMEOUT: Duration = Duration::from_secs(20);
@@ -83,21 +81,8 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
 {
-    let mut cmd = Command::new(BIN);
-    cmd.args(args).current_dir(common::repo()).env("NO_COLOR", "1");
-    let out = common::run(&mut cmd, TIMEOUT);
+    let out = common::run(&mut common::bindery_command(args), TIMEOUT);
     Run { command: out.command, code: out.code, stdout: out.stdout, stderr: out.stderr }
-}
-
-fn tempdir() -> tempfile::TempDir {
-    tempfile::tempdir().expect("temporary directory")
-}
-
-fn write(dir: &Path, rel: &str, contents: &str) -> PathBuf {
-    let path = dir.join(rel);
-    std::fs::create_dir_all(path.parent().expect("parent")).expect("create dirs");
-    std::fs::write(&path, contents).expect("write input");
-    path
 }
 
 /// A Secret, a Deployment and a binding between them, namespace `default`.
@@ -692,34 +677,11 @@ fn materialize_needs_an_unambiguous_workload_and_container() {
 // Redaction: no command prints a Secret value unless asked
 // ---------------------------------------------------------------------------------------------
 
-fn parse_stream(text: &str) -> Option<Vec<Value>> {
-    let mut docs = Vec::new();
-    for doc in serde_norway::Deserializer::from_str(text) {
-        let value = Value::deserialize(doc).ok()?;
-        if !value.is_null() {
-            docs.push(value);
-        }
-    }
-    Some(docs)
-}
-
-fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            yaml_files(&path, out);
-        } else if matches!(path.extension().and_then(OsStr::to_str), Some("yaml" | "yml" | "json")) {
-            out.push(path);
-        }
-    }
-}
-
 /// Every Secret value in an input folder (each `data` value base64-encoded and decoded, each
 /// `stringData` value, and every longer line of multi-line ones), less those the input also
 /// shows outside Secrets (in other resources or comments), which any output may repeat.
 fn secret_values(dir: &Path) -> BTreeSet<String> {
-    let mut files = Vec::new();
-    yaml_files(dir, &mut files);
+    let files = common::files_under(dir, &["yaml", "yml", "json"]);
     let mut secret = BTreeSet::new();
     let mut public = String::new();
     let add = |v: &str, set: &mut BTreeSet<String>| {
@@ -734,10 +696,10 @@ fn secret_values(dir: &Path) -> BTreeSet<String> {
             public.push_str(line);
             public.push('\n');
         }
-        let docs = match parse_stream(&text) {
-            Some(docs) => docs,
+        let docs = match common::try_parse_stream(&text) {
+            Ok(docs) => docs,
             // Unparseable (the bad-yaml fixture): every `key: value` under data/stringData.
-            None => {
+            Err(_) => {
                 let mut inside: Option<usize> = None;
                 for line in text.lines() {
                     let indent = line.len() - line.trim_start().len();
@@ -794,20 +756,9 @@ fn secret_values(dir: &Path) -> BTreeSet<String> {
     secret
 }
 
-/// Every example folder: `fixtures/*`, and the folders of the collections `fixtures/invalid/*`,
-/// `fixtures/conventions/*`, `fixtures/producers/*` and `fixtures/checks/*`.
+/// Every example folder ([`common::all_fixtures`]), the fixture lists among them.
 fn fixture_dirs() -> Vec<PathBuf> {
-    let subdirs = |dir: &Path| -> Vec<PathBuf> {
-        let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
-        dirs.sort();
-        dirs
-    };
-    let fixtures = common::repo().join("fixtures");
-    let collections: Vec<PathBuf> = ["invalid", "conventions", "producers", "checks"].iter().map(|c| fixtures.join(c)).collect();
-    let mut out: Vec<PathBuf> = subdirs(&fixtures).into_iter().filter(|d| !collections.contains(d)).collect();
-    for c in &collections {
-        out.extend(subdirs(c));
-    }
+    let out = common::all_fixtures();
     for f in VALID_FIXTURES.iter().chain(&INVALID_FIXTURES) {
         assert!(out.contains(&common::repo().join(f)), "{f} is not found by the fixture walk");
     }
@@ -816,14 +767,8 @@ fn fixture_dirs() -> Vec<PathBuf> {
 
 /// The input folders of the conformance kit, with each case's extra arguments.
 fn conformance_inputs() -> Vec<(PathBuf, Vec<String>)> {
-    let dir =
-        std::env::var_os("BINDERY_CONFORMANCE_DIR").map(PathBuf::from).unwrap_or_else(|| common::repo().join("../shared/conformance"));
-    let cases = dir.join("cases");
-    if !cases.is_dir() {
-        assert!(std::env::var_os("CI").is_none(), "conformance kit not found (set BINDERY_CONFORMANCE_DIR)");
-        eprintln!("SKIPPED: conformance cases not found at {}", cases.display());
-        return Vec::new();
-    }
+    let Some(kit) = common::conformance_kit() else { return Vec::new() };
+    let cases = kit.join("cases");
     let mut out = Vec::new();
     let mut entries: Vec<PathBuf> = std::fs::read_dir(&cases).unwrap().map(|e| e.unwrap().path()).collect();
     entries.sort();
@@ -833,7 +778,7 @@ fn conformance_inputs() -> Vec<(PathBuf, Vec<String>)> {
         }
         let args = std::fs::read_to_string(case.join("case.yaml"))
             .ok()
-            .and_then(|t| parse_stream(&t))
+            .and_then(|t| common::try_parse_stream(&t).ok())
             .and_then(|docs| docs.into_iter().next())
             .and_then(|d| d.get("args").and_then(Value::as_array).cloned())
             .unwrap_or_default()

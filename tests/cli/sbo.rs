@@ -1,19 +1,19 @@
 //! The Service Binding Operator API through the CLI: what the containers see is checked by the
-//! conformance oracle (tests/conformance.rs, tests/cases/sbo-*); these tests check bindery's own
+//! conformance oracle (tests/conformance/, tests/cases/sbo-*); these tests check bindery's own
 //! promise on top of SBO: no Secret value is copied into the output unless it cannot be
 //! referenced, and then only with a warning (or an error, with --deny-secret-copies).
 
 use std::path::Path;
-use std::process::Command;
 
 use base64::Engine;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::common;
+
 fn bindery(args: &[&str]) -> (i32, String, String) {
-    let out =
-        Command::new(env!("CARGO_BIN_EXE_bindery")).args(args).current_dir(env!("CARGO_MANIFEST_DIR")).output().expect("bindery runs");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    let out = common::run(&mut common::bindery_command(args), common::TIMEOUT);
+    (out.code.unwrap_or(-1), out.stdout, out.stderr)
 }
 
 fn documents(text: &str) -> Vec<Value> {
@@ -42,31 +42,17 @@ fn secret_values(dir: &Path) -> Vec<String> {
 
 /// The input documents, read with an independent parser (not through bindery).
 fn input_documents(dir: &Path) -> Vec<Value> {
-    let mut docs = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let p = entry.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|e| e == "yaml" || e == "yml") {
-                docs.extend(documents(&std::fs::read_to_string(&p).unwrap()));
-            }
-        }
-    }
-    docs
+    common::files_under(dir, &["yaml", "yml"]).iter().flat_map(|p| documents(&std::fs::read_to_string(p).unwrap())).collect()
 }
 
 #[test]
 fn no_fixture_output_copies_a_secret_value() {
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
     let mut checked = 0;
-    for entry in std::fs::read_dir(&fixtures).unwrap() {
-        let dir = entry.unwrap().path();
-        // Collections of small fixtures (some failing on purpose) and the kustomize repository
-        // (rendered per overlay) have their own tests: tests/conventions.rs, tests/gitops_repo.rs.
-        let collection = ["invalid", "conventions", "producers", "checks", "gitops-repo"];
-        if !dir.is_dir() || collection.iter().any(|c| dir.file_name().unwrap() == *c) {
+    for dir in common::example_fixtures() {
+        // Collections of small fixtures (some failing on purpose; not example_fixtures) and the
+        // kustomize repository (rendered per overlay) have their own tests: conventions,
+        // gitops_repo.
+        if dir.file_name().unwrap() == "gitops-repo" {
             continue;
         }
         let values = secret_values(&dir);

@@ -3,12 +3,13 @@
 //! * validated with `check-jsonschema --builtin-schema vendor.github-actions` (PyPI, installed
 //!   into `target/integration-tools/venv`), and the README's example workflow with
 //!   `vendor.github-workflows`;
-//! * run step by step by `tests/hosts/run_composite.py`, an emulator of the Actions runner for
-//!   composite actions (inputs, `env:`, `GITHUB_OUTPUT`, `GITHUB_STEP_SUMMARY`, `GITHUB_PATH`,
-//!   workflow-command annotations, `if:`), with a fake `gh` (`tests/hosts/fake_gh.py`) standing
-//!   in for the GitHub API. GitHub's runner itself cannot run offline.
+//! * run step by step by `tests/hosts/scripts/run_composite.py`, an emulator of the Actions
+//!   runner for composite actions (inputs, `env:`, `GITHUB_OUTPUT`, `GITHUB_STEP_SUMMARY`,
+//!   `GITHUB_PATH`, workflow-command annotations, `if:`), with a fake `gh`
+//!   (`tests/hosts/scripts/fake_gh.py`) standing in for the GitHub API. GitHub's runner itself
+//!   cannot run offline.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

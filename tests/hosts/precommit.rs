@@ -6,7 +6,7 @@
 //! target directory under `target/` keep that fast in tests); the `language: system` hook uses
 //! the bindery on PATH.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -62,27 +62,11 @@ fn break_it(dir: &Path) {
 /// committed to a fresh git repository (`try-repo` on a dirty checkout would leave out files
 /// that are not tracked yet).
 fn hook_repo(tmp: &Path) -> PathBuf {
-    fn copy(from: &Path, to: &Path) {
-        std::fs::create_dir_all(to).unwrap();
-        for entry in std::fs::read_dir(from).unwrap() {
-            let entry = entry.unwrap();
-            let name = entry.file_name();
-            if name == "target" || name == ".git" {
-                continue;
-            }
-            let ty = entry.file_type().unwrap();
-            if ty.is_dir() {
-                copy(&entry.path(), &to.join(&name));
-            } else if ty.is_file() {
-                std::fs::copy(entry.path(), to.join(&name)).unwrap();
-            }
-        }
-    }
     let dir = tmp.join("bindery-hooks");
     if dir.exists() {
         return dir;
     }
-    copy(&repo(), &dir);
+    copy_tree(&repo(), &dir, &["target", ".git"]);
     git(&dir, &["init", "-q"]);
     git(&dir, &["add", "-A"]);
     git(&dir, &["commit", "-q", "-m", "hooks"]);

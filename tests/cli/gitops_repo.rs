@@ -5,35 +5,31 @@
 //! Service Binding Operator binding. Built for real with `kubectl kustomize` and piped into
 //! bindery, and once more with bindery as the overlay's kustomize transformer.
 
-#[path = "common/views.rs"]
-mod views;
+use crate::common::{self, parse_stream, repo, views};
 
 use std::collections::BTreeSet;
-use std::process::Command;
+use std::time::Duration;
 
 use serde_json::Value;
 use views::*;
 
 /// `kubectl kustomize DIR` (kustomize v5 inside kubectl); `None` when kubectl is absent.
 fn kustomize(dir: &str, plugins: bool) -> Option<String> {
-    let mut cmd = Command::new("kubectl");
+    let Some(kubectl) = common::find_tool("kubectl") else {
+        eprintln!("SKIPPED: kubectl is not installed");
+        return None;
+    };
+    let mut cmd = std::process::Command::new(kubectl);
     cmd.arg("kustomize");
     if plugins {
         // The legacy exec plugin shipped in kustomize-plugin/, which runs `bindery` from PATH.
-        let bin = std::path::Path::new(env!("CARGO_BIN_EXE_bindery")).parent().unwrap().to_path_buf();
-        let path = std::env::join_paths(std::iter::once(bin).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())));
-        cmd.arg("--enable-alpha-plugins").env("KUSTOMIZE_PLUGIN_HOME", root().join("kustomize-plugin/plugin")).env("PATH", path.unwrap());
+        let bin = std::path::Path::new(common::BIN).parent().unwrap();
+        let path = common::path_with(&[bin]);
+        cmd.arg("--enable-alpha-plugins").env("KUSTOMIZE_PLUGIN_HOME", repo().join("kustomize-plugin/plugin")).env("PATH", path);
     }
-    let out = match cmd.arg(root().join(dir)).output() {
-        Ok(out) => out,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            eprintln!("SKIPPED: kubectl is not installed");
-            return None;
-        }
-        Err(e) => panic!("kubectl: {e}"),
-    };
-    assert!(out.status.success(), "kubectl kustomize {dir}: {}", String::from_utf8_lossy(&out.stderr));
-    Some(String::from_utf8(out.stdout).unwrap())
+    let out = common::run_raw(cmd.arg(repo().join(dir)), None, Duration::from_secs(120));
+    assert_eq!(out.code, Some(0), "kubectl kustomize {dir}: {}", String::from_utf8_lossy(&out.stderr));
+    Some(out.stdout_utf8())
 }
 
 /// Line numbers in `<stdin>` follow kustomize's output order: not part of the view.
@@ -103,10 +99,10 @@ Deployment shop/payments, container api
 #[test]
 fn production_overlay_built_by_kubectl_kustomize_renders_cleanly() {
     let Some(built) = kustomize("fixtures/gitops-repo/overlays/production", false) else { return };
-    let input = docs(&built);
+    let input = parse_stream(&built);
     let render = bindery(&["render", "-"], Some(&built));
     assert_eq!(render.code, 0, "{}", render.stderr);
-    let output = docs(&render.stdout);
+    let output = parse_stream(&render.stdout);
 
     // Every binding projected: the container view, stated in full.
     assert_eq!(render_view(&render.stdout), PRODUCTION_RENDER.trim());
@@ -174,7 +170,7 @@ fn staging_overlay_gives_the_same_view_in_its_own_namespace() {
     let render = bindery(&["render", "-"], Some(&built));
     assert_eq!(render.code, 0, "{}", render.stderr);
     assert_eq!(render_view(&render.stdout), PRODUCTION_RENDER.trim().replace(" shop/", " shop-staging/"));
-    let output = docs(&render.stdout);
+    let output = parse_stream(&render.stdout);
     let orders = output.iter().find(|d| d["kind"] == "Deployment" && d["metadata"]["name"] == "orders").unwrap();
     assert_eq!(orders["spec"]["template"]["spec"]["containers"][0]["image"], "ghcr.io/example/orders:2.4.0-rc.1");
     assert!(output.iter().all(|d| d["metadata"]["namespace"] == "shop-staging"));
@@ -187,7 +183,7 @@ fn the_overlay_renders_the_same_through_bindery_as_a_kustomize_transformer() {
     assert_eq!(piped.code, 0, "{}", piped.stderr);
     let Some(transformed) = kustomize("fixtures/gitops-repo/overlays/production-resolved", true) else { return };
     assert_eq!(render_view(&transformed), render_view(&piped.stdout));
-    let (a, b) = (docs(&transformed), docs(&piped.stdout));
+    let (a, b) = (parse_stream(&transformed), parse_stream(&piped.stdout));
     assert_eq!(identities(&a), identities(&b));
     assert!(!a.iter().any(|d| d["kind"] == "BindingResolver" || d["kind"] == "ServiceBinding"));
 }

@@ -3,26 +3,22 @@
 //! are checked as a user (or a GitOps tool) would see them.
 //!
 //! Output is compared as parsed YAML, never as text, except in the insta snapshots
-//! (`tests/snapshots/`) and where two outputs of bindery are compared with each other.
+//! (`tests/cli/snapshots/`) and where two outputs of bindery are compared with each other.
 
 use std::ffi::OsStr;
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, SystemTime};
 
 use base64::Engine;
-use serde::Deserialize;
 use serde_json::Value;
 
-mod common;
-
-use common::BIN;
+use crate::common;
 
 /// A render that takes longer than this is a hang (or an exponential blow-up): kill it and fail.
 const TIMEOUT: Duration = Duration::from_secs(20);
 
-use common::{INVALID_FIXTURES, VALID_FIXTURES};
+use common::{tempdir, try_parse_stream, write, INVALID_FIXTURES, VALID_FIXTURES};
 
 // ---------------------------------------------------------------------------------------------
 // Running bindery
@@ -43,7 +39,7 @@ impl Run {
 
     /// The output stream, one JSON value per YAML document.
     fn docs(&self) -> Vec<Value> {
-        parse_stream(self.stdout()).unwrap_or_else(|e| panic!("`{}` printed invalid YAML: {e}", self.command))
+        try_parse_stream(self.stdout()).unwrap_or_else(|e| panic!("`{}` printed invalid YAML: {e}", self.command))
     }
 
     #[track_caller]
@@ -120,8 +116,8 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
 {
-    let mut cmd = Command::new(BIN);
-    cmd.arg("render").args(args).current_dir(common::repo()).env("NO_COLOR", "1");
+    let mut cmd = common::bindery_command(["render"]);
+    cmd.args(args);
     let out = common::run_raw(&mut cmd, stdin, TIMEOUT);
     Run { command: out.command, code: out.code, stdout: out.stdout, stderr: String::from_utf8_lossy(&out.stderr).into_owned() }
 }
@@ -129,17 +125,6 @@ where
 // ---------------------------------------------------------------------------------------------
 // Reading inputs and outputs
 // ---------------------------------------------------------------------------------------------
-
-fn parse_stream(text: &str) -> Result<Vec<Value>, serde_norway::Error> {
-    let mut docs = Vec::new();
-    for doc in serde_norway::Deserializer::from_str(text) {
-        let value = Value::deserialize(doc)?;
-        if !value.is_null() {
-            docs.push(value);
-        }
-    }
-    Ok(docs)
-}
 
 fn str_at<'a>(v: &'a Value, pointer: &str) -> &'a str {
     v.pointer(pointer).and_then(Value::as_str).unwrap_or("")
@@ -161,20 +146,7 @@ fn identity(v: &Value) -> String {
 
 /// `*.yaml` and `*.yml` files under `dir`, relative to it, in bindery's order (sorted paths).
 fn yaml_files(dir: &Path) -> Vec<PathBuf> {
-    fn walk(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
-        for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("read {}: {e}", dir.display())) {
-            let path = entry.expect("directory entry").path();
-            if path.is_dir() {
-                walk(root, &path, out);
-            } else if matches!(path.extension().and_then(OsStr::to_str), Some("yaml" | "yml")) {
-                out.push(path.strip_prefix(root).expect("under root").to_path_buf());
-            }
-        }
-    }
-    let mut files = Vec::new();
-    walk(dir, dir, &mut files);
-    files.sort();
-    files
+    common::files_under(dir, &["yaml", "yml"]).into_iter().map(|p| p.strip_prefix(dir).expect("under dir").to_path_buf()).collect()
 }
 
 /// Every Kubernetes resource in a folder, in input order, with the file it came from.
@@ -182,7 +154,7 @@ fn input_resources(dir: &Path) -> Vec<(PathBuf, Value)> {
     let mut out = Vec::new();
     for rel in yaml_files(dir) {
         let text = std::fs::read_to_string(dir.join(&rel)).expect("read fixture");
-        let docs = parse_stream(&text).unwrap_or_else(|e| panic!("{} is not YAML: {e}", rel.display()));
+        let docs = try_parse_stream(&text).unwrap_or_else(|e| panic!("{} is not YAML: {e}", rel.display()));
         out.extend(docs.into_iter().filter(is_resource).map(|d| (rel.clone(), d)));
     }
     out
@@ -318,17 +290,6 @@ fn copy_fixture(from: &Path, to: &Path, files: &[PathBuf], mtime: impl Fn(usize)
         let file = std::fs::File::options().write(true).open(&dest).expect("open copy");
         file.set_modified(mtime(i)).expect("set mtime");
     }
-}
-
-fn tempdir() -> tempfile::TempDir {
-    tempfile::tempdir().expect("temp dir")
-}
-
-fn write(dir: &Path, rel: &str, contents: impl AsRef<[u8]>) -> PathBuf {
-    let path = dir.join(rel);
-    std::fs::create_dir_all(path.parent().expect("parent")).expect("create dir");
-    std::fs::write(&path, contents).expect("write input");
-    path
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -698,7 +659,7 @@ fn output_dir_mirrors_the_input_layout() {
     let mut all = Vec::new();
     for rel in &written {
         assert!(source.join(rel).is_file(), "{} has no input counterpart", rel.display());
-        let docs = parse_stream(&std::fs::read_to_string(out.join(rel)).expect("read output")).expect("YAML");
+        let docs = try_parse_stream(&std::fs::read_to_string(out.join(rel)).expect("read output")).expect("YAML");
         let expected: Vec<String> =
             inputs.iter().filter(|(file, d)| file == rel && kind(d) != "ServiceBinding").map(|(_, d)| identity(d)).collect();
         assert_eq!(docs.iter().map(identity).collect::<Vec<_>>(), expected, "{}", rel.display());
@@ -707,7 +668,7 @@ fn output_dir_mirrors_the_input_layout() {
     // A file that held only ServiceBindings has nothing left to write.
     if written.contains(&PathBuf::from("binding.yaml")) {
         let text = std::fs::read_to_string(out.join("binding.yaml")).expect("read");
-        assert!(parse_stream(&text).expect("YAML").iter().all(|d| !is_resource(d)));
+        assert!(try_parse_stream(&text).expect("YAML").iter().all(|d| !is_resource(d)));
     }
     // Together they are exactly what stdout would have been.
     assert_eq!(all, render([fixture]).assert_ok().docs());
@@ -857,7 +818,7 @@ fn secret_values(dir: &Path) -> Vec<String> {
     };
     for rel in yaml_files(dir) {
         let text = std::fs::read_to_string(dir.join(&rel)).expect("read fixture");
-        match parse_stream(&text) {
+        match try_parse_stream(&text) {
             Ok(docs) => {
                 for doc in docs.iter().filter(|d| kind(d) == "Secret") {
                     for (field, encoded) in [("stringData", false), ("data", true)] {

@@ -9,7 +9,6 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use bindery::doc::value::Value;
 use bindery::json;
@@ -17,11 +16,7 @@ use bindery::load::{load_paths, Loaded};
 use bindery::migrate::{compare, container_views, migrate, render_with, Migration, TARGET_API_VERSION};
 use bindery::resolve::Options;
 
-const BIN: &str = env!("CARGO_BIN_EXE_bindery");
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use crate::common;
 
 fn options(dir: &Path) -> Options {
     let runtime = bindery::index::runtime_secrets::RuntimeConfig::load(None, &[dir.to_path_buf()]).unwrap();
@@ -57,30 +52,24 @@ fn with_types(mut loaded: Loaded) -> Loaded {
 
 /// Every SBO input: fixture folders and conformance case inputs.
 fn corpus() -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
+    let mut dirs: Vec<PathBuf> = common::example_fixtures()
+        .into_iter()
         .filter(|p| {
             let n = p.file_name().unwrap().to_string_lossy();
             n.starts_with("sbo-") || n == "runtime-secrets"
         })
         .collect();
-    let kit = std::env::var_os("BINDERY_CONFORMANCE_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("../shared/conformance"));
-    match std::fs::read_dir(kit.join("cases")) {
-        Ok(entries) => dirs.extend(
-            entries
+    if let Some(kit) = common::conformance_kit() {
+        dirs.extend(
+            std::fs::read_dir(kit.join("cases"))
+                .unwrap()
                 .map(|e| e.unwrap().path())
                 .filter(|p| {
                     let n = p.file_name().unwrap().to_string_lossy();
                     n.starts_with("sboa-") || n.starts_with("sbob-")
                 })
                 .map(|p| p.join("input")),
-        ),
-        Err(_) => {
-            assert!(std::env::var_os("CI").is_none(), "conformance kit not found (set BINDERY_CONFORMANCE_DIR)");
-            eprintln!("SKIPPED: conformance kit not found at {}", kit.display());
-        }
+        );
     }
     dirs.sort();
     dirs
@@ -149,7 +138,7 @@ fn every_sbo_binding_migrates_with_the_same_container_view_or_is_reported_with_a
 
 #[test]
 fn the_migration_fixture_migrates_three_bindings_and_explains_two() {
-    let dir = root().join("fixtures/sbo-migration");
+    let dir = common::repo().join("fixtures/sbo-migration");
     let loaded = load_dir(&dir);
     let m = migrate(Loaded { files: loaded.files.clone(), documents: loaded.documents.clone() }, &options(&dir)).ok().unwrap();
     let status: Vec<(&str, bool)> = m.outcomes.iter().map(|o| (o.binding.as_str(), o.migrated)).collect();
@@ -187,7 +176,7 @@ fn the_migration_fixture_migrates_three_bindings_and_explains_two() {
 
 #[test]
 fn the_proof_detects_a_different_view() {
-    let dir = root().join("fixtures/sbo-migration");
+    let dir = common::repo().join("fixtures/sbo-migration");
     let loaded = load_dir(&dir);
     let opts = options(&dir);
     let m = migrate(Loaded { files: loaded.files.clone(), documents: loaded.documents.clone() }, &opts).ok().unwrap();
@@ -403,8 +392,8 @@ fn legacy_v1alpha2_bindings_migrate() {
 // ---------------------------------------------------------------------------------------------
 
 fn run(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(BIN).args(args).output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+    let out = common::run_raw(&mut common::bindery_command(args), None, common::TIMEOUT);
+    (out.code.unwrap_or(-1), out.stdout_utf8(), out.stderr_utf8())
 }
 
 /// Every Secret value (decoded) of a folder's input, long enough to be told from ordinary text.
@@ -429,7 +418,7 @@ fn secret_values(dir: &Path) -> Vec<String> {
 
 #[test]
 fn no_secret_value_appears_in_the_report() {
-    let mut dirs = vec![root().join("fixtures/sbo-migration")];
+    let mut dirs = vec![common::repo().join("fixtures/sbo-migration")];
     dirs.extend(corpus());
     let mut checked = 0;
     for dir in dirs {
@@ -450,7 +439,7 @@ fn no_secret_value_appears_in_the_report() {
 
 #[test]
 fn the_command_prints_the_migrated_stream_and_the_report() {
-    let dir = root().join("fixtures/sbo-migration");
+    let dir = common::repo().join("fixtures/sbo-migration");
     let (code, out, err) = run(&["migrate", dir.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("3 of 5 binding(s) migrated"), "{err}");
@@ -492,7 +481,7 @@ fn the_command_prints_the_migrated_stream_and_the_report() {
 
 #[test]
 fn check_fails_closed_and_json_reports_every_binding() {
-    let dir = root().join("fixtures/sbo-migration");
+    let dir = common::repo().join("fixtures/sbo-migration");
     let (code, out, err) = run(&["migrate", dir.to_str().unwrap(), "--check"]);
     assert_eq!(code, 1, "{err}");
     assert!(out.is_empty(), "nothing on stdout when --check fails: {out}");
@@ -525,7 +514,7 @@ fn bad_or_unresolvable_input_prints_nothing() {
     std::fs::write(tmp.path().join("bad.yaml"), "apiVersion: v1\nkind: [unclosed\n").unwrap();
     let (code, out, _) = run(&["migrate", tmp.path().to_str().unwrap()]);
     assert_eq!((code, out.as_str()), (2, ""));
-    let (code, out, err) = run(&["migrate", root().join("fixtures/invalid/missing-secret").to_str().unwrap()]);
+    let (code, out, err) = run(&["migrate", common::repo().join("fixtures/invalid/missing-secret").to_str().unwrap()]);
     assert_eq!((code, out.as_str()), (1, ""), "{err}");
     assert!(err.contains("no migration can be proven"), "{err}");
     let (code, out, _) = run(&["migrate", "/nonexistent/path"]);

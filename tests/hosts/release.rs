@@ -2,7 +2,7 @@
 //!
 //! * the release layout (`scripts/release-assets.sh`), and that the release workflow, the
 //!   Dockerfile and the Action agree on it;
-//! * the Action's download path, run step by step by `tests/hosts/run_composite.py` against a
+//! * the Action's download path, run step by step by `tests/hosts/scripts/run_composite.py` against a
 //!   local release server (`python3 -m http.server` on 127.0.0.1) that serves a release made
 //!   from the binary under test: the archive is downloaded, its SHA-256 checked and the binary
 //!   installed; a checksum mismatch fails the step, naming the mismatch, and installs nothing;
@@ -13,7 +13,7 @@
 //!   as `nobody` on a ResourceList, the Argo CD sidecar's `bindery argocd-cmp` as user 999;
 //! * the crate's package (only what it builds from) and one repository slug everywhere.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -9,7 +9,7 @@
 //! Each checks the bound workload in what kustomize printed, after the overlay's `namePrefix`
 //! renamed the Secret and bindery's references to it.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

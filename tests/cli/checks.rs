@@ -1,11 +1,11 @@
 //! Checks beyond the upstream implementations: consumer needs and well-known entry formats
 //! (warnings, never showing values), and two bindings mounted at one path (an error).
 
-use std::process::Command;
+use crate::common;
 
 fn bindery(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_bindery")).args(args).output().expect("bindery runs");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    let out = common::run(&mut common::bindery_command(args), common::TIMEOUT);
+    (out.code.unwrap_or(-1), out.stdout, out.stderr)
 }
 
 const APP: &str = r#"
@@ -31,15 +31,16 @@ spec:
   workload: {apiVersion: apps/v1, kind: Deployment, name: web}
 "#;
 
-fn write(text: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("all.yaml"), text).unwrap();
+/// A temporary directory with `text` in `all.yaml`.
+fn input_dir(text: &str) -> tempfile::TempDir {
+    let dir = common::tempdir();
+    common::write(dir.path(), "all.yaml", text);
     dir
 }
 
 #[test]
 fn consumer_and_format_warnings_name_keys_not_values() {
-    let dir = write(&format!("{APP}{}", BINDING.replace("NAME", "orders-db")));
+    let dir = input_dir(&format!("{APP}{}", BINDING.replace("NAME", "orders-db")));
     let path = dir.path().to_str().unwrap();
     let (code, _, err) = bindery(&["render", path]);
     assert_eq!(code, 0, "{err}");
@@ -54,7 +55,7 @@ fn consumer_and_format_warnings_name_keys_not_values() {
 
 #[test]
 fn two_bindings_mounted_at_one_path_are_an_error_naming_both() {
-    let dir = write(&format!("{APP}{}{}", BINDING.replace("NAME", "first"), BINDING.replace("NAME", "second")));
+    let dir = input_dir(&format!("{APP}{}{}", BINDING.replace("NAME", "first"), BINDING.replace("NAME", "second")));
     let (code, out, err) = bindery(&["render", dir.path().to_str().unwrap()]);
     assert_eq!((code, out.as_str()), (1, ""), "{err}");
     assert!(

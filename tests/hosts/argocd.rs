@@ -1,10 +1,11 @@
 //! bindery as an Argo CD config-management plugin: the real `argocd-cmp/plugin.yaml`, run by an
-//! emulator of the repo-server/cmp-server contract (`tests/hosts/cmp_sim.py`: repository copy
-//! with file modes reset, discovery, environment with `ARGOCD_ENV_*` and parameters, cwd = app
-//! path, stdout decoded as Argo CD decodes it). Argo CD itself needs a cluster (or the `argocd`
-//! multi-call binary, which no registry reachable here provides), so this is the nearest host.
+//! emulator of the repo-server/cmp-server contract (`tests/hosts/scripts/cmp_sim.py`: repository
+//! copy with file modes reset, discovery, environment with `ARGOCD_ENV_*` and parameters, cwd =
+//! app path, stdout decoded as Argo CD decodes it). Argo CD itself needs a cluster (or the
+//! `argocd` multi-call binary, which no registry reachable here provides), so this is the
+//! nearest host.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -2,10 +2,10 @@
 //! checks as the targets: `tests/fuzz-regressions/load/*` through the loader and a writer/reader
 //! round trip, `tests/fuzz-regressions/render/*` appended to a valid application and rendered.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 fn inputs(dir: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz-regressions").join(dir);
+    let dir = crate::common::repo().join("tests/fuzz-regressions").join(dir);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir).map(|d| d.map(|e| e.expect("entry").path()).collect()).unwrap_or_default();
     files.sort();
     files
@@ -27,7 +27,7 @@ fn check_load(data: &[u8]) {
     }
 }
 
-const BASE: &str = include_str!("fuzz-regressions/render-base.yaml");
+const BASE: &str = include_str!("../fuzz-regressions/render-base.yaml");
 
 /// What `fuzz_targets/render.rs` checks.
 fn check_render(data: &[u8]) {

@@ -3,14 +3,11 @@
 //! and the hints for typical mistakes — end to end through the binary: `render` (the container
 //! view), `explain`, and `check`'s exact diagnostics.
 
-use std::path::PathBuf;
-
 use serde_json::Value;
 
-#[path = "common/views.rs"]
-mod views;
+use crate::common::{parse_stream, repo, tempdir, views};
 
-use views::{bindery, docs, root};
+use views::bindery;
 
 fn find<'a>(docs: &'a [Value], kind: &str, name: &str) -> &'a Value {
     docs.iter().find(|d| d["kind"] == kind && d["metadata"]["name"] == name).unwrap_or_else(|| panic!("no {kind} {name}"))
@@ -73,7 +70,7 @@ const GITOPS: &str = "fixtures/runtime-secrets";
 fn gitops_repository_renders_every_run_time_secret_by_reference() {
     let run = bindery(&["render", GITOPS], None);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let out = docs(&run.stdout);
+    let out = parse_stream(&run.stdout);
     let orders = find(&out, "Deployment", "orders");
     assert_eq!(
         secret_env(orders),
@@ -101,7 +98,7 @@ fn gitops_repository_renders_every_run_time_secret_by_reference() {
     // Idempotent: rendering the output again (with the bindings) changes nothing.
     let mut again = run.stdout.clone();
     again.push_str("---\n");
-    again.push_str(&std::fs::read_to_string(root().join(GITOPS).join("bindings.yaml")).unwrap());
+    again.push_str(&std::fs::read_to_string(repo().join(GITOPS).join("bindings.yaml")).unwrap());
     let second = bindery(&["render", "--config", &format!("{GITOPS}/.bindery.yaml"), "-"], Some(&again));
     assert_eq!(second.code, 0, "{}", second.stderr);
     assert_eq!(second.stdout, run.stdout);
@@ -299,7 +296,7 @@ fn the_policy_flag_projects_missing_secrets_by_name_with_a_warning() {
     assert_eq!(bindery(&["render", "-"], Some(QUEUE_ONLY)).code, 1);
     let run = bindery(&["render", "--allow-missing-secrets", "-"], Some(QUEUE_ONLY));
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let out = docs(&run.stdout);
+    let out = parse_stream(&run.stdout);
     let w = find(&out, "Deployment", "checkout");
     assert_eq!(secret_env(w), [("AMQP_URL".into(), "checkout-queue-credentials".into(), "uri".into())]);
     assert_eq!(volume_secrets(w), ["checkout-queue-credentials"]);
@@ -318,16 +315,10 @@ fn the_policy_flag_projects_missing_secrets_by_name_with_a_warning() {
     assert_eq!(bindery(&["render", "--allow-missing-secrets", UNDECLARED], None).code, 1);
 }
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("bindery-runtime-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 #[test]
 fn a_config_file_declares_secrets_and_its_keys_are_checked() {
-    let dir = temp_dir("config");
+    let tmp = tempdir();
+    let dir = tmp.path();
     std::fs::write(dir.join("app.yaml"), QUEUE_ONLY).unwrap();
     let write_config = |keys: &str| {
         std::fs::write(
@@ -367,7 +358,6 @@ fn a_config_file_declares_secrets_and_its_keys_are_checked() {
     let run = bindery(&["render", d], None);
     assert_eq!((run.code, run.stdout.as_str()), (2, ""));
     assert!(run.stderr.contains("secrets[0]: unknown field \"keyz\""), "{}", run.stderr);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// One service resource without status, the Secret its operator creates, and a binding to it.
@@ -407,7 +397,7 @@ fn the_built_in_conventions_name_each_operators_secret() {
         let input = convention_case(service, kind, api_version);
         let run = bindery(&["render", "-"], Some(&input));
         assert_eq!(run.code, 0, "{kind}: {}", run.stderr);
-        let out = docs(&run.stdout);
+        let out = parse_stream(&run.stdout);
         assert_eq!(volume_secrets(find(&out, "Deployment", "app")), [secret], "{kind}");
         // A foreign ServiceBinding kind passes through untouched.
         if api_version.starts_with("services.cloud.sap.com") {
@@ -422,7 +412,7 @@ fn the_built_in_conventions_name_each_operators_secret() {
     );
     let run = bindery(&["render", "-"], Some(&with_status));
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(volume_secrets(find(&docs(&run.stdout), "Deployment", "app")), ["svc-custom"]);
+    assert_eq!(volume_secrets(find(&parse_stream(&run.stdout), "Deployment", "app")), ["svc-custom"]);
     // The convention's Secret in the input is used with its keys, and reported as named by convention.
     let in_input = convention_case(
         "apiVersion: rabbitmq.com/v1beta1\nkind: RabbitmqCluster\nmetadata: {name: svc}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: svc-default-user}\nstringData: {host: h}",
@@ -454,11 +444,11 @@ fn a_mapping_over_a_run_time_secret_fails_naming_the_producer() {
 #[test]
 fn sbo_bindings_deliver_run_time_secret_keys_by_reference() {
     // Without the mapping, the same SBO binding projects the SealedSecret's keys as secretKeyRefs.
-    let text = std::fs::read_to_string(root().join("fixtures/invalid/runtime-secret-value/all.yaml")).unwrap();
+    let text = std::fs::read_to_string(repo().join("fixtures/invalid/runtime-secret-value/all.yaml")).unwrap();
     let input = text.split("  mappings:").next().unwrap();
     let run = bindery(&["render", "-"], Some(input));
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let out = docs(&run.stdout);
+    let out = parse_stream(&run.stdout);
     let env = secret_env(find(&out, "Deployment", "worker"));
     assert_eq!(
         env,
@@ -549,7 +539,7 @@ spec:
     ] {
         let run = bindery(&args, Some(input));
         assert_eq!(run.code, 0, "{}", run.stderr);
-        let out = docs(&run.stdout);
+        let out = parse_stream(&run.stdout);
         let env = &find(&out, "Deployment", "app")["spec"]["template"]["spec"]["containers"][0]["env"];
         let var = env.as_array().unwrap().iter().find(|e| e["name"] == "CACHE_HOST").unwrap_or_else(|| panic!("{env}"));
         assert_eq!(var["value"], host);
@@ -574,13 +564,13 @@ fn secret_values_never_appear_in_reports_of_run_time_fixtures() {
 fn sbo_registry_paths_read_secrets_an_operator_creates_by_reference() {
     // The Crunchy PGO fixture without its Secrets: the registry's annotations read
     // <name>-pguser-<name> and <name>-cluster-cert, which PGO creates at run time.
-    let app = std::fs::read_to_string(root().join("fixtures/sbo-registry-crunchy/app.yaml")).unwrap();
-    let postgres = std::fs::read_to_string(root().join("fixtures/sbo-registry-crunchy/postgres.yaml")).unwrap();
+    let app = std::fs::read_to_string(repo().join("fixtures/sbo-registry-crunchy/app.yaml")).unwrap();
+    let postgres = std::fs::read_to_string(repo().join("fixtures/sbo-registry-crunchy/postgres.yaml")).unwrap();
     let cluster = postgres.split("\n---").next().unwrap();
     let input = format!("{app}\n---\n{cluster}\n");
     let run = bindery(&["render", "-"], Some(&input));
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let out = docs(&run.stdout);
+    let out = parse_stream(&run.stdout);
     let keeper = find(&out, "Deployment", "keeper");
     let sources = keeper["spec"]["template"]["spec"]["volumes"][0]["projected"]["sources"].as_array().unwrap();
     let items = |i: usize| -> Vec<(String, String)> {
@@ -632,7 +622,7 @@ spec:
 fn sbo_reads_a_sops_secret_service_by_key_name_only() {
     let run = bindery(&["render", "-"], Some(SOPS_SBO));
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let out = docs(&run.stdout);
+    let out = parse_stream(&run.stdout);
     assert_eq!(
         secret_env(find(&out, "Deployment", "app")),
         [("SECRET_HOST".into(), "mail".into(), "host".into()), ("SECRET_PASSWORD".into(), "mail".into(), "password".into())]
@@ -730,7 +720,7 @@ spec:
 fn a_committed_status_with_binding_keys_annotation_declares_the_run_time_secret() {
     let run = bindery(&["render", "-"], Some(ANNOTATED_STATUS));
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let out = docs(&run.stdout);
+    let out = parse_stream(&run.stdout);
     assert_eq!(
         secret_env(find(&out, "Deployment", "app")),
         [

@@ -3,7 +3,7 @@
 //! `kustomize-plugin/example/app`, checking the files kpt wrote back, the results kpt recorded,
 //! and (when the conformance kit is next to the repository) the kit's `spec-` cases through kpt.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -187,12 +187,7 @@ fn kpt_fn_eval_from_stdin_prints_the_rendered_stream() {
 
 #[test]
 fn conformance_kit_spec_cases_pass_through_kpt() {
-    let kit = std::env::var_os("BINDERY_CONFORMANCE_DIR").map(PathBuf::from).unwrap_or_else(|| repo().join("../shared/conformance"));
-    if !kit.join("oracle.py").is_file() {
-        assert!(std::env::var_os("CI").is_none(), "conformance kit not found (set BINDERY_CONFORMANCE_DIR)");
-        eprintln!("SKIPPED: conformance kit not found at {}", kit.display());
-        return;
-    }
+    let Some(kit) = conformance_kit() else { return };
     let tmp = tempfile::tempdir().unwrap();
     let out = run(
         Command::new("python3")
@@ -209,17 +204,8 @@ fn conformance_kit_spec_cases_pass_through_kpt() {
 
 /// `bindery` with input on stdin and no subcommand: what kpt and kustomize run.
 fn bare(args: &[&str], stdin: &str) -> (Option<i32>, String, String) {
-    use std::io::Write;
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    (out.status.code(), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+    let out = run_raw(&mut bindery_command(args), Some(stdin.as_bytes()), TIMEOUT);
+    (out.code, out.stdout_utf8(), out.stderr_utf8())
 }
 
 #[test]
