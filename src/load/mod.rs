@@ -14,6 +14,8 @@ use std::sync::Arc;
 use crate::doc::document::{Document, SourceFile};
 use crate::doc::value::{Map, Value};
 
+pub mod syntax;
+
 /// Files larger than this are refused rather than parsed (hostile or accidental input).
 pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
 
@@ -228,28 +230,32 @@ fn parse_documents(file: &Arc<SourceFile>, text: &str) -> Result<Vec<Document>, 
     let is_json = file.path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("json"));
     let mut docs = Vec::new();
     if is_json {
-        let value: Value = serde_json::from_str(text).map_err(|e| LoadError {
-            path: file.display(),
-            line: Some(e.line()),
-            column: Some(e.column()),
-            message: format!("invalid JSON: {e}"),
-            file: Some(file.clone()),
-        })?;
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| syntax_error(file, text, "JSON", e.line(), e.column(), &e.to_string()))?;
         let end_line = text.matches('\n').count() + 1;
         push_resource(file, 1, end_line, value, &mut docs);
         return Ok(docs);
     }
-    let parsed = crate::doc::yaml_in::parse_stream(text).map_err(|e| LoadError {
-        path: file.display(),
-        line: Some(e.line),
-        column: Some(e.column),
-        message: format!("invalid YAML: {}", e.message),
-        file: Some(file.clone()),
-    })?;
+    let parsed = crate::doc::yaml_in::parse_stream(text).map_err(|e| syntax_error(file, text, "YAML", e.line, e.column, &e.message))?;
     for doc in parsed {
         push_resource(file, doc.line, doc.end_line, doc.value, &mut docs);
     }
     Ok(docs)
+}
+
+/// A parse error at the line of the mistake ([`syntax::locate`]), else where the parser stopped.
+fn syntax_error(file: &Arc<SourceFile>, text: &str, language: &str, line: usize, column: usize, message: &str) -> LoadError {
+    let (line, column, message) = match syntax::locate(text, line, column, message) {
+        Some(m) => (m.line, m.column, m.message),
+        None => (line, column, message.to_string()),
+    };
+    LoadError {
+        path: file.display(),
+        line: Some(line),
+        column: Some(column),
+        message: format!("invalid {language}: {message}"),
+        file: Some(file.clone()),
+    }
 }
 
 fn push_resource(file: &Arc<SourceFile>, line: usize, end_line: usize, value: Value, out: &mut Vec<Document>) {
