@@ -11,6 +11,7 @@ use crate::bindings::{classify, BindingDocKind};
 use crate::hosts::{EXIT_BAD_INPUT, EXIT_UNRESOLVED};
 use crate::load::load_paths;
 use crate::write::check::{self, CheckReport};
+use crate::write::diagnostics::{Style, Width};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
 pub enum CheckFormat {
@@ -41,9 +42,9 @@ pub struct CheckArgs {
 
 /// `bindery check`.
 pub fn check(args: &CheckArgs) -> ExitCode {
-    let color = args.color.enabled();
+    let style = Style { color: args.color.enabled(), width: Width::stdout() };
     let format = |report: &CheckReport<'_>, documents: &[crate::doc::document::Document]| match args.format {
-        CheckFormat::Human => check::to_human(report, documents, color),
+        CheckFormat::Human => check::to_human(report, documents, style),
         CheckFormat::Json => check::to_json(report),
         CheckFormat::Github => check::to_github(report),
         CheckFormat::Sarif => check::to_sarif(report),

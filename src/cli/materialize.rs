@@ -9,6 +9,7 @@ use clap::Args;
 use super::input::InputArgs;
 use super::run::{eprint, print, rendered};
 use crate::hosts::EXIT_BAD_INPUT;
+use crate::write::escape::controls;
 use crate::write::explain::{self, Reveal};
 use crate::write::materialize::{self, Selection};
 
@@ -43,14 +44,14 @@ pub fn materialize(args: &MaterializeArgs) -> ExitCode {
     let (workload, container) = match materialize::select(&report, &selection) {
         Ok(found) => found,
         Err(e) => {
-            eprint(&format!("bindery: {e}\n"));
+            eprint(&format!("bindery: {}\n", controls(&e.to_string())));
             return ExitCode::from(EXIT_BAD_INPUT);
         }
     };
     let done = match materialize::write(&args.root, container) {
         Ok(done) => done,
         Err(e) => {
-            eprint(&format!("bindery: cannot write {}: {e}\n", args.root.display()));
+            eprint(&format!("bindery: cannot write {}: {}\n", controls(&args.root.display().to_string()), controls(&e.to_string())));
             return ExitCode::from(EXIT_BAD_INPUT);
         }
     };

@@ -8,7 +8,7 @@ use crate::hosts::output;
 use crate::hosts::{EXIT_BAD_INPUT, EXIT_UNRESOLVED};
 use crate::load::load_paths;
 use crate::project::rendered::Rendered;
-use crate::write::diagnostics::{render_load_error, render_problem};
+use crate::write::diagnostics::{Diagnostics, Style};
 
 pub(crate) use crate::hosts::output::eprint;
 
@@ -20,7 +20,7 @@ pub(crate) fn print(text: &str) -> Result<(), ExitCode> {
 /// The run's options; a bad config file is reported on stderr (exit 2).
 pub(crate) fn options(input: &InputArgs) -> Result<crate::resolve::Options, ExitCode> {
     input.options().map_err(|e| {
-        eprint(&format!("bindery: {e}\n"));
+        eprint(&format!("bindery: {}\n", crate::write::escape::controls(&e.to_string())));
         ExitCode::from(EXIT_BAD_INPUT)
     })
 }
@@ -28,8 +28,9 @@ pub(crate) fn options(input: &InputArgs) -> Result<crate::resolve::Options, Exit
 /// Load the inputs and read the options; load errors go to stderr as diagnostics (exit 2).
 pub(crate) fn loaded(input: &InputArgs) -> Result<(crate::load::Loaded, crate::resolve::Options), ExitCode> {
     let loaded = load_paths(&input.paths).map_err(|errors| {
+        let diagnostics = Diagnostics::new(&[], Style::stderr());
         for e in &errors {
-            eprint(&render_load_error(e));
+            eprint(&diagnostics.load_error(e));
         }
         ExitCode::from(EXIT_BAD_INPUT)
     })?;
@@ -39,8 +40,9 @@ pub(crate) fn loaded(input: &InputArgs) -> Result<(crate::load::Loaded, crate::r
 /// Print every problem of a render; when it rendered nothing, say so (`nothing to {what}`)
 /// and return exit 1.
 pub(crate) fn report_problems(rendered: &Rendered, what: &str) -> Result<(), ExitCode> {
+    let diagnostics = Diagnostics::new(&rendered.loaded.documents, Style::stderr());
     for p in rendered.problems() {
-        eprint(&render_problem(p, &rendered.loaded.documents));
+        eprint(&diagnostics.problem(p));
     }
     if rendered.output.is_none() {
         let n = rendered.problems().iter().filter(|p| p.is_error()).count();

@@ -22,7 +22,7 @@ use std::path::PathBuf;
 use crate::doc::value::Value;
 
 use super::config::{Config, CONFIG_GROUP, CONFIG_KIND};
-use super::run::{failure_summary, stream, HostRun};
+use super::run::{failure_summary, help_line, stream, HostRun};
 use super::{Outcome, EXIT_BAD_INPUT, EXIT_UNRESOLVED};
 use crate::kube::{group_of, is_dns1123_label};
 use crate::load::load_paths;
@@ -39,7 +39,8 @@ pub struct App {
 }
 
 fn bad(errors: &[String]) -> Outcome {
-    Outcome { stdout: String::new(), stderr: errors.iter().map(|e| format!("bindery: error: {e}\n")).collect(), code: EXIT_BAD_INPUT }
+    let stderr = errors.iter().map(|e| format!("bindery: error: {}\n", crate::write::escape::controls(e))).collect();
+    Outcome { stdout: String::new(), stderr, code: EXIT_BAD_INPUT }
 }
 
 /// The options Argo CD passes: `ARGOCD_ENV_BINDERY_*` and `ARGOCD_APP_PARAMETERS`.
@@ -109,11 +110,9 @@ pub fn generate(args: &App, env: &[(String, String)]) -> Outcome {
     let run = HostRun::new(loaded.files, loaded.documents, config.settings());
     let mut stderr = String::new();
     for p in run.rendered.problems() {
-        stderr.push_str(&p.one_line());
+        stderr.push_str(&crate::write::escape::controls(&p.one_line()));
         stderr.push('\n');
-        if let Some(h) = &p.help {
-            stderr.push_str(&format!("  help: {h}\n"));
-        }
+        stderr.push_str(&help_line(p));
     }
     match run.output(false, false) {
         None => {

@@ -15,9 +15,10 @@ use crate::json;
 use crate::kube::group_of;
 use crate::load;
 use crate::model::problem::Problem;
+use crate::write::escape;
 
 use super::config::{Config, INDEX_ANNOTATION, PATH_ANNOTATION};
-use super::run::{annotation, failure_summary, problem_line, problem_message, severity_word, stream, HostRun};
+use super::run::{annotation, failure_summary, help_line, problem_line, problem_message, severity_word, stream, HostRun};
 use super::{Outcome, EXIT_BAD_INPUT, EXIT_UNRESOLVED};
 
 /// Process stdin: a ResourceList or a plain stream. `base` is the plugin config (layered under
@@ -47,9 +48,7 @@ fn process_stream(file: Arc<SourceFile>, docs: Vec<Document>, config: &Config, l
     for p in run.rendered.problems() {
         stderr.push_str(&problem_line(p, &run.rendered.loaded.documents, lines));
         stderr.push('\n');
-        if let Some(h) = &p.help {
-            stderr.push_str(&format!("  help: {h}\n"));
-        }
+        stderr.push_str(&help_line(p));
     }
     match run.output(true, false) {
         Some(values) => Outcome { stdout: stream(&values), stderr, code: 0 },
@@ -105,7 +104,7 @@ fn file_ref(item: &Value) -> Option<Value> {
 pub fn result_of(p: &Problem, item: Option<&Value>) -> Value {
     let mut message = problem_message(p);
     if let Some(h) = &p.help {
-        message.push_str(&format!(" (help: {h})"));
+        message.push_str(&format!(" (help: {})", escape::controls(h)));
     }
     let mut r = Map::new();
     r.insert("message", Value::from(message));
@@ -151,7 +150,7 @@ pub fn process_resource_list(list: &Value, base: &Config, flags: &Config) -> Out
             let result = json!({"message": format!("[InvalidConfig] {e}"), "severity": "error"});
             return Outcome {
                 stdout: resource_list(input, items, vec![result]),
-                stderr: format!("bindery: error: {e}\n"),
+                stderr: format!("bindery: error: {}\n", escape::controls(&e.to_string())),
                 code: EXIT_BAD_INPUT,
             };
         }
@@ -175,11 +174,9 @@ pub fn process_resource_list(list: &Value, base: &Config, flags: &Config) -> Out
     for p in run.rendered.problems() {
         let item = p.location.as_ref().and_then(|l| item_of_file.get(&Arc::as_ptr(&l.file))).map(|&i| &items[i]);
         results.push(result_of(p, item));
-        let place = p.location.as_ref().map(|l| format!("{}: ", l.file.display())).unwrap_or_default();
+        let place = p.location.as_ref().map(|l| format!("{}: ", escape::controls(&l.file.display()))).unwrap_or_default();
         stderr.push_str(&format!("{place}{}: {}\n", severity_word(p.severity), problem_message(p)));
-        if let Some(h) = &p.help {
-            stderr.push_str(&format!("  help: {h}\n"));
-        }
+        stderr.push_str(&help_line(p));
     }
     match run.output(true, true) {
         Some(out) => Outcome { stdout: resource_list(input, out, results), stderr, code: 0 },

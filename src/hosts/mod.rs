@@ -29,7 +29,9 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// Exit 2 with `message` on stderr (its control characters escaped).
     pub fn bad_input(message: impl std::fmt::Display) -> Self {
+        let message = crate::write::escape::controls(&message.to_string()).into_owned();
         Outcome { stdout: String::new(), stderr: format!("bindery: error: {message}\n"), code: EXIT_BAD_INPUT }
     }
 

@@ -24,6 +24,7 @@ use crate::kube::group_of;
 use crate::load::Loaded;
 use crate::model::problem::{Problem, Severity};
 use crate::project::rendered::Rendered;
+use crate::write::escape;
 
 use super::config::{
     FailOn, Settings, CONFIG_GROUP, INDEX_ANNOTATION, INTERNAL_INDEX_ANNOTATION, INTERNAL_PATH_ANNOTATION, LOCAL_CONFIG, PATH_ANNOTATION,
@@ -264,14 +265,20 @@ pub fn severity_word(s: Severity) -> &'static str {
     }
 }
 
-/// The message of a problem without its location: `[Rule] ServiceBinding ns/name: cause`.
+/// The message of a problem without its location: `[Rule] ServiceBinding ns/name: cause`
+/// (control characters escaped).
 pub fn problem_message(p: &Problem) -> String {
     let mut s = format!("[{}] ", p.rule);
     if let Some(b) = &p.binding {
         s.push_str(&format!("ServiceBinding {b}: "));
     }
     s.push_str(&p.message);
-    s
+    escape::controls(&s).into_owned()
+}
+
+/// `  help: …` for a problem that has help (control characters escaped), else nothing.
+pub fn help_line(p: &Problem) -> String {
+    p.help.as_ref().map(|h| format!("  help: {}\n", escape::controls(h))).unwrap_or_default()
 }
 
 /// The summary line printed last on failure.
@@ -287,8 +294,12 @@ pub fn failure_summary(run: &HostRun) -> String {
 
 /// One diagnostic line: `file:line: error[Rule]: …`, or without lines
 /// `error[Rule]: ServiceBinding ns/name: …` (`Kind ns/name: error[Rule]: …` when the problem is
-/// not about a binding).
+/// not about a binding). Control characters are escaped.
 pub fn problem_line(p: &Problem, docs: &[Document], lines: bool) -> String {
+    escape::controls(&raw_problem_line(p, docs, lines)).into_owned()
+}
+
+fn raw_problem_line(p: &Problem, docs: &[Document], lines: bool) -> String {
     if lines {
         return p.one_line();
     }

@@ -13,7 +13,8 @@ use crate::doc::document::Document;
 use crate::load::LoadError;
 use crate::model::problem::{Problem, Severity};
 use crate::model::rules::Rule;
-use crate::write::diagnostics::{render_load_error_for, render_problem_for};
+use crate::write::diagnostics::{Diagnostics, Style};
+use crate::write::escape;
 use crate::write::{report_path, SCHEMA_VERSION};
 
 /// What a finding was made from (the human writer renders each kind its own way).
@@ -194,12 +195,13 @@ pub fn summary(report: &CheckReport<'_>) -> String {
 // ---------------------------------------------------------------------------------------------
 
 /// miette diagnostics with the source snippet (Secret lines masked), then a summary line.
-pub fn to_human(report: &CheckReport<'_>, documents: &[Document], color: bool) -> String {
+pub fn to_human(report: &CheckReport<'_>, documents: &[Document], style: Style) -> String {
+    let diagnostics = Diagnostics::new(documents, style);
     let mut out = String::new();
     for f in &report.findings {
         out.push_str(&match f.origin {
-            Origin::Problem(p) => render_problem_for(p, documents, color),
-            Origin::Load(e) => render_load_error_for(e, color),
+            Origin::Problem(p) => diagnostics.problem(p),
+            Origin::Load(e) => diagnostics.load_error(e),
         });
         out.push('\n');
     }
@@ -279,9 +281,10 @@ pub fn to_json(report: &CheckReport<'_>) -> String {
 // github
 // ---------------------------------------------------------------------------------------------
 
-/// Escape the message part of a workflow command (actions/toolkit `escapeData`).
+/// Escape the message part of a workflow command (actions/toolkit `escapeData`), and the
+/// control characters the toolkit leaves raw (ESC, BEL, …; see [`escape`]).
 pub fn escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    escape::controls_but_newlines(s).replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
 }
 
 /// Escape a property value of a workflow command (actions/toolkit `escapeProperty`).

@@ -1,7 +1,8 @@
 //! Writers: each prints the one [`Rendered`](crate::Rendered) result of a run — [`emit`] as a
 //! YAML stream or a directory; for a reviewer, [`diff`] compares it with the input, [`check`]
 //! reports its problems (human, JSON, GitHub, SARIF), [`explain`] and [`materialize`] show what
-//! each container receives; [`diagnostics`] renders problems with miette.
+//! each container receives; [`diagnostics`] renders problems with miette; [`escape`] makes
+//! input text safe to print on a terminal or in a CI log.
 //!
 //! Secret values never leave this module unless the user asked for them: [`redact`] masks
 //! Secret documents, and [`secret_values`] is the only code that reads a Secret's values.
@@ -11,6 +12,7 @@ pub mod check;
 pub mod diagnostics;
 pub mod diff;
 pub mod emit;
+pub mod escape;
 pub mod explain;
 pub mod materialize;
 pub mod redact;

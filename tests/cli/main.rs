@@ -18,3 +18,4 @@ mod render;
 mod review;
 mod runtime_secrets;
 mod sbo;
+mod terminal;
