@@ -6,10 +6,9 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 
 use super::input::{ColorChoice, InputArgs};
-use super::run::{options, print};
+use super::run::{load_input, options, print};
 use crate::bindings::{classify, BindingDocKind};
 use crate::hosts::{EXIT_BAD_INPUT, EXIT_UNRESOLVED};
-use crate::load::load_paths;
 use crate::write::check::{self, CheckReport};
 use crate::write::diagnostics::{Style, Width};
 
@@ -49,7 +48,7 @@ pub fn check(args: &CheckArgs) -> ExitCode {
         CheckFormat::Github => check::to_github(report),
         CheckFormat::Sarif => check::to_sarif(report),
     };
-    let loaded = match load_paths(&args.input.paths) {
+    let loaded = match load_input(&args.input) {
         Ok(l) => l,
         Err(errors) => {
             let report = CheckReport::from_load_errors(&errors);

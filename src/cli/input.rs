@@ -33,9 +33,21 @@ pub struct InputArgs {
     /// at the root of the first input directory.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Accept an input path that holds no Kubernetes resource (by default that is an error: an
+    /// empty set given to `kubectl apply --prune` prunes everything).
+    #[arg(long)]
+    pub allow_empty: bool,
+    /// List on stderr every file the input's ignore rules left out.
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
 }
 
 impl InputArgs {
+    /// How to load the paths.
+    pub fn load_options(&self) -> crate::load::LoadOptions {
+        crate::load::LoadOptions { allow_empty: self.allow_empty, list_ignored: self.verbose }
+    }
+
     /// The run's options; `Err` when the config file cannot be read or is invalid (exit 2).
     pub fn options(&self) -> Result<Options, String> {
         let runtime = crate::index::runtime_secrets::RuntimeConfig::load(self.config.as_deref(), &self.paths)?;

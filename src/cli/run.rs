@@ -6,9 +6,10 @@ use std::process::ExitCode;
 use super::input::InputArgs;
 use crate::hosts::output;
 use crate::hosts::{EXIT_BAD_INPUT, EXIT_UNRESOLVED};
-use crate::load::load_paths;
+use crate::load::{load, InputReport, SkipReason};
 use crate::project::rendered::Rendered;
 use crate::write::diagnostics::{Diagnostics, Style};
+use crate::write::escape;
 
 pub(crate) use crate::hosts::output::eprint;
 
@@ -27,7 +28,7 @@ pub(crate) fn options(input: &InputArgs) -> Result<crate::resolve::Options, Exit
 
 /// Load the inputs and read the options; load errors go to stderr as diagnostics (exit 2).
 pub(crate) fn loaded(input: &InputArgs) -> Result<(crate::load::Loaded, crate::resolve::Options), ExitCode> {
-    let loaded = load_paths(&input.paths).map_err(|errors| {
+    let loaded = load_input(input).map_err(|errors| {
         let diagnostics = Diagnostics::new(&[], Style::stderr());
         for e in &errors {
             eprint(&diagnostics.load_error(e));
@@ -35,6 +36,27 @@ pub(crate) fn loaded(input: &InputArgs) -> Result<(crate::load::Loaded, crate::r
         ExitCode::from(EXIT_BAD_INPUT)
     })?;
     Ok((loaded, options(input)?))
+}
+
+/// Load the inputs; what discovery left out goes to stderr (links out of the input always, the
+/// ignored files with `--verbose`).
+pub(crate) fn load_input(input: &InputArgs) -> Result<crate::load::Loaded, Vec<crate::load::LoadError>> {
+    let (loaded, report) = load(&input.paths, &input.load_options())?;
+    print_discovery(&report, input.verbose);
+    Ok(loaded)
+}
+
+fn print_discovery(report: &InputReport, verbose: bool) {
+    let mut text = String::new();
+    for notice in report.notices() {
+        text.push_str(&format!("bindery: notice: {}\n", escape::controls(&notice)));
+    }
+    if verbose {
+        for s in report.skipped().filter(|s| !matches!(s.reason, SkipReason::LinkLeavesInput { .. })) {
+            text.push_str(&format!("bindery: {}\n", escape::controls(&s.to_string())));
+        }
+    }
+    eprint(&text);
 }
 
 /// Print every problem of a render; when it rendered nothing, say so (`nothing to {what}`)

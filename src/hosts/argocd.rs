@@ -25,7 +25,7 @@ use super::config::{Config, CONFIG_GROUP, CONFIG_KIND};
 use super::run::{failure_summary, help_line, stream, HostRun};
 use super::{Outcome, EXIT_BAD_INPUT, EXIT_UNRESOLVED};
 use crate::kube::{group_of, is_dns1123_label};
-use crate::load::load_paths;
+use crate::load::{load, LoadOptions};
 
 /// Prefix of the Application's `plugin.env` entries bindery reads (Argo CD adds `ARGOCD_ENV_`).
 pub const ENV_PREFIX: &str = "ARGOCD_ENV_BINDERY_";
@@ -78,7 +78,8 @@ fn from_env(env: &[(String, String)], errors: &mut Vec<String>) -> (Config, Conf
 
 /// Render the application directory for Argo CD. `env` is the process environment.
 pub fn generate(args: &App, env: &[(String, String)]) -> Outcome {
-    let loaded = match load_paths(&args.paths) {
+    let lenient = LoadOptions { allow_empty: true, list_ignored: false };
+    let (loaded, discovery) = match load(&args.paths, &lenient) {
         Ok(l) => l,
         Err(errors) => return bad(&errors.iter().map(ToString::to_string).collect::<Vec<_>>()),
     };
@@ -108,7 +109,8 @@ pub fn generate(args: &App, env: &[(String, String)]) -> Outcome {
     }
     let config = config.then(from_env).then(from_params);
     let run = HostRun::new(loaded.files, loaded.documents, config.settings());
-    let mut stderr = String::new();
+    let mut stderr: String =
+        discovery.notices().iter().map(|n| format!("bindery: notice: {}\n", crate::write::escape::controls(n))).collect();
     for p in run.rendered.problems() {
         stderr.push_str(&crate::write::escape::controls(&p.one_line()));
         stderr.push('\n');

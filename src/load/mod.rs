@@ -1,7 +1,11 @@
 //! Load: turn paths (files, directories, `-` for stdin) into Kubernetes documents that remember
 //! the file and line they came from.
 //!
-//! Reading is deterministic (sorted paths, then document order), `.gitignore`-aware, and refuses
+//! Which files a directory stands for is [`discover`]'s business (git-tracked files, ignore
+//! files, links that stay inside the input); a path that is neither a file nor a directory (a
+//! FIFO, `<(…)`) is read as a file.
+//!
+//! Reading is deterministic (sorted paths, then document order), and refuses
 //! what is not text: binary files, non-UTF-8 files and unparseable YAML are a [`LoadError`]
 //! naming the file and line. Documents without `apiVersion`/`kind` (kustomization files, Helm
 //! values, CI files) are skipped; `kind: List` documents are flattened into their items.
@@ -14,7 +18,10 @@ use std::sync::Arc;
 use crate::doc::document::{Document, SourceFile};
 use crate::doc::value::{Map, Value};
 
+pub mod discover;
 pub mod syntax;
+
+pub use discover::{InputKind, SkipReason, Skipped};
 
 /// Files larger than this are refused rather than parsed (hostile or accidental input).
 pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
@@ -55,41 +62,73 @@ pub struct Loaded {
 /// One file's outcome: its documents, or why it cannot be used.
 type Parsed = Result<(Arc<SourceFile>, Vec<Document>), LoadError>;
 
-/// Read every path. `-` reads standard input. Directories are walked recursively for
-/// `*.yaml`, `*.yml` and `*.json`, skipping `.git` and what `.gitignore` ignores.
+/// How to load. The default is what the command line does: an input path without resources is
+/// an error, ignored files are not listed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// An input path that holds no Kubernetes resource is accepted (else it is an error: an
+    /// empty set, given to `kubectl apply --prune`, prunes everything).
+    pub allow_empty: bool,
+    /// List the files that ignore rules left out in [`InputReport`] (a second listing).
+    pub list_ignored: bool,
+}
+
+/// What one input path gave, and what it left out.
+#[derive(Debug, Clone, Default)]
+pub struct InputReport {
+    pub roots: Vec<RootReport>,
+}
+
+impl InputReport {
+    /// Every file left out, in input order.
+    pub fn skipped(&self) -> impl Iterator<Item = &Skipped> {
+        self.roots.iter().flat_map(|r| r.skipped.iter())
+    }
+
+    /// What always deserves a notice: links that lead out of the input, and notes (git could
+    /// not be run), one line each.
+    pub fn notices(&self) -> Vec<String> {
+        let links = self.skipped().filter(|s| matches!(s.reason, SkipReason::LinkLeavesInput { .. })).map(ToString::to_string);
+        links.chain(self.roots.iter().flat_map(|r| r.notes.iter().cloned())).collect()
+    }
+}
+
+/// One input path: how many resources it gave, and what it left out.
+#[derive(Debug, Clone, Default)]
+pub struct RootReport {
+    pub path: PathBuf,
+    pub resources: usize,
+    pub skipped: Vec<Skipped>,
+    pub notes: Vec<String>,
+}
+
+/// Read every path. `-` reads standard input; a directory is read as [`discover`] says; any
+/// other path (a file, a FIFO, `/dev/stdin`) as one file.
 ///
 /// Files are read and parsed in parallel (rayon, one thread per core), then concatenated in
-/// sorted path order: the result does not depend on scheduling.
+/// sorted path order: the result does not depend on scheduling. Lenient: an input path without
+/// resources is no error (see [`load`]).
 pub fn load_paths(paths: &[PathBuf]) -> Result<Loaded, Vec<LoadError>> {
-    use rayon::prelude::*;
+    load(paths, &LoadOptions { allow_empty: true, list_ignored: false }).map(|(loaded, _)| loaded)
+}
 
+/// [`load_paths`], with what each path gave and left out; with `options.allow_empty` false, an
+/// input path that holds no Kubernetes resource is an error.
+pub fn load(paths: &[PathBuf], options: &LoadOptions) -> Result<(Loaded, InputReport), Vec<LoadError>> {
     let mut loaded = Loaded::default();
+    let mut report = InputReport::default();
     let mut errors = Vec::new();
     for root in paths {
-        let parsed: Vec<Parsed> = if root.as_os_str() == "-" {
-            match read_stdin() {
-                Ok(bytes) => vec![parse_file(PathBuf::from("<stdin>"), PathBuf::from("stdin.yaml"), bytes)],
-                Err(e) => {
-                    errors.push(err(Path::new("<stdin>"), format!("cannot read standard input: {e}")));
-                    continue;
-                }
-            }
-        } else {
-            match discover(root) {
-                // An indexed parallel iterator keeps the input order in `collect`.
-                Ok(found) => found
-                    .into_par_iter()
-                    .map(|(path, rel)| match read_limited(&path) {
-                        Ok(bytes) => parse_disk_file(path, rel, bytes),
-                        Err(e) => Err(err(&path, e.to_string())),
-                    })
-                    .collect(),
-                Err(e) => {
-                    errors.push(e);
-                    continue;
-                }
+        let mut root_report = RootReport { path: root.clone(), ..RootReport::default() };
+        let parsed = match read_root(root, options, &mut root_report) {
+            Ok(parsed) => parsed,
+            Err(e) => {
+                errors.push(e);
+                report.roots.push(root_report);
+                continue;
             }
         };
+        let before = (loaded.documents.len(), errors.len());
         loaded.documents.reserve_exact(parsed.iter().map(|p| p.as_ref().map_or(0, |(_, docs)| docs.len())).sum());
         for result in parsed {
             match result {
@@ -100,12 +139,80 @@ pub fn load_paths(paths: &[PathBuf]) -> Result<Loaded, Vec<LoadError>> {
                 Err(e) => errors.push(e),
             }
         }
+        root_report.resources = loaded.documents.len() - before.0;
+        if root_report.resources == 0 && errors.len() == before.1 && !options.allow_empty {
+            errors.push(empty_input(root, &root_report));
+        }
+        report.roots.push(root_report);
     }
     if errors.is_empty() {
-        Ok(loaded)
+        Ok((loaded, report))
     } else {
         Err(errors)
     }
+}
+
+/// The files of one input path, read and parsed.
+fn read_root(root: &Path, options: &LoadOptions, report: &mut RootReport) -> Result<Vec<Parsed>, LoadError> {
+    use rayon::prelude::*;
+    let kind = discover::classify(root).map_err(|e| err(root, format!("cannot read path: {e}")))?;
+    match kind {
+        InputKind::Stdin => match read_stdin() {
+            Ok(bytes) => Ok(vec![parse_file(PathBuf::from("<stdin>"), PathBuf::from("stdin.yaml"), bytes)]),
+            Err(e) => Err(err(Path::new("<stdin>"), format!("cannot read standard input: {e}"))),
+        },
+        // Read once and kept: a stream cannot be read again for a diagnostic.
+        InputKind::Stream => match read_limited(root) {
+            Ok(bytes) => Ok(vec![parse_file(root.to_path_buf(), stream_relative(root), bytes)]),
+            Err(e) => Err(err(root, e.to_string())),
+        },
+        InputKind::File => {
+            let rel = root.file_name().map(PathBuf::from).unwrap_or_else(|| root.to_path_buf());
+            Ok(vec![read_disk_file(root.to_path_buf(), rel)])
+        }
+        InputKind::Directory => {
+            let found = discover::directory(root, options.list_ignored).map_err(|e| err(&e.path, e.message))?;
+            report.skipped = found.skipped;
+            report.notes = found.notes;
+            // An indexed parallel iterator keeps the input order in `collect`.
+            Ok(found.files.into_par_iter().map(|f| read_disk_file(f.path, f.relative)).collect())
+        }
+    }
+}
+
+fn read_disk_file(path: PathBuf, relative: PathBuf) -> Parsed {
+    match read_limited(&path) {
+        Ok(bytes) => parse_disk_file(path, relative, bytes),
+        Err(e) => Err(err(&path, e.to_string())),
+    }
+}
+
+/// The name a stream's documents get under `-o DIR`: its file name, as YAML.
+fn stream_relative(path: &Path) -> PathBuf {
+    let name = path.file_name().map(PathBuf::from).unwrap_or_else(|| PathBuf::from("stream"));
+    if discover::is_manifest_name(&name) {
+        name
+    } else {
+        let mut with_extension = name.into_os_string();
+        with_extension.push(".yaml");
+        PathBuf::from(with_extension)
+    }
+}
+
+/// An input path that gave no resource.
+fn empty_input(root: &Path, report: &RootReport) -> LoadError {
+    let left_out = match report.skipped.len() {
+        0 => String::new(),
+        n => format!("; {n} file(s) were left out (--verbose lists them)"),
+    };
+    let path = if root.as_os_str() == "-" { Path::new("<stdin>") } else { root };
+    err(
+        path,
+        format!(
+            "no Kubernetes resource (no document with apiVersion and kind){left_out}: refusing an empty set, which \
+             `kubectl apply --prune` would prune everything to (pass --allow-empty if an empty set is what you mean)"
+        ),
+    )
 }
 
 /// Standard input, up to the size limit (one byte more, so that a larger input is refused).
@@ -142,53 +249,6 @@ fn read_limited(path: &Path) -> Result<Vec<u8>, ReadError> {
     let mut bytes = Vec::with_capacity(hint + 1);
     file.take(MAX_FILE_BYTES as u64 + 1).read_to_end(&mut bytes)?;
     Ok(bytes)
-}
-
-fn is_manifest_name(path: &Path) -> bool {
-    matches!(path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref(), Some("yaml" | "yml" | "json"))
-}
-
-/// The files under one root, sorted by path, with their path relative to the root.
-fn discover(root: &Path) -> Result<Vec<(PathBuf, PathBuf)>, LoadError> {
-    let meta = std::fs::metadata(root).map_err(|e| err(root, format!("cannot read path: {e}")))?;
-    if meta.is_file() {
-        let rel = root.file_name().map(PathBuf::from).unwrap_or_else(|| root.to_path_buf());
-        return Ok(vec![(root.to_path_buf(), rel)]);
-    }
-    let mut found = Vec::new();
-    let walker = ignore::WalkBuilder::new(root)
-        .hidden(false)
-        .git_ignore(true)
-        .git_global(false)
-        .git_exclude(true)
-        .ignore(false)
-        .parents(true)
-        .require_git(false)
-        .follow_links(true)
-        .filter_entry(|e| e.file_name() != ".git")
-        .build();
-    for entry in walker {
-        let entry = entry.map_err(|e| {
-            let path = walk_error_path(&e).unwrap_or_else(|| root.to_path_buf());
-            err(&path, format!("cannot walk directory: {e}"))
-        })?;
-        let is_file = entry.file_type().is_some_and(|t| t.is_file());
-        if is_file && is_manifest_name(entry.path()) {
-            let rel = entry.path().strip_prefix(root).unwrap_or(entry.path()).to_path_buf();
-            found.push((entry.path().to_path_buf(), rel));
-        }
-    }
-    found.sort();
-    Ok(found)
-}
-
-fn walk_error_path(e: &ignore::Error) -> Option<PathBuf> {
-    match e {
-        ignore::Error::WithPath { path, .. } => Some(path.clone()),
-        ignore::Error::Loop { child, .. } => Some(child.clone()),
-        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => walk_error_path(err),
-        _ => None,
-    }
 }
 
 /// Check and decode one file's bytes: no NUL bytes, UTF-8, BOM removed, CRLF normalised.
