@@ -51,7 +51,7 @@ pub fn materialize(args: &MaterializeArgs) -> ExitCode {
     let done = match materialize::write(&args.root, container) {
         Ok(done) => done,
         Err(e) => {
-            eprint(&format!("bindery: cannot write {}: {}\n", controls(&args.root.display().to_string()), controls(&e.to_string())));
+            eprint(&format!("bindery: error: {}\n", controls(&e.to_string())));
             return ExitCode::from(EXIT_BAD_INPUT);
         }
     };

@@ -1,7 +1,7 @@
 //! `bindery render`: the rendered manifest set, as one YAML stream on stdout, a file, or a
 //! directory mirroring the input layout.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
@@ -10,7 +10,7 @@ use super::input::InputArgs;
 use super::run::{eprint, rendered};
 use crate::hosts::{output, EXIT_BAD_INPUT};
 use crate::project::rendered::Emitted;
-use crate::write::emit;
+use crate::write::{emit, escape, files};
 
 #[derive(Debug, Args)]
 pub struct RenderArgs {
@@ -32,6 +32,12 @@ pub struct RenderArgs {
 
 /// `bindery render`.
 pub fn render(args: &RenderArgs) -> ExitCode {
+    if let Some(out) = &args.output {
+        if let Err(e) = files::check_overlap(out, !is_stream_file(out), &args.input.paths) {
+            eprint(&format!("bindery: error: {}\n", escape::controls(&e.to_string())));
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    }
     let rendered = match rendered(&args.input, "render") {
         Ok(r) => r,
         Err(code) => return code,
@@ -44,17 +50,9 @@ pub fn render(args: &RenderArgs) -> ExitCode {
             }
         }
         Some(out) => {
-            let is_file = out.extension().is_some_and(|e| e == "yaml" || e == "yml") && !out.is_dir();
-            let result = if is_file {
-                out.parent()
-                    .filter(|p| !p.as_os_str().is_empty())
-                    .map_or(Ok(()), std::fs::create_dir_all)
-                    .and_then(|()| std::fs::write(out, emit::stream(&docs)))
-            } else {
-                emit::write_dir(out, &docs).map(|_| ())
-            };
+            let result = if is_stream_file(out) { emit::write_file(out, &docs) } else { emit::write_dir(out, &docs).map(|_| ()) };
             if let Err(e) = result {
-                eprint(&format!("bindery: cannot write {}: {e}\n", out.display()));
+                eprint(&format!("bindery: error: {}; nothing was written\n", escape::controls(&e.to_string())));
                 return ExitCode::from(EXIT_BAD_INPUT);
             }
         }
@@ -64,4 +62,9 @@ pub fn render(args: &RenderArgs) -> ExitCode {
     drop(docs);
     std::mem::forget(rendered);
     ExitCode::SUCCESS
+}
+
+/// `-o` names a file for the stream: it ends in `.yaml`/`.yml` and is not a directory.
+fn is_stream_file(out: &Path) -> bool {
+    out.extension().is_some_and(|e| e == "yaml" || e == "yml") && !out.is_dir()
 }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::doc::value::Value;
 use crate::project::rendered::Emitted;
+use crate::write::files;
 
 /// Serialize one document as YAML (without the `---` separator).
 pub fn to_yaml(value: &Value) -> String {
@@ -46,27 +47,25 @@ pub fn write_stream(out: &mut (impl std::io::Write + ?Sized), docs: &[Emitted<'_
     out.flush()
 }
 
-/// Write each input file's documents to `dir/<relative path>`. Files are written completely or
-/// not at all: everything is serialized before the first write.
-pub fn write_dir(dir: &Path, docs: &[Emitted<'_>]) -> std::io::Result<Vec<PathBuf>> {
-    let mut files: BTreeMap<PathBuf, String> = BTreeMap::new();
+/// Write each input file's documents to `dir/<relative path>`, replacing `dir` as a whole
+/// ([`files::replace_dir`]: built beside it and renamed into place, never through a link, never
+/// half; a directory bindery did not write is refused). Everything is serialized first.
+pub fn write_dir(dir: &Path, docs: &[Emitted<'_>]) -> Result<Vec<PathBuf>, files::OutputError> {
+    let mut texts: BTreeMap<PathBuf, String> = BTreeMap::new();
     for d in docs {
         let mut rel = d.relative.to_path_buf();
         if rel.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
             rel.set_extension("yaml");
         }
-        let text = files.entry(rel).or_default();
+        let text = texts.entry(rel).or_default();
         text.push_str("---\n");
         text.push_str(&to_yaml(&d.doc.value()));
     }
-    let mut written = Vec::new();
-    for (rel, text) in files {
-        let path = dir.join(&rel);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        std::fs::write(&path, text)?;
-        written.push(path);
-    }
-    Ok(written)
+    let texts: Vec<(PathBuf, String)> = texts.into_iter().collect();
+    files::replace_dir(dir, &texts)
+}
+
+/// Write the whole set as one stream to the file `path`, replacing it ([`files::replace_file`]).
+pub fn write_file(path: &Path, docs: &[Emitted<'_>]) -> Result<(), files::OutputError> {
+    files::replace_file(path, stream(docs).as_bytes())
 }

@@ -4,15 +4,18 @@
 //! view of the same run.
 //!
 //! Files are created with mode 0600 in directories with mode 0700 (on Unix); an existing file
-//! is replaced, never written through (a symbolic link is removed, not followed). Files whose
+//! is replaced, never written through (a symbolic link is removed, not followed); a link where a
+//! directory goes is replaced by a directory; an existing directory the group or others may
+//! write to is made private first ([`files`]). Files whose
 //! content comes from a Secret are written only when the view holds Secret values
 //! (`--show-secrets`); otherwise they are listed as skipped.
 
 use std::fmt;
-use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 
+use crate::write::escape::controls;
 use crate::write::explain::{describe_source, ContainerView, Entry, ExplainReport, WorkloadView};
+use crate::write::files::{self, OutputError};
 use crate::write::redact::MASK;
 
 /// Which container to materialize.
@@ -131,48 +134,18 @@ pub struct Materialized {
     pub unreadable: Vec<(PathBuf, String)>,
 }
 
-fn create_dir_private(path: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder.create(path)
-}
-
-/// Replace `path` with a new file holding `bytes`, mode 0600.
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    if let Ok(meta) = std::fs::symlink_metadata(path) {
-        if meta.is_dir() {
-            return Err(std::io::Error::other(format!("{} is a directory", path.display())));
-        }
-        std::fs::remove_file(path)?;
-    }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
-}
-
-/// Write every binding directory of `container` under `root`.
-pub fn write(root: &Path, container: &ContainerView) -> std::io::Result<Materialized> {
+/// Write every binding directory of `container` under `root` ([`files`]: every directory on
+/// the way made private, links replaced rather than followed, files created new with mode 0600).
+pub fn write(root: &Path, container: &ContainerView) -> Result<Materialized, OutputError> {
     let mut result = Materialized::default();
-    create_dir_private(root)?;
+    files::private_root(root)?;
     for b in &container.bindings {
         if b.files.is_empty() {
             continue;
         }
         // The directory exists even when every file in it is skipped: it shows the binding.
         if let Some(dir) = safe_directory(b.directory()) {
-            create_dir_private(&root.join(dir))?;
+            files::private_dirs(root, dir)?;
         }
         for e in &b.files {
             let Some(rel) = safe_relative(b.directory(), &e.name) else {
@@ -181,11 +154,10 @@ pub fn write(root: &Path, container: &ContainerView) -> std::io::Result<Material
             };
             match entry_bytes(e) {
                 Content::Write(bytes) => {
-                    let path = root.join(&rel);
-                    if let Some(parent) = path.parent() {
-                        create_dir_private(parent)?;
+                    if let Some(parent) = rel.parent().filter(|p| !p.as_os_str().is_empty()) {
+                        files::private_dirs(root, parent)?;
                     }
-                    write_private(&path, bytes)?;
+                    files::write_private(root, &rel, bytes)?;
                     result.written.push((rel, describe_source(&e.source)));
                 }
                 Content::SecretNotAskedFor => result.skipped_secret.push(rel),
@@ -213,20 +185,21 @@ fn entry_bytes(e: &Entry) -> Content<'_> {
 /// What a developer needs to know after a run: what was written, what was not, which
 /// variables the container would also get, and how to point the application at the files.
 pub fn summary(root: &Path, workload: &WorkloadView, container: &ContainerView, done: &Materialized) -> String {
+    let shown = |p: &Path| controls(&p.display().to_string()).into_owned();
     let mut out = format!(
         "{} for {}, container {}:\n",
-        root.display(),
-        workload.resource.title(),
-        if container.name.is_empty() { "(unnamed)" } else { container.name.as_str() }
+        shown(root),
+        controls(&workload.resource.title()),
+        if container.name.is_empty() { "(unnamed)".into() } else { controls(&container.name) }
     );
     for (rel, source) in &done.written {
-        out.push_str(&format!("  wrote   {}  ← {source}\n", rel.display()));
+        out.push_str(&format!("  wrote   {}  ← {}\n", shown(rel), controls(source)));
     }
     for rel in &done.skipped_secret {
-        out.push_str(&format!("  skipped {}  (a Secret value; pass --show-secrets to write it)\n", rel.display()));
+        out.push_str(&format!("  skipped {}  (a Secret value; pass --show-secrets to write it)\n", shown(rel)));
     }
     for (rel, why) in &done.unreadable {
-        out.push_str(&format!("  skipped {}  ({why})\n", rel.display()));
+        out.push_str(&format!("  skipped {}  ({})\n", shown(rel), controls(why)));
     }
     let env: Vec<(&str, &Entry)> = container.bindings.iter().flat_map(|b| b.env.iter().map(move |e| (b.binding.as_str(), e))).collect();
     if !env.is_empty() {
@@ -234,10 +207,11 @@ pub fn summary(root: &Path, workload: &WorkloadView, container: &ContainerView, 
         for (binding, e) in env {
             // Secret values go to files only, never to the terminal.
             let value = if e.is_secret() { MASK.to_string() } else { e.shown() };
-            out.push_str(&format!("  {}={value}  ← {} (ServiceBinding {binding})\n", e.name, describe_source(&e.source)));
+            let line = format!("{}={value}  ← {} (ServiceBinding {binding})", e.name, describe_source(&e.source));
+            out.push_str(&format!("  {}\n", controls(&line)));
         }
     }
-    out.push_str(&format!("run the application with SERVICE_BINDING_ROOT={}\n", root.display()));
+    out.push_str(&format!("run the application with SERVICE_BINDING_ROOT={}\n", shown(root)));
     out
 }
 

@@ -14,6 +14,7 @@ pub mod diff;
 pub mod emit;
 pub mod escape;
 pub mod explain;
+pub mod files;
 pub mod materialize;
 pub mod redact;
 pub mod secret_values;
