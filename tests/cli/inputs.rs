@@ -51,12 +51,25 @@ fn a_fifo_and_process_substitution_are_read_as_files() {
     let tmp = tempdir();
     let fifo = tmp.path().join("manifests");
     assert!(Command::new("mkfifo").arg(&fifo).status().expect("mkfifo").success());
+    let written = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let writer = {
-        let fifo = fifo.clone();
-        std::thread::spawn(move || std::fs::write(fifo, config_map("from-fifo")).expect("write the FIFO"))
+        let (fifo, written) = (fifo.clone(), written.clone());
+        std::thread::spawn(move || {
+            std::fs::write(fifo, config_map("from-fifo")).expect("write the FIFO");
+            written.store(true, std::sync::atomic::Ordering::SeqCst);
+        })
     };
     let out = render(&fifo, &[]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !written.load(std::sync::atomic::Ordering::SeqCst) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let read_by_bindery = written.load(std::sync::atomic::Ordering::SeqCst);
+    if !read_by_bindery {
+        let _ = std::fs::read(&fifo); // unblock the writer
+    }
     writer.join().unwrap();
+    assert!(read_by_bindery, "bindery never opened the FIFO: {}", out.stderr);
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     assert_eq!(names(&out), ["from-fifo"]);
 
