@@ -802,26 +802,28 @@ pub fn migrate(loaded: Loaded, opts: &Options) -> Result<Migration, Unrenderable
 /// The report for a terminal: one block per binding, then a summary line.
 pub fn to_text(m: &Migration) -> String {
     let mut out = String::new();
+    // One line at a time, its control characters escaped (names come from the input).
+    let mut line = |text: String| {
+        out.push_str(&crate::write::escape::controls(&text));
+        out.push('\n');
+    };
     for o in &m.outcomes {
         if o.migrated {
-            out.push_str(&format!(
-                "migrated      ServiceBinding {} ({}:{}): {} → {TARGET_API_VERSION}\n",
-                o.binding, o.file, o.line, o.api_version
-            ));
+            line(format!("migrated      ServiceBinding {} ({}:{}): {} → {TARGET_API_VERSION}", o.binding, o.file, o.line, o.api_version));
             for n in &o.notes {
-                out.push_str(&format!("  note: {n}\n"));
+                line(format!("  note: {n}"));
             }
         } else {
-            out.push_str(&format!("not migrated  ServiceBinding {} ({}:{}), {}\n", o.binding, o.file, o.line, o.api_version));
+            line(format!("not migrated  ServiceBinding {} ({}:{}), {}", o.binding, o.file, o.line, o.api_version));
             for r in &o.reasons {
-                out.push_str(&format!("  {}: {}\n", r.code, r.message));
+                line(format!("  {}: {}", r.code, r.message));
             }
         }
     }
     if m.outcomes.is_empty() {
-        out.push_str("no Service Binding Operator bindings to migrate\n");
+        line("no Service Binding Operator bindings to migrate".to_string());
     } else {
-        out.push_str(&format!("{} of {} binding(s) migrated\n", m.migrated(), m.outcomes.len()));
+        line(format!("{} of {} binding(s) migrated", m.migrated(), m.outcomes.len()));
     }
     out
 }

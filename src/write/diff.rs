@@ -92,16 +92,17 @@ impl ResourceDiff {
         })
     }
 
-    /// `--- ` and `+++ ` header lines: file and line, kind, namespace and name.
+    /// `--- ` and `+++ ` header lines: file and line, kind, namespace and name (their control
+    /// characters escaped: they come from the input).
     fn headers(&self) -> (String, String) {
-        let at = format!("{}:{}", self.file, self.line);
-        let title = self.resource.title();
+        let at = crate::write::escape::controls(&format!("{}:{}", self.file, self.line)).into_owned();
+        let title = crate::write::escape::controls(&self.resource.title()).into_owned();
         match self.status {
             Status::Changed => (format!("--- {at}\t{title}"), format!("+++ {at}\t{title} (rendered)")),
             Status::Removed => (format!("--- {at}\t{title}"), "+++ /dev/null\t(not in the rendered output)".to_string()),
             Status::Added => {
                 let why = self.generated_for.as_deref().map_or("generated".to_string(), |b| format!("generated for {b}"));
-                ("--- /dev/null".to_string(), format!("+++ {at}\t{title} ({why})"))
+                ("--- /dev/null".to_string(), format!("+++ {at}\t{title} ({})", crate::write::escape::controls(&why)))
             }
         }
     }
@@ -248,7 +249,7 @@ pub const MARKDOWN_MARKER: &str = "<!-- bindery-diff -->";
 pub const MARKDOWN_LIMIT: usize = 60_000;
 
 fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    crate::write::escape::controls(s).replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
 /// A fence longer than any run of backticks in the text.

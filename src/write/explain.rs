@@ -304,9 +304,26 @@ fn aligned(items: &[(String, String)]) -> Vec<String> {
         .collect()
 }
 
-/// The view as an indented tree, one workload after the other.
+/// Text for a terminal, built a line at a time: each piece pushed has its control characters
+/// escaped ([`escape`](crate::write::escape)), except the line break that ends it.
+#[derive(Default)]
+struct Lines(String);
+
+impl Lines {
+    fn push_str(&mut self, piece: &str) {
+        let (body, end) = piece.strip_suffix('\n').map_or((piece, ""), |b| (b, "\n"));
+        self.0.push_str(&crate::write::escape::controls(body));
+        self.0.push_str(end);
+    }
+
+    fn push(&mut self, c: char) {
+        self.push_str(c.encode_utf8(&mut [0; 4]));
+    }
+}
+
+/// The view as an indented tree, one workload after the other (names escaped for a terminal).
 pub fn to_text(report: &ExplainReport) -> String {
-    let mut out = String::new();
+    let mut out = Lines::default();
     if report.workloads.is_empty() {
         out.push_str("No binding reaches any container.\n");
     }
@@ -361,7 +378,7 @@ pub fn to_text(report: &ExplainReport) -> String {
     for b in &report.idle {
         out.push_str(&format!("ServiceBinding {} ({}:{}) binds no container: {}\n", b.binding, b.file, b.line, b.reason));
     }
-    out
+    out.0
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -273,3 +273,43 @@ fn human_diagnostics_are_linear_in_problems_and_input() {
     assert_eq!(out.stderr.matches("bindery::SecretNotInInput").count(), 2_000);
     assert!(took < Duration::from_secs(20), "2,000 diagnostics took {took:?}");
 }
+
+#[test]
+fn the_migrate_report_escapes_what_came_from_the_input() {
+    let dir = tempdir();
+    common::copy_dir(&common::repo().join("fixtures/sbo-migration"), dir.path());
+    std::fs::rename(dir.path().join("bindings.yaml"), dir.path().join("bind\u{1b}[2J\nings.yaml")).unwrap();
+    let d = dir.path().as_os_str();
+    let report = bindery([OsStr::new("migrate"), d, OsStr::new("--report-only")], None);
+    assert_eq!(report.code, Some(0), "{}", report.stderr);
+    assert!(report.stdout.contains("bind\\u{1b}[2J\\nings.yaml"), "{}", report.stdout);
+    assert_printable("migrate --report-only", &report.stdout);
+    let migrate = bindery([OsStr::new("migrate"), d], None);
+    assert_eq!(migrate.code, Some(0), "{}", migrate.stderr);
+    assert_printable("migrate (report on stderr)", &migrate.stderr);
+}
+
+#[test]
+fn explain_and_diff_escape_what_came_from_the_input() {
+    let dir = tempdir();
+    write(
+        dir.path(),
+        "app.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: db}\nstringData: {type: postgresql, host: h}\n---\n\
+         apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: \"web\\e[2J\\n::warning::x\"}\n\
+         spec: {template: {spec: {containers: [{name: \"app\\e]52;c;aGk=\\a\"}]}}}\n---\n\
+         apiVersion: servicebinding.io/v1\nkind: ServiceBinding\nmetadata: {name: db}\nspec:\n  \
+         service: {apiVersion: v1, kind: Secret, name: db}\n  workload: {apiVersion: apps/v1, kind: Deployment, name: \"web\\e[2J\\n::warning::x\"}\n  \
+         env: [{name: DB_HOST, key: host}]\n",
+    );
+    let out = bindery([OsStr::new("explain"), dir.path().as_os_str()], None);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(out.stdout.contains("web\\u{1b}[2J\\n::warning::x"), "{}", out.stdout);
+    assert_printable("explain", &out.stdout);
+    for format in ["unified", "markdown"] {
+        let diff = bindery([OsStr::new("diff"), dir.path().as_os_str(), OsStr::new("--format"), OsStr::new(format)], None);
+        assert_eq!(diff.code, Some(0), "{}", diff.stderr);
+        assert!(diff.stdout.contains("web\\u{1b}[2J\\n::warning::x"), "{}", diff.stdout);
+        assert_printable(&format!("diff --format {format}"), &diff.stdout);
+    }
+}
