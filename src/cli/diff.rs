@@ -6,8 +6,7 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 
 use super::input::{ColorChoice, InputArgs};
-use super::run::{print, rendered};
-use crate::hosts::EXIT_UNRESOLVED;
+use super::run::{loaded, print, report_problems};
 use crate::write::diff::{self, DiffOptions};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
@@ -27,7 +26,8 @@ pub struct DiffArgs {
     pub input: InputArgs,
     #[arg(long, value_enum, default_value_t)]
     pub format: DiffFormat,
-    /// Exit with 1 when rendering changes anything (as `git diff --exit-code`).
+    /// Exit with 1 when rendering changes anything (as `git diff --exit-code`), and with 3
+    /// (not 1) when a binding cannot be resolved.
     #[arg(long)]
     pub exit_code: bool,
     /// Colour the unified diff.
@@ -47,12 +47,22 @@ pub struct DiffArgs {
     pub show_consumed: bool,
 }
 
+/// `diff --exit-code`: rendering changes something.
+pub const EXIT_CHANGES: u8 = 1;
+/// `diff --exit-code`: a binding cannot be resolved (without `--exit-code` that is exit 1, as
+/// for every command; with it, 1 means "changes", as for `git diff --exit-code`).
+pub const EXIT_DIFF_UNRESOLVED: u8 = 3;
+
 /// `bindery diff`.
 pub fn diff(args: &DiffArgs) -> ExitCode {
-    let rendered = match rendered(&args.input, "diff") {
-        Ok(r) => r,
+    let (loaded, options) = match loaded(&args.input) {
+        Ok(l) => l,
         Err(code) => return code,
     };
+    let rendered = crate::project::rendered::render(loaded, &options);
+    if let Err(code) = report_problems(&rendered, "diff") {
+        return if args.exit_code { ExitCode::from(EXIT_DIFF_UNRESOLVED) } else { code };
+    }
     let opts = DiffOptions {
         keep_bindings: args.keep_bindings,
         drop_mappings: args.drop_mappings,
@@ -70,7 +80,7 @@ pub fn diff(args: &DiffArgs) -> ExitCode {
         return code;
     }
     if args.exit_code && !diffs.is_empty() {
-        ExitCode::from(EXIT_UNRESOLVED)
+        ExitCode::from(EXIT_CHANGES)
     } else {
         ExitCode::SUCCESS
     }

@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 
 pub mod argocd;
 pub mod check;
+pub mod completions;
 pub mod diff;
 pub mod explain;
 pub mod input;
@@ -22,7 +23,7 @@ pub mod render;
 pub mod run;
 
 #[derive(Debug, Parser)]
-#[command(name = "bindery", version, about = "Resolve Kubernetes Service Bindings offline", long_about = None)]
+#[command(name = "bindery", version = env!("BINDERY_VERSION"), about = "Resolve Kubernetes Service Bindings offline", long_about = None)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -51,6 +52,10 @@ pub enum Command {
     KustomizePlugin(krm::PluginArgs),
     /// Argo CD config-management plugin: render the app directory, print only manifests.
     ArgocdCmp(argocd::CmpArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (or write one per command with --dir).
+    Man(completions::ManArgs),
 }
 
 /// Run bindery with the process arguments.
@@ -72,5 +77,7 @@ pub fn main() -> ExitCode {
         Command::Krm(args) => krm::run_filter(&args),
         Command::KustomizePlugin(args) => krm::run_plugin(&args),
         Command::ArgocdCmp(args) => argocd::run(&args),
+        Command::Completions(args) => completions::completions(&args),
+        Command::Man(args) => completions::man(&args),
     }
 }

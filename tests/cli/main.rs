@@ -13,6 +13,7 @@ mod conventions;
 mod fuzz_regressions;
 mod gitops_repo;
 mod migrate;
+mod polish;
 mod quirks;
 mod render;
 mod review;

@@ -276,7 +276,11 @@ fn diff_json_lists_resources_with_identity_place_and_hunks() {
 
 #[test]
 fn diff_fails_closed_when_a_binding_cannot_be_resolved() {
+    // With --exit-code, 1 means "changes"; a binding that cannot be resolved is 3.
     let run = bindery(["diff", "fixtures/invalid/missing-secret", "--exit-code"]);
+    run.assert_fails_closed(3);
+    assert!(run.stderr.contains("SecretNotFound"), "{}", run.stderr);
+    let run = bindery(["diff", "fixtures/invalid/missing-secret"]);
     run.assert_fails_closed(1);
     assert!(run.stderr.contains("SecretNotFound"), "{}", run.stderr);
     bindery(["diff", "fixtures/invalid/bad-yaml"]).assert_fails_closed(2);

@@ -114,6 +114,12 @@ impl Out {
         self
     }
 
+    #[track_caller]
+    pub fn assert_code(&self, code: i32) -> &Self {
+        assert_eq!(self.code, Some(code), "`{}`\n--- stdout\n{}\n--- stderr\n{}", self.command, self.stdout, self.stderr);
+        self
+    }
+
     /// stdout + stderr, for "the output names X" checks.
     pub fn all(&self) -> String {
         format!("{}\n{}", self.stdout, self.stderr)
