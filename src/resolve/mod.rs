@@ -219,3 +219,6 @@ impl Resolver<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
