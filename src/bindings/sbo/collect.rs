@@ -937,3 +937,7 @@ fn crd_declares_binding_status(crd: &Value) -> bool {
             == Some("string")
     })
 }
+
+#[cfg(test)]
+#[path = "collect_tests.rs"]
+mod collect_tests;
