@@ -1020,3 +1020,7 @@ fn crd_declares_binding_status(crd: &Value) -> bool {
             == Some("string")
     })
 }
+
+#[cfg(test)]
+#[path = "collect_tests.rs"]
+mod collect_tests;
