@@ -7,6 +7,7 @@ use clap::{Args, ValueEnum};
 
 use super::input::{ColorChoice, InputArgs};
 use super::run::{print, rendered};
+use crate::hosts::config::Config;
 use crate::hosts::EXIT_UNRESOLVED;
 use crate::write::diff::{self, DiffOptions};
 
@@ -49,16 +50,21 @@ pub struct DiffArgs {
 
 /// `bindery diff`.
 pub fn diff(args: &DiffArgs) -> ExitCode {
-    let rendered = match rendered(&args.input, "diff") {
+    let extra = Config {
+        keep_bindings: args.keep_bindings.then_some(true),
+        drop_mappings: args.drop_mappings.then_some(true),
+        ..Config::default()
+    };
+    let (rendered, settings) = match rendered(&args.input, extra, "diff") {
         Ok(r) => r,
         Err(code) => return code,
     };
     let opts = DiffOptions {
-        keep_bindings: args.keep_bindings,
-        drop_mappings: args.drop_mappings,
+        keep_bindings: settings.keep_bindings,
+        drop_mappings: settings.drop_mappings,
         show_consumed: args.show_consumed,
         context: args.context,
-        namespace: args.input.namespace.clone(),
+        namespace: settings.options.default_namespace.clone(),
     };
     let diffs = diff::compute(&rendered, &opts);
     let text = match args.format {

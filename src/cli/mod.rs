@@ -74,3 +74,13 @@ pub fn main() -> ExitCode {
         Command::ArgocdCmp(args) => argocd::run(&args),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+        super::krm::tests_support::debug_assert();
+    }
+}
