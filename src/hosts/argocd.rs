@@ -210,4 +210,45 @@ mod tests {
         assert_eq!(o.code, EXIT_BAD_INPUT);
         assert!(o.stdout.is_empty() && o.stderr.contains("no Kubernetes resources"), "{}", o.stderr);
     }
+
+    #[test]
+    fn an_invalid_destination_namespace_is_refused_not_dropped() {
+        let dir = app(&[("all.yaml", RESOURCES)]);
+        let o = generate(&args(&dir), &env(&[("ARGOCD_APP_NAMESPACE", "Prod_Env")]));
+        assert_eq!(o.code, EXIT_BAD_INPUT);
+        assert!(o.stdout.is_empty());
+        assert!(o.stderr.contains("ARGOCD_APP_NAMESPACE: not a valid namespace name") && o.stderr.contains("DNS-1123"), "{}", o.stderr);
+        assert!(!o.stderr.contains("Prod_Env"), "{}", o.stderr);
+        let o = generate(&args(&dir), &env(&[("ARGOCD_APP_PARAMETERS", r#"[{"name":"namespace","string":""}]"#)]));
+        assert_eq!(o.code, 0, "an empty namespace is the default: {}", o.stderr);
+    }
+
+    #[test]
+    fn the_app_s_configuration_declares_run_time_secrets_and_errors_never_show_a_value() {
+        let app_text = RESOURCES.replace("apiVersion: v1\nkind: Secret\nmetadata: {name: db}\nstringData: {type: pg, host: h}\n---\n", "");
+        let dir = app(&[
+            ("all.yaml", &app_text),
+            ("bindery.yaml", "apiVersion: bindery.dev/v1alpha1\nkind: BindingResolver\nmetadata: {name: b}\n"),
+        ]);
+        assert_eq!(generate(&args(&dir), &[]).code, EXIT_UNRESOLVED, "the Secret is missing");
+        std::fs::write(dir.path().join(".bindery.yaml"), "secrets:\n- {name: db, keys: [type, host]}\n").unwrap();
+        let o = generate(&args(&dir), &[]);
+        assert_eq!(o.code, 0, "declared in .bindery.yaml: {}", o.stderr);
+        assert!(o.stderr.contains("RuntimeSecret"), "{}", o.stderr);
+        std::fs::write(dir.path().join(".bindery.yaml"), "").unwrap();
+        let o = generate(&args(&dir), &env(&[("ARGOCD_ENV_BINDERY_ALLOW_MISSING_SECRETS", "true")]));
+        assert_eq!(o.code, 0, "{}", o.stderr);
+        let o = generate(&args(&dir), &env(&[("ARGOCD_ENV_BINDERY_SECRETS", "[{name: db}]")]));
+        assert_eq!(o.code, EXIT_BAD_INPUT);
+        assert!(o.stderr.contains("put it in a BindingResolver"), "{}", o.stderr);
+        std::fs::write(
+            dir.path().join("bindery.yaml"),
+            "apiVersion: bindery.dev/v1alpha1\nkind: BindingResolver\nmetadata: {name: b}\nspec: {secrets: [{name: db, keys: {password: Sup3r_S3cret}}]}\n",
+        )
+        .unwrap();
+        let o = generate(&args(&dir), &[]);
+        assert_eq!(o.code, EXIT_BAD_INPUT);
+        assert!(o.stderr.contains("spec.secrets[0].keys: expected a string or a list of strings, got an object"), "{}", o.stderr);
+        assert!(!o.stderr.contains("Sup3r_S3cret"), "{}", o.stderr);
+    }
 }

@@ -408,4 +408,83 @@ items:
         assert!(o.stdout.is_empty());
         assert!(o.stderr.contains("<stdin>:"), "{}", o.stderr);
     }
+
+    const PASTED: &str = "Sup3r_S3cret_Token";
+
+    #[track_caller]
+    fn assert_never_shown(o: &Outcome) {
+        assert_eq!(o.code, EXIT_BAD_INPUT, "{}", o.stderr);
+        assert!(!o.stdout.contains(PASTED) && !o.stderr.contains(PASTED), "stdout:\n{}\nstderr:\n{}", o.stdout, o.stderr);
+    }
+
+    #[test]
+    fn a_malformed_configuration_is_described_never_echoed() {
+        let bad_fc = [
+            format!("{{apiVersion: bindery.dev/v1alpha1, kind: BindingResolver, spec: {{namespace: {{password: {PASTED}}}}}}}"),
+            format!(
+                "{{apiVersion: bindery.dev/v1alpha1, kind: BindingResolver, spec: {{secrets: [{{name: x, keys: {{token: {PASTED}}}}}]}}}}"
+            ),
+            format!("{{apiVersion: v1, kind: ConfigMap, metadata: {{name: function-input}}, data: {{namespace: {PASTED}}}}}"),
+            format!("{{apiVersion: v1, kind: ConfigMap, data: {PASTED}}}"),
+            PASTED.to_string(),
+        ];
+        for fc in bad_fc {
+            let o = filter(format!("{ITEMS}functionConfig: {fc}\n").into_bytes(), &Config::default(), &Config::default(), StreamHost::Pipe);
+            assert_never_shown(&o);
+            let list = out_list(&o);
+            assert!(list.get("functionConfig").is_none(), "not echoed");
+            assert_eq!(list["results"][0]["severity"], "error");
+        }
+        // A BindingResolver among the items (a kpt package's bindery.yaml) and malformed items.
+        let resolver = format!(
+            "- apiVersion: bindery.dev/v1alpha1\n  kind: BindingResolver\n  metadata: {{name: b, annotations: {{config.kubernetes.io/local-config: 'true'}}}}\n  spec: {{allowMissingSecrets: {PASTED}}}\n"
+        );
+        for extra in [resolver, format!("- {PASTED}\n"), format!("- [{PASTED}]\n")] {
+            let with = ITEMS.replacen("items:\n", &format!("items:\n{extra}"), 1);
+            let o = filter(with.into_bytes(), &Config::default(), &Config::default(), StreamHost::Pipe);
+            assert_never_shown(&o);
+            assert_eq!(out_list(&o)["items"].as_array().unwrap().len(), 5, "the well-formed items only");
+        }
+        let o = filter(
+            format!("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: {PASTED}\n").into_bytes(),
+            &Config::default(),
+            &Config::default(),
+            StreamHost::Pipe,
+        );
+        assert_never_shown(&o);
+        assert!(o.stdout.is_empty() && o.stderr.contains("ResourceList items: expected a list, got a string"), "{}", o.stderr);
+        // A plain stream with a malformed BindingResolver.
+        let stream =
+            format!("apiVersion: bindery.dev/v1alpha1\nkind: BindingResolver\nmetadata: {{name: b}}\nspec: {{failOn: {PASTED}}}\n");
+        let o = filter(stream.into_bytes(), &Config::default(), &Config::default(), StreamHost::KustomizePlugin);
+        assert_never_shown(&o);
+        assert!(o.stdout.is_empty() && o.stderr.contains("spec.failOn: expected error or warning"), "{}", o.stderr);
+    }
+
+    #[test]
+    fn a_binding_resolver_among_the_items_configures_the_run_and_stays_in_the_package() {
+        let resolver = "- apiVersion: bindery.dev/v1alpha1\n  kind: BindingResolver\n  metadata: {name: b, annotations: {config.kubernetes.io/local-config: 'true', config.kubernetes.io/path: bindery.yaml}}\n  spec: {keepBindings: true}\n";
+        let with = ITEMS.replacen("items:\n", &format!("items:\n{resolver}"), 1);
+        let o = filter(with.into_bytes(), &Config::default(), &Config::default(), StreamHost::Pipe);
+        assert_eq!(o.code, 0, "{}", o.stderr);
+        let kinds: Vec<String> =
+            out_list(&o)["items"].as_array().unwrap().iter().map(|i| i["kind"].as_str().unwrap_or("-").to_string()).collect();
+        assert_eq!(
+            kinds,
+            ["BindingResolver", "Secret", "Deployment", "ServiceBinding", "-", "Kptfile"],
+            "binding kept, resolver written back"
+        );
+        // In a plain stream (a pipe, Helm) it configures the run and is not output.
+        let stream = "apiVersion: bindery.dev/v1alpha1\nkind: BindingResolver\nmetadata: {name: b}\nspec: {keepBindings: true}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: db}\nstringData: {type: pg, host: h}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app}\nspec: {template: {spec: {containers: [{name: web}]}}}\n---\napiVersion: servicebinding.io/v1\nkind: ServiceBinding\nmetadata: {name: db}\nspec:\n  service: {apiVersion: v1, kind: Secret, name: db}\n  workload: {apiVersion: apps/v1, kind: Deployment, name: app}\n";
+        let o = filter(stream.as_bytes().to_vec(), &Config::default(), &Config::default(), StreamHost::Pipe);
+        assert_eq!(o.code, 0, "{}", o.stderr);
+        assert!(o.stdout.contains("kind: ServiceBinding") && !o.stdout.contains("BindingResolver"), "{}", o.stdout);
+        let o = filter(stream.as_bytes().to_vec(), &Config::default(), &Config::default(), StreamHost::KustomizePlugin);
+        assert!(o.stdout.contains("kind: ServiceBinding") && !o.stdout.contains("BindingResolver"), "{}", o.stdout);
+        // Another kind of bindery's group is refused.
+        let other = stream.replace("kind: BindingResolver", "kind: BindingResolvers");
+        let o = filter(other.into_bytes(), &Config::default(), &Config::default(), StreamHost::Pipe);
+        assert_eq!(o.code, EXIT_BAD_INPUT);
+        assert!(o.stderr.contains("unknown kind in group bindery.dev"), "{}", o.stderr);
+    }
 }

@@ -386,3 +386,64 @@ fn an_invalid_namespace_is_refused_the_same_way_everywhere_and_an_empty_one_is_t
     let out = run(&mut bindery_command(["render".as_ref(), "--namespace".as_ref(), "".as_ref(), case.as_os_str()]), T);
     assert_eq!(view(&docs_of(&out)), view(&docs_of(&cli(&case))));
 }
+
+#[test]
+fn a_secret_pasted_into_the_configuration_never_reaches_a_host_s_output_or_results() {
+    const PASTED: &str = "Sup3r_S3cret_Token";
+    let bad = format!(
+        "apiVersion: bindery.dev/v1alpha1\nkind: BindingResolver\nmetadata:\n  name: bindery\n  annotations: {{config.kubernetes.io/local-config: \"true\"}}\nspec:\n  secrets:\n  - name: cache\n    keys: {{password: {PASTED}}}\n"
+    );
+    let tmp = tempdir();
+    let t = tmp.path();
+    let never = |host: &str, out: &Out| {
+        out.fails();
+        assert!(!out.all().contains(PASTED), "{host} shows the value:\n{}", out.all());
+        assert!(out.all().contains("spec.secrets[0].keys"), "{host} names the field:\n{}", out.all());
+    };
+    // kpt: the package's bindery.yaml, and --fn-config; neither in the results kpt records.
+    let pkg = kpt_package("keep-bindings", t, "pkg");
+    std::fs::write(pkg.join("bindery.yaml"), &bad).unwrap();
+    let before = read_tree(&pkg);
+    let results = t.join("results");
+    let out = run(kpt::kpt_cmd(t).args(["fn", "eval"]).arg(&pkg).arg("--exec").arg(BIN).arg("--results-dir").arg(&results), T);
+    never("kpt fn eval (package)", &out);
+    let recorded = std::fs::read_to_string(results.join("results.yaml")).unwrap();
+    assert!(!recorded.contains(PASTED) && recorded.contains("InvalidConfig"), "{recorded}");
+    assert_eq!(read_tree(&pkg), before, "nothing written");
+    let fn_config = write(t, "fn-config.yaml", &bad);
+    let pkg2 = kpt_package("keep-bindings", t, "pkg2");
+    std::fs::remove_file(pkg2.join("bindery.yaml")).unwrap();
+    let out = run(kpt::kpt_cmd(t).args(["fn", "eval"]).arg(&pkg2).arg("--exec").arg(BIN).arg("--fn-config").arg(&fn_config), T);
+    never("kpt fn eval --fn-config", &out);
+    // kustomize: the transformer config.
+    let dir = t.join("kubectl");
+    std::fs::create_dir_all(&dir).unwrap();
+    kustomization(&dir, "keep-bindings", "bindery.yaml");
+    std::fs::write(dir.join("bindery.yaml"), &bad).unwrap();
+    let mut cmd = Command::new(require_tool("kubectl", "kubectl is part of the machine image"));
+    cmd.args(["kustomize", "--enable-alpha-plugins"])
+        .arg(&dir)
+        .env("PATH", path_with(&[&bin_dir(t)]))
+        .env("KUSTOMIZE_PLUGIN_HOME", repo().join("kustomize-plugin/plugin"));
+    never("kubectl kustomize", &run(&mut cmd, T));
+    // Argo CD: the app's bindery.yaml (stderr is what the UI shows).
+    let repo_dir = t.join("repo");
+    copy_dir(&case_dir("keep-bindings"), &repo_dir.join("apps/x"));
+    std::fs::write(repo_dir.join("apps/x/bindery.yaml"), &bad).unwrap();
+    let mut cmd = Command::new("python3");
+    cmd.arg(host_script("cmp_sim.py")).arg(repo().join("argocd-cmp/plugin.yaml")).arg(&repo_dir).arg("apps/x");
+    cmd.env("PATH", path_with(&[&bin_dir(t)])).env("TMPDIR", t);
+    never("Argo CD", &run(&mut cmd, T));
+    // Helm 3: --config in the post-renderer's arguments.
+    let helm = helm::helm3();
+    let chart = helm::chart(&t.join("helm"), &manifests("keep-bindings"));
+    let out = run(
+        helm::helm_cmd(&helm, &t.join("helm"))
+            .args(["template", "web"])
+            .arg(&chart)
+            .args(["--post-renderer", "bindery"])
+            .arg(format!("--post-renderer-args=--config={}", fn_config.display())),
+        T,
+    );
+    never("helm", &out);
+}
