@@ -76,7 +76,7 @@ fn the_config_file_is_found_next_to_each_input_path_and_in_the_current_directory
     write(
         t,
         "b/.bindery.yaml",
-       &format!(
+        format!(
             "apiVersion: bindery.dev/v1alpha1\nkind: BindingResolver\nmetadata: {{name: b}}\nspec:\n  {}",
             DECLARES_QUEUE.replace('\n', "\n  ")
         ),
