@@ -248,8 +248,8 @@ pub struct DeclaredSecret {
     pub origin: Option<String>,
 }
 
-/// The configuration for run-time Secrets, as the one configuration model
-/// (`crate::hosts::config`) builds it from every source.
+/// The configuration for run-time Secrets, from bindery's one configuration (README
+/// "Configuration": every source merged before the run).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RuntimeConfig {
     /// The file it was read from, for messages.

@@ -447,3 +447,27 @@ fn a_secret_pasted_into_the_configuration_never_reaches_a_host_s_output_or_resul
     );
     never("helm", &out);
 }
+
+#[test]
+fn the_issue_s_repository_with_a_plain_bindery_yaml_renders_under_argo_cd_as_with_bindery_render() {
+    // fixtures/runtime-secrets: Secrets created at run time, declared in a plain `.bindery.yaml`
+    // (the Application names the plugin: discovery looks for bindery.yaml).
+    let tmp = tempdir();
+    let t = tmp.path();
+    let app = repo().join("fixtures/runtime-secrets");
+    let expected = view(&docs_of(&cli(&app)));
+    let repo_dir = t.join("repo");
+    copy_dir(&app, &repo_dir.join("apps/shop"));
+    let mut cmd = Command::new("python3");
+    cmd.arg(host_script("cmp_sim.py"))
+        .arg(repo().join("argocd-cmp/plugin.yaml"))
+        .arg(&repo_dir)
+        .arg("apps/shop")
+        .args(["--app", "shop", "--ns", "default", "--plugin-name", "bindery-v1"])
+        .env("PATH", path_with(&[&bin_dir(t)]))
+        .env("TMPDIR", t);
+    let out = run(&mut cmd, T);
+    out.ok();
+    let docs: Vec<Value> = serde_json::from_str(out.stdout.trim()).unwrap();
+    assert_eq!(view(&docs), expected);
+}
