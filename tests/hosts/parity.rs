@@ -451,19 +451,20 @@ fn a_secret_pasted_into_the_configuration_never_reaches_a_host_s_output_or_resul
 #[test]
 fn the_issue_s_repository_with_a_plain_bindery_yaml_renders_under_argo_cd_as_with_bindery_render() {
     // fixtures/runtime-secrets: Secrets created at run time, declared in a plain `.bindery.yaml`
-    // (the Application names the plugin: discovery looks for bindery.yaml).
+    // beside the bindery.yaml that selects the plugin (no options of its own).
     let tmp = tempdir();
     let t = tmp.path();
     let app = repo().join("fixtures/runtime-secrets");
     let expected = view(&docs_of(&cli(&app)));
     let repo_dir = t.join("repo");
     copy_dir(&app, &repo_dir.join("apps/shop"));
+    write(&repo_dir, "apps/shop/bindery.yaml", "apiVersion: bindery.dev/v1alpha1\nkind: BindingResolver\nmetadata: {name: bindery}\n");
     let mut cmd = Command::new("python3");
     cmd.arg(host_script("cmp_sim.py"))
         .arg(repo().join("argocd-cmp/plugin.yaml"))
         .arg(&repo_dir)
         .arg("apps/shop")
-        .args(["--app", "shop", "--ns", "default", "--plugin-name", "bindery-v1"])
+        .args(["--app", "shop", "--ns", "default"])
         .env("PATH", path_with(&[&bin_dir(t)]))
         .env("TMPDIR", t);
     let out = run(&mut cmd, T);
