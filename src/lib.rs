@@ -18,7 +18,8 @@
 //!    [`render`], which runs stages 4–8 into one [`Rendered`];
 //! 9. [`write`](mod@write): the rendered set as a stream or directory, diff, check reports, explain;
 //! 10. [`migrate`]: SBO bindings rewritten as servicebinding.io where provably equivalent;
-//! 11. [`hosts`]: what every host shares, and the KRM function, kustomize plugin and Argo CD;
+//! 11. [`hosts`]: what every host shares (among it the one configuration), and the KRM
+//!     function, kustomize plugin, Argo CD and Helm;
 //! 12. [`cli`]: the command line, one file per command.
 //!
 //! ```

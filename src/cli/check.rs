@@ -6,8 +6,9 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 
 use super::input::{ColorChoice, InputArgs};
-use super::run::{options, print};
+use super::run::{print, settings};
 use crate::bindings::{classify, BindingDocKind};
+use crate::hosts::config::{Config, FailOn};
 use crate::hosts::{EXIT_BAD_INPUT, EXIT_UNRESOLVED};
 use crate::load::load_paths;
 use crate::write::check::{self, CheckReport};
@@ -48,7 +49,7 @@ pub fn check(args: &CheckArgs) -> ExitCode {
         CheckFormat::Github => check::to_github(report),
         CheckFormat::Sarif => check::to_sarif(report),
     };
-    let loaded = match load_paths(&args.input.paths) {
+    let mut loaded = match load_paths(&args.input.paths) {
         Ok(l) => l,
         Err(errors) => {
             let report = CheckReport::from_load_errors(&errors);
@@ -58,11 +59,11 @@ pub fn check(args: &CheckArgs) -> ExitCode {
             return ExitCode::from(EXIT_BAD_INPUT);
         }
     };
-    let options = match options(&args.input) {
-        Ok(o) => o,
+    let settings = match settings(&args.input, &mut loaded, Config::default()) {
+        Ok(s) => s,
         Err(code) => return code,
     };
-    let rendered = crate::render(loaded, &options);
+    let rendered = crate::render(loaded, &settings.options);
     let documents = &rendered.loaded.documents;
     let bindings = documents
         .iter()
@@ -72,7 +73,7 @@ pub fn check(args: &CheckArgs) -> ExitCode {
     if let Err(code) = print(&format(&report, documents)) {
         return code;
     }
-    if report.fails(args.strict) {
+    if report.fails(args.strict || settings.fail_on == FailOn::Warning) {
         ExitCode::from(EXIT_UNRESOLVED)
     } else {
         ExitCode::SUCCESS

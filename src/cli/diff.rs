@@ -7,6 +7,7 @@ use clap::{Args, ValueEnum};
 
 use super::input::{ColorChoice, InputArgs};
 use super::run::{loaded, print, report_problems};
+use crate::hosts::config::Config;
 use crate::write::diff::{self, DiffOptions};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
@@ -55,20 +56,25 @@ pub const EXIT_DIFF_UNRESOLVED: u8 = 3;
 
 /// `bindery diff`.
 pub fn diff(args: &DiffArgs) -> ExitCode {
-    let (loaded, options) = match loaded(&args.input) {
+    let extra = Config {
+        keep_bindings: args.keep_bindings.then_some(true),
+        drop_mappings: args.drop_mappings.then_some(true),
+        ..Config::default()
+    };
+    let (loaded, settings) = match loaded(&args.input, extra) {
         Ok(l) => l,
         Err(code) => return code,
     };
-    let rendered = crate::project::rendered::render(loaded, &options);
-    if let Err(code) = report_problems(&rendered, "diff") {
+    let rendered = crate::project::rendered::render(loaded, &settings.options);
+    if let Err(code) = report_problems(&rendered, settings.fail_on, "diff") {
         return if args.exit_code { ExitCode::from(EXIT_DIFF_UNRESOLVED) } else { code };
     }
     let opts = DiffOptions {
-        keep_bindings: args.keep_bindings,
-        drop_mappings: args.drop_mappings,
+        keep_bindings: settings.keep_bindings,
+        drop_mappings: settings.drop_mappings,
         show_consumed: args.show_consumed,
         context: args.context,
-        namespace: args.input.namespace.clone(),
+        namespace: settings.options.default_namespace.clone(),
     };
     let diffs = diff::compute(&rendered, &opts);
     let text = match args.format {

@@ -7,6 +7,7 @@ use clap::{Args, ValueEnum};
 
 use super::input::InputArgs;
 use super::run::{print, rendered};
+use crate::hosts::config::Config;
 use crate::write::explain::{self, Reveal};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
@@ -32,7 +33,7 @@ pub struct ExplainArgs {
 
 /// `bindery explain`.
 pub fn explain(args: &ExplainArgs) -> ExitCode {
-    let rendered = match rendered(&args.input, "explain") {
+    let (rendered, settings) = match rendered(&args.input, Config::default(), "explain") {
         Ok(r) => r,
         Err(code) => return code,
     };
@@ -41,7 +42,7 @@ pub fn explain(args: &ExplainArgs) -> ExitCode {
         (false, true) => Reveal::NonSecret,
         (false, false) => Reveal::Nothing,
     };
-    let report = explain::build(&rendered, &args.input.namespace, reveal);
+    let report = explain::build(&rendered, &settings.options.default_namespace, reveal);
     let text = match args.format {
         ExplainFormat::Human => explain::to_text(&report),
         ExplainFormat::Json => explain::to_json(&report),

@@ -81,3 +81,13 @@ pub fn main() -> ExitCode {
         Command::Man(args) => completions::man(&args),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+        super::krm::tests_support::debug_assert();
+    }
+}

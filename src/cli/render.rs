@@ -8,6 +8,7 @@ use clap::Args;
 
 use super::input::InputArgs;
 use super::run::{eprint, rendered};
+use crate::hosts::config::Config;
 use crate::hosts::{output, EXIT_BAD_INPUT};
 use crate::project::rendered::Emitted;
 use crate::write::emit;
@@ -32,11 +33,16 @@ pub struct RenderArgs {
 
 /// `bindery render`.
 pub fn render(args: &RenderArgs) -> ExitCode {
-    let rendered = match rendered(&args.input, "render") {
+    let extra = Config {
+        keep_bindings: args.keep_bindings.then_some(true),
+        drop_mappings: args.drop_mappings.then_some(true),
+        ..Config::default()
+    };
+    let (rendered, settings) = match rendered(&args.input, extra, "render") {
         Ok(r) => r,
         Err(code) => return code,
     };
-    let docs: Vec<Emitted<'_>> = rendered.emitted(args.keep_bindings, args.drop_mappings);
+    let docs: Vec<Emitted<'_>> = rendered.emitted(settings.keep_bindings, settings.drop_mappings);
     match &args.output {
         None => {
             if let Err(code) = output::write_stdout(|out| emit::write_stream(out, &docs)) {

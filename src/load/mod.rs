@@ -6,6 +6,8 @@
 //! naming the file and line. Documents without `apiVersion`/`kind` (kustomization files, Helm
 //! values, CI files) are skipped; `kind: List` documents are flattened into their items.
 
+pub mod source_comments;
+
 use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};

@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use crate::model::problem::Severity;
+use crate::model::severity::Severity;
 
 /// What a problem of one rule means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 //! reaches and with which plan, and which problems (rule and severity) were found.
 
 use super::*;
-use crate::index::runtime_secrets::{Declaration, ProducerKind, RuntimeConfig, SecretSource};
+use crate::index::runtime_secrets::{Declaration, DeclaredSecret, ProducerKind, RuntimeConfig, SecretSource};
 use crate::model::problem::Severity;
 
 /// The documents of one YAML stream, as the loader reads a file.
@@ -311,8 +311,16 @@ spec: {encryptedData: {host: AgBy3i4OJSWK, password: AgBy3i4OJSWL}, template: {d
 
 #[test]
 fn a_secret_declared_in_the_config_file_is_bound_with_its_declared_keys() {
-    let config = "secrets:\n- {name: db, keys: [type, host], createdBy: the db chart}\n";
-    let runtime = RuntimeConfig::parse(config, ".bindery.yaml").expect("valid config");
+    // What `secrets: [{name: db, keys: [type, host], createdBy: the db chart}]` in .bindery.yaml
+    // gives (the configuration's own parsing is tested with it, in hosts::config).
+    let declared = DeclaredSecret {
+        name: "db".into(),
+        namespace: None,
+        keys: Some(vec!["type".into(), "host".into()]),
+        created_by: Some("the db chart".into()),
+        origin: None,
+    };
+    let runtime = RuntimeConfig { path: Some(".bindery.yaml".into()), secrets: vec![declared], ..RuntimeConfig::default() };
     let opts = Options { runtime, ..Options::default() };
     let (_, r) = resolve_with(&format!("{APP}{}", spec_binding(DIRECT, "  env: [{name: DB_HOST, key: host}]\n")), &opts);
     assert_problems(&r, &[("RuntimeSecret", Severity::Notice)]);

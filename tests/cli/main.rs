@@ -9,6 +9,7 @@
 mod common;
 
 mod checks;
+mod configuration;
 mod conventions;
 mod fuzz_regressions;
 mod gitops_repo;

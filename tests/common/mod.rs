@@ -220,7 +220,7 @@ pub fn conformance_kit() -> Option<PathBuf> {
 }
 
 /// The folders of `fixtures/` that hold collections of small fixtures, one folder each.
-pub const FIXTURE_COLLECTIONS: [&str; 4] = ["invalid", "conventions", "producers", "checks"];
+pub const FIXTURE_COLLECTIONS: [&str; 5] = ["invalid", "conventions", "producers", "checks", "configuration"];
 
 /// The sub-folders of `dir`, sorted.
 fn subdirs(dir: &Path) -> Vec<PathBuf> {

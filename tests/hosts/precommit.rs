@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use common::*;
 
-fn pre_commit() -> PathBuf {
+pub(crate) fn pre_commit() -> PathBuf {
     venv_python(&["pre-commit"])
 }
 
@@ -32,7 +32,7 @@ fn consumer(tmp: &Path) -> PathBuf {
     dir
 }
 
-fn git(dir: &Path, args: &[&str]) {
+pub(crate) fn git(dir: &Path, args: &[&str]) {
     run(
         Command::new("git")
             .args(args)
@@ -61,7 +61,7 @@ fn break_it(dir: &Path) {
 /// The hook repository as pre-commit fetches it: this working tree (without `target/`),
 /// committed to a fresh git repository (`try-repo` on a dirty checkout would leave out files
 /// that are not tracked yet).
-fn hook_repo(tmp: &Path) -> PathBuf {
+pub(crate) fn hook_repo(tmp: &Path) -> PathBuf {
     let dir = tmp.join("bindery-hooks");
     if dir.exists() {
         return dir;
@@ -73,7 +73,7 @@ fn hook_repo(tmp: &Path) -> PathBuf {
     dir
 }
 
-fn try_repo(python: &Path, consumer: &Path, hook: &str, path: &std::ffi::OsStr) -> Out {
+pub(crate) fn try_repo(python: &Path, consumer: &Path, hook: &str, path: &std::ffi::OsStr) -> Out {
     let tools = tools_dir();
     let hooks = hook_repo(consumer.parent().unwrap());
     let mut cmd = Command::new(python);
