@@ -10,6 +10,7 @@ mod common;
 
 mod checks;
 mod conventions;
+mod diagnosis;
 mod fuzz_regressions;
 mod gitops_repo;
 mod migrate;

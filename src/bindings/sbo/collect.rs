@@ -365,13 +365,15 @@ impl<'a> Collector<'a> {
     }
 
     /// Help for a Secret that is neither in the input nor declared: the ways to declare it.
-    fn missing_secret_help(&mut self, name: &str) {
-        let help = format!(
+    fn missing_secret_help(&mut self, namespace: &str, name: &str) {
+        let mut hints = self.index.name_hints("", "Secret", namespace, name);
+        hints.push(format!(
             "add the Secret to the input, or declare who creates it at run time with its key names: a SealedSecret or ExternalSecret \
              for {name:?} in the input, or a `secrets:` entry (name, namespace, keys) in {} (Service Binding Operator binding data \
              needs the key names, so --allow-missing-secrets does not apply)",
             crate::index::runtime_secrets::CONFIG_FILE
-        );
+        ));
+        let help = hints.join("; ");
         if let Some(p) = self.problems.last_mut() {
             p.add_help(help);
         }
@@ -436,23 +438,39 @@ impl<'a> Collector<'a> {
                     };
                     services.push(Service { id, doc, namespace: s.namespace.clone(), run_time: Some(known) });
                 }
-                (None, None) => {
-                    let what =
-                        if s.type_ref.resource.is_empty() { s.type_ref.kind.to_ascii_lowercase() } else { s.type_ref.resource.clone() };
-                    let gr = if s.type_ref.group.is_empty() { what } else { format!("{what}.{}", s.type_ref.group) };
-                    self.problem(
-                        Rule::ErrorReadingServices,
-                        format!("spec.services[{i}]: {gr} {:?} not found in namespace {:?} of the input", s.name, s.namespace),
-                    );
-                    let hint =
-                        if s.type_ref.resource.is_empty() { crate::kube::hints::suggest_kind(self.docs, &s.type_ref.kind) } else { None };
-                    if let (Some(k), Some(p)) = (hint, self.problems.last_mut()) {
-                        p.add_help(format!("kinds are case-sensitive CamelCase: did you mean kind: {k}?"));
-                    }
-                }
+                (None, None) => self.service_not_found(i, s, kind.as_deref()),
             }
         }
         services
+    }
+
+    /// `spec.services[i]` is not in the input: reported at that entry, with what it was probably
+    /// meant to be (a kind in another case, a resource's plural, a name one or two edits away, the
+    /// namespace that has it). `kind`: the kind the entry names, when known.
+    fn service_not_found(&mut self, i: usize, s: &super::ServiceRef, kind: Option<&str>) {
+        let t = &s.type_ref;
+        let what = if t.resource.is_empty() { t.kind.to_ascii_lowercase() } else { t.resource.clone() };
+        let gr = if t.group.is_empty() { what } else { format!("{what}.{}", t.group) };
+        let message = format!("spec.services[{i}]: {gr} {:?} not found in namespace {:?} of the input", s.name, s.namespace);
+        let mut hints = Vec::new();
+        if t.resource.is_empty() {
+            if let Some(k) = crate::kube::hints::suggest_kind(self.index.kinds(), &t.kind) {
+                hints.push(format!("kinds are case-sensitive CamelCase: did you mean kind: {k}?"));
+            }
+        } else if kind.is_none() {
+            if let Some(r) = self.index.suggest_resource(&t.group, &t.resource) {
+                hints.push(format!("did you mean resource: {r}? (resources are lower-case plurals)"));
+            }
+        }
+        if let Some(kind) = kind {
+            hints.extend(self.index.name_hints(&t.group, kind, &s.namespace, &s.name));
+        }
+        let loc = Location::of_field(self.binding_doc, &format!("spec.services[{i}]"));
+        let mut p = Problem::error(Rule::ErrorReadingServices, message).binding(&self.binding.namespace, &self.binding.name).at(loc);
+        if !hints.is_empty() {
+            p.add_help(hints.join("; "));
+        }
+        self.problems.push(p);
     }
 
     /// The items of every service, by source: Secret-backed groups (provisioned, then direct),
@@ -723,7 +741,7 @@ impl<'a> Collector<'a> {
                             svc.namespace
                         ),
                     );
-                    self.missing_secret_help(s);
+                    self.missing_secret_help(&svc.namespace, s);
                     None
                 }
             },
@@ -917,7 +935,7 @@ impl<'a> Collector<'a> {
                     },
                     None => {
                         let stop = self.stop(ctx, format!("{kind} {name:?} not found in namespace {:?} of the input", svc.namespace));
-                        self.missing_secret_help(name);
+                        self.missing_secret_help(&svc.namespace, name);
                         return Err(stop);
                     }
                 },
