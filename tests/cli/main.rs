@@ -11,6 +11,7 @@ mod common;
 mod checks;
 mod conventions;
 mod diagnosis;
+mod faithful;
 mod fuzz_regressions;
 mod gitops_repo;
 mod migrate;

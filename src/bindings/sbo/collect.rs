@@ -75,6 +75,10 @@ struct Service<'a> {
     /// ExternalSecret in the input, a config-file declaration): `doc` is then its producer (or
     /// the binding) and is not read as the service.
     run_time: Option<crate::index::runtime_secrets::KnownSecret>,
+    /// The version the binding reads the service at (`spec.services[i].version`): SBO fetches
+    /// the resource at that version, whichever version its manifest is written at, and looks
+    /// the registry and OLM descriptors up by it. Empty: the manifest's own.
+    version: String,
 }
 
 impl Service<'_> {
@@ -430,13 +434,25 @@ impl<'a> Collector<'a> {
                 _ => None,
             };
             match (found, run_time) {
-                (Some(id), _) => services.push(Service { id, doc: &self.docs[id], namespace: s.namespace.clone(), run_time: None }),
+                (Some(id), _) => services.push(Service {
+                    id,
+                    doc: &self.docs[id],
+                    namespace: s.namespace.clone(),
+                    run_time: None,
+                    version: s.type_ref.version.clone(),
+                }),
                 (None, Some(known)) => {
                     let (id, doc) = match &known.source {
                         crate::index::runtime_secrets::SecretSource::Producer { doc, .. } => (*doc, &self.docs[*doc]),
                         _ => (self.docs.iter().position(|d| std::ptr::eq(d, self.binding_doc)).unwrap_or(0), self.binding_doc),
                     };
-                    services.push(Service { id, doc, namespace: s.namespace.clone(), run_time: Some(known) });
+                    services.push(Service {
+                        id,
+                        doc,
+                        namespace: s.namespace.clone(),
+                        run_time: Some(known),
+                        version: s.type_ref.version.clone(),
+                    });
                 }
                 (None, None) => self.service_not_found(i, s, kind.as_deref()),
             }
@@ -687,7 +703,9 @@ impl<'a> Collector<'a> {
     fn annotations(&self, svc: &Service) -> BTreeMap<String, String> {
         let mut out = BTreeMap::new();
         let group = crate::kube::group_of(svc.doc.api_version());
-        let version = crate::kube::version_of(svc.doc.api_version());
+        // The version SBO reads the resource at (the binding's), not the one its manifest is
+        // written at: the API server serves a custom resource at every served version of its CRD.
+        let version = if svc.version.is_empty() { crate::kube::version_of(svc.doc.api_version()) } else { svc.version.as_str() };
         let crd = self.index.crd(group, svc.doc.kind()).map(|id| &self.docs[id]);
         let mut bindable = false;
         // OLM descriptors first (lowest precedence); they make the CRD bindable, as they did.
