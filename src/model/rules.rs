@@ -112,6 +112,8 @@ pub enum Rule {
     InvalidBindingKey,
     /// Binding left to the cluster's runtime.
     BoundAtRunTime,
+    /// Binding data collected from SBO annotations.
+    BindingDataFromAnnotations,
 }
 
 use Severity::{Error, Notice, Warning};
@@ -165,6 +167,7 @@ impl Rule {
         Rule::BindingItemCollision,
         Rule::InvalidBindingKey,
         Rule::BoundAtRunTime,
+        Rule::BindingDataFromAnnotations,
     ];
 
     /// The rule id reports print (`SecretNotFound`).
@@ -216,6 +219,7 @@ impl Rule {
             Rule::BindingItemCollision => "BindingItemCollision",
             Rule::InvalidBindingKey => "InvalidBindingKey",
             Rule::BoundAtRunTime => "BoundAtRunTime",
+            Rule::BindingDataFromAnnotations => "BindingDataFromAnnotations",
         }
     }
 
@@ -573,6 +577,15 @@ impl Rule {
          run time (a Knative Revision, an operator's Deployment): bindery checks its service and Secret, projects nothing \
          and emits the binding, so the servicebinding.io runtime in the cluster binds those workloads.",
                 "Remove the annotation to have bindery bind the workloads the input holds (the binding is then consumed).",
+            ),
+            Rule::BindingDataFromAnnotations => e(
+                Notice,
+                "Binding data collected from SBO annotations",
+                "A servicebinding.io binding's service has no .status.binding.name, but service.binding annotations (on the \
+         resource, its CRD, or in SBO's built-in registry) describe its binding data: it is resolved as the Service Binding \
+         Operator resolves it, and projected by reference to the Secrets and ConfigMaps that hold each item (non-secret \
+         values from a generated ConfigMap). The reference runtime alone would not bind it.",
+                "Nothing to do; give the service a .status.binding.name to bind it through the reference runtime.",
             ),
         }
     }

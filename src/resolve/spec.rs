@@ -27,15 +27,33 @@ pub fn bound_at_run_time(doc: &crate::doc::document::Document) -> bool {
 impl Resolver<'_> {
     pub(crate) fn binding(&mut self, doc: DocId, b: Binding) {
         let problems_before = self.out.problems.len();
-        let (source, secret) = self.service(doc, &b);
+        let (source, secret, collected) = match self.sbo_annotated_service(&b) {
+            Some(svc) => {
+                let collected = self.collect_as_sbo(doc, &b, svc);
+                (Some(ServiceSource::Annotated { doc: svc }), None, collected)
+            }
+            None => {
+                let (source, secret) = self.service(doc, &b);
+                (source, secret, None)
+            }
+        };
         if let Some(secret) = &secret {
             self.check_secret_entries(doc, &b, secret);
         }
         let workloads = if bound_at_run_time(&self.docs[doc]) { self.leave_to_runtime(doc, &b) } else { self.workloads(doc, &b) };
+        if let Some(c) = &collected {
+            self.check_collected(doc, &b, c, !workloads.is_empty());
+        }
         if workloads.is_empty() {
             self.type_needed_only_where_projected(problems_before);
         }
         let failed = self.failed_since(problems_before);
+        if let Some(c) = &collected {
+            self.regenerated.insert(format!("{}/{}", b.namespace, b.name));
+            if !failed && !workloads.is_empty() {
+                self.out.generated.extend(c.delivery.generated.iter().map(|g| (doc, g.clone())));
+            }
+        }
         let index = self.out.bindings.len();
         let (group, kind) = (group_of(&b.workload.api_version).to_string(), b.workload.kind.clone());
         let projected_before: Vec<DocId> = self
@@ -63,7 +81,7 @@ impl Resolver<'_> {
                 }
             }
         }
-        let resolved = Resolved::Spec(SpecResolved { binding: b, source, secret });
+        let resolved = Resolved::Spec(SpecResolved { binding: b, source, secret, collected });
         self.out.bindings.push(ResolvedBinding { doc, workloads, resolved });
     }
 
@@ -221,7 +239,8 @@ impl Resolver<'_> {
         // Not in the input: a producer or a declaration for this very name wins over the
         // convention that derived it (a CNPG initdb Secret delivered by an ExternalSecret).
         let via = match source {
-            ServiceSource::DirectSecret => String::new(),
+            // Never a single binding Secret (resolved in `annotated`).
+            ServiceSource::DirectSecret | ServiceSource::Annotated { .. } => String::new(),
             ServiceSource::Provisioned { .. } if convention.is_some() => {
                 format!(" ({} {:?} has no .status.binding.name)", b.service.kind, b.service.name)
             }

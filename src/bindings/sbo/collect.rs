@@ -1056,3 +1056,41 @@ fn crd_declares_binding_status(crd: &Value) -> bool {
             == Some("string")
     })
 }
+
+/// Where the Service Binding Operator would find binding definitions for a service resource
+/// (without evaluating them): its own `service.binding…` annotations, its CRD's (in the input)
+/// or OLM descriptors, SBO's built-in registry (used only when the CRD is not bindable itself).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DefinitionSources {
+    pub resource: bool,
+    pub crd: bool,
+    pub registry: bool,
+}
+
+impl DefinitionSources {
+    /// Definitions the service or its CRD declare (not only the built-in registry).
+    pub fn declared(&self) -> bool {
+        self.resource || self.crd
+    }
+
+    pub fn any(&self) -> bool {
+        self.declared() || self.registry
+    }
+}
+
+/// [`DefinitionSources`] of `svc` (in `namespace`), read at `version` (the version the binding
+/// reads it at), with the precedence [`Collector`] applies.
+pub fn definition_sources(docs: &[Document], index: &Index, namespace: &str, svc: &Document, version: &str) -> DefinitionSources {
+    let is_definition = |k: &str| matches!(annotation_name(k), Some(Ok(_)));
+    let declares =
+        |v: &Value| v.pointer("/metadata/annotations").and_then(Value::as_object).is_some_and(|a| a.keys().any(|k| is_definition(k)));
+    let group = crate::kube::group_of(svc.api_version());
+    let crd = index.crd(group, svc.kind()).map(|id| &docs[id]);
+    let crd_name = crd.map_or_else(|| format!("{}.{group}", index.plural(group, svc.kind())), |c| c.name().to_string());
+    let olm = !super::olm::descriptor_annotations(docs, index, namespace, &crd_name, svc.kind(), version).is_empty();
+    let crd_annotated = crd.is_some_and(|c| declares(&c.value));
+    let bindable = olm || crd_annotated || crd.is_some_and(|c| crd_declares_binding_status(&c.value));
+    let registry =
+        !bindable && registry::annotations(group, version, svc.kind()).is_some_and(|entries| entries.iter().any(|(k, _)| is_definition(k)));
+    DefinitionSources { resource: declares(&svc.value), crd: crd_annotated || olm, registry }
+}
