@@ -110,6 +110,10 @@ pub enum Rule {
     BindingItemCollision,
     /// Binding item name is not a valid Secret key.
     InvalidBindingKey,
+    /// Binding left to the cluster's runtime.
+    BoundAtRunTime,
+    /// Binding data collected from SBO annotations.
+    BindingDataFromAnnotations,
 }
 
 use Severity::{Error, Notice, Warning};
@@ -162,6 +166,8 @@ impl Rule {
         Rule::ProcessingError,
         Rule::BindingItemCollision,
         Rule::InvalidBindingKey,
+        Rule::BoundAtRunTime,
+        Rule::BindingDataFromAnnotations,
     ];
 
     /// The rule id reports print (`SecretNotFound`).
@@ -212,6 +218,8 @@ impl Rule {
             Rule::ProcessingError => "ProcessingError",
             Rule::BindingItemCollision => "BindingItemCollision",
             Rule::InvalidBindingKey => "InvalidBindingKey",
+            Rule::BoundAtRunTime => "BoundAtRunTime",
+            Rule::BindingDataFromAnnotations => "BindingDataFromAnnotations",
         }
     }
 
@@ -339,11 +347,14 @@ impl Rule {
          readable Secret.",
             ),
             Rule::SelectorMatchesNothing => e(
-                Notice,
+                Warning,
                 "Label selector matches no workload",
-                "The binding selects workloads by label and none in the input matches; nothing is bound. Workloads created \
-         at run time are bound by the in-cluster runtime, if one runs. The message lists the workloads looked at.",
-                "Check the selector against the workloads' own metadata.labels, and the kind and apiVersion.",
+                "The binding selects workloads by label and none in the input matches; nothing is bound, and the binding is \
+         consumed like every other, so no runtime binds it later either. A typo in a label is the usual cause: the message \
+         lists the workloads looked at and the nearest labels they have.",
+                "Check the selector against the workloads' own metadata.labels, and the kind and apiVersion; for workloads \
+         created at run time, annotate the binding with bindery.dev/bind-at-run-time: \"true\" to leave it to the \
+         cluster's runtime.",
             ),
             Rule::ServiceByResource => e(
                 Warning,
@@ -363,7 +374,8 @@ impl Rule {
                 Error,
                 "Binding has no type",
                 "A servicebinding.io binding's projection must contain a type entry, from the binding Secret or from \
-         spec.type; applications select their binding by it.",
+         spec.type; applications select their binding by it. A binding that selects no workload in the input projects \
+         nothing: its missing type is then a warning.",
                 "Add a type entry to the Secret, or set spec.type on the ServiceBinding.",
             ),
             Rule::EnvKeyNotFound => e(
@@ -557,6 +569,23 @@ impl Rule {
                 "Binding item name is not a valid Secret key",
                 "A Service Binding Operator binding item's name (after the naming strategy) is empty or holds characters a Secret key cannot have (only alphanumerics, '-', '_' and '.'); the operator could not write it into the binding Secret.",
                 "Change the naming strategy or the mapping's name so that every item name is a valid key.",
+            ),
+            Rule::BoundAtRunTime => e(
+                Notice,
+                "Binding left to the cluster's runtime",
+                "A servicebinding.io binding annotated bindery.dev/bind-at-run-time: \"true\" binds workloads that are created at \
+         run time (a Knative Revision, an operator's Deployment): bindery checks its service and Secret, projects nothing \
+         and emits the binding, so the servicebinding.io runtime in the cluster binds those workloads.",
+                "Remove the annotation to have bindery bind the workloads the input holds (the binding is then consumed).",
+            ),
+            Rule::BindingDataFromAnnotations => e(
+                Notice,
+                "Binding data collected from SBO annotations",
+                "A servicebinding.io binding's service has no .status.binding.name, but service.binding annotations (on the \
+         resource, its CRD, or in SBO's built-in registry) describe its binding data: it is resolved as the Service Binding \
+         Operator resolves it, and projected by reference to the Secrets and ConfigMaps that hold each item (non-secret \
+         values from a generated ConfigMap). The reference runtime alone would not bind it.",
+                "Nothing to do; give the service a .status.binding.name to bind it through the reference runtime.",
             ),
         }
     }

@@ -5,6 +5,7 @@
 //! [`spec`] resolves servicebinding.io bindings as the reference runtime does, [`operator`]
 //! Service Binding Operator bindings as SBO does; both add to the one [`Resolution`].
 
+pub mod annotated;
 pub mod operator;
 pub mod resolution;
 pub mod spec;

@@ -212,9 +212,10 @@ fn a_selector_binds_every_matching_workload_in_input_order() {
     for w in [web, admin] {
         assert_eq!(r.workloads[&w].steps, [Step { binding: 0, project: true }]);
     }
-    // A selector that matches nothing is a notice, not an error, and plans nothing.
+    // A selector that matches nothing is a warning (`--strict` fails on it), not an error, and
+    // plans nothing.
     let (_, r) = resolve_yaml(&format!("{LABELLED}{DB_SECRET}{}", binding.replace("TIER", "none")));
-    assert_problems(&r, &[("SelectorMatchesNothing", Severity::Notice)]);
+    assert_problems(&r, &[("SelectorMatchesNothing", Severity::Warning)]);
     assert!(r.bindings[0].workloads.is_empty() && r.workloads.is_empty());
 }
 

@@ -11,6 +11,8 @@ mod common;
 mod checks;
 mod configuration;
 mod conventions;
+mod diagnosis;
+mod faithful;
 mod fuzz_regressions;
 mod gitops_repo;
 mod migrate;
