@@ -110,6 +110,10 @@ pub enum Rule {
     BindingItemCollision,
     /// Binding item name is not a valid Secret key.
     InvalidBindingKey,
+    /// Two ServiceBindings of one API share a namespace and name.
+    DuplicateBinding,
+    /// Input skipped: not bindery's input.
+    SkippedInput,
 }
 
 use Severity::{Error, Notice, Warning};
@@ -162,6 +166,8 @@ impl Rule {
         Rule::ProcessingError,
         Rule::BindingItemCollision,
         Rule::InvalidBindingKey,
+        Rule::DuplicateBinding,
+        Rule::SkippedInput,
     ];
 
     /// The rule id reports print (`SecretNotFound`).
@@ -212,6 +218,8 @@ impl Rule {
             Rule::ProcessingError => "ProcessingError",
             Rule::BindingItemCollision => "BindingItemCollision",
             Rule::InvalidBindingKey => "InvalidBindingKey",
+            Rule::DuplicateBinding => "DuplicateBinding",
+            Rule::SkippedInput => "SkippedInput",
         }
     }
 
@@ -557,6 +565,18 @@ impl Rule {
                 "Binding item name is not a valid Secret key",
                 "A Service Binding Operator binding item's name (after the naming strategy) is empty or holds characters a Secret key cannot have (only alphanumerics, '-', '_' and '.'); the operator could not write it into the binding Secret.",
                 "Change the naming strategy or the mapping's name so that every item name is a valid key.",
+            ),
+            Rule::DuplicateBinding => e(
+                Error,
+                "Two ServiceBindings with one API, namespace and name",
+                "Two ServiceBinding documents of the same API group have the same namespace and name in one applied set (a directory, or one built kustomization): applying the set keeps only one of them, so the other binding silently never happens.",
+                "Rename one of the bindings, or remove the copy (a base and an overlay both defining it).",
+            ),
+            Rule::SkippedInput => e(
+                Notice,
+                "Input skipped: not Kubernetes YAML",
+                "A Helm chart directory (Chart.yaml next to templates/) or a Go template file (text with `{{` that does not parse as YAML) is not bindery's input: it is skipped, never an error. Render the chart (helm template) and check the result to check it.",
+                "Nothing to do; exclude it with --exclude or .binderyignore to silence the notice, or check `helm template` output.",
             ),
         }
     }
