@@ -18,6 +18,8 @@
 //!    [`render`], which runs stages 4–8 into one [`Rendered`];
 //! 9. [`write`](mod@write): the rendered set as a stream or directory, diff, check reports, explain;
 //! 10. [`migrate`]: SBO bindings rewritten as servicebinding.io where provably equivalent;
+//! 10a. [`repo`]: repository mode — every kustomize root built with the real kustomize and
+//!    checked on its own, documents traced back to their repository files;
 //! 11. [`hosts`]: what every host shares, and the KRM function, kustomize plugin and Argo CD;
 //! 12. [`cli`]: the command line, one file per command.
 //!
@@ -61,6 +63,7 @@ pub mod load;
 pub mod migrate;
 pub mod model;
 pub mod project;
+pub mod repo;
 pub mod resolve;
 pub mod write;
 
