@@ -20,6 +20,7 @@ pub mod krm;
 pub mod materialize;
 pub mod migrate;
 pub mod render;
+pub mod repo;
 pub mod run;
 
 #[derive(Debug, Parser)]

@@ -1,0 +1,146 @@
+//! The repository-mode options every reading command shares (`--exclude`; for check, diff,
+//! explain and graph also `--kustomize-root`, `--no-kustomize`, `--kustomize-command`), and
+//! the steps that turn them into input sets: read the repository once, build each root,
+//! report what was skipped.
+//!
+//! A repository run is N ordinary runs, one per set; their exit codes combine to the worst
+//! (2 over 1 over 0).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Args;
+
+use super::input::InputArgs;
+use super::run::eprint;
+use crate::doc::document::SourceFile;
+use crate::hosts::EXIT_BAD_INPUT;
+use crate::load::exclude::{Exclusions, Skipped};
+use crate::model::problem::{Location, Problem};
+use crate::model::rules::Rule;
+use crate::repo::{Mode, Repository, Settings};
+use crate::write::diagnostics::render_load_error;
+
+/// `--exclude`, on every command that reads files.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ExcludeArgs {
+    /// Leave out paths matching GLOB (gitignore syntax, relative to each input directory;
+    /// repeatable). `.binderyignore` files (gitignore syntax) are read as well.
+    #[arg(long = "exclude", value_name = "GLOB")]
+    pub exclude: Vec<String>,
+}
+
+impl ExcludeArgs {
+    pub fn exclusions(&self) -> Exclusions {
+        Exclusions { patterns: self.exclude.clone() }
+    }
+}
+
+/// Repository mode: which kustomizations are built.
+#[derive(Debug, Clone, Default, Args)]
+pub struct KustomizeArgs {
+    /// Build and check exactly this kustomization directory (repeatable) instead of finding
+    /// the kustomizations no other one includes.
+    #[arg(long = "kustomize-root", value_name = "DIR", conflicts_with = "no_kustomize")]
+    pub kustomize_roots: Vec<PathBuf>,
+    /// Build no kustomization: read every file as it is, all in one set.
+    #[arg(long)]
+    pub no_kustomize: bool,
+    /// The program that builds kustomizations: `kubectl` (run as `kubectl kustomize`) or
+    /// `kustomize` (`kustomize build`), a name on PATH or a path. Default: kubectl, else kustomize.
+    #[arg(long, value_name = "PROGRAM")]
+    pub kustomize_command: Option<String>,
+}
+
+impl KustomizeArgs {
+    /// The mode for check, diff, explain and graph: roots found unless turned off or named.
+    pub fn mode(&self) -> Mode {
+        if self.no_kustomize {
+            Mode::Off
+        } else if !self.kustomize_roots.is_empty() {
+            Mode::Roots(self.kustomize_roots.clone())
+        } else {
+            Mode::Auto
+        }
+    }
+}
+
+/// Read the input into its sets; unreadable input and bad patterns are reported on stderr
+/// (exit 2).
+pub(crate) fn repository(input: &InputArgs, exclude: &ExcludeArgs, mode: Mode, kustomize: &KustomizeArgs) -> Result<Repository, ExitCode> {
+    let settings = settings(exclude, mode, kustomize)?;
+    crate::repo::load(&input.paths, &settings).map_err(|errors| {
+        for e in &errors {
+            eprint(&render_load_error(e));
+        }
+        ExitCode::from(EXIT_BAD_INPUT)
+    })
+}
+
+/// The settings, with every `--exclude` pattern checked (a bad one is a usage error, exit 2).
+pub(crate) fn settings(exclude: &ExcludeArgs, mode: Mode, kustomize: &KustomizeArgs) -> Result<Settings, ExitCode> {
+    let exclusions = exclude.exclusions();
+    if let Err(e) = exclusions.validate() {
+        eprint(&format!("bindery: {e}\n"));
+        return Err(ExitCode::from(EXIT_BAD_INPUT));
+    }
+    Ok(Settings { exclusions, mode, kustomize_command: kustomize.kustomize_command.clone() })
+}
+
+/// A skipped path as a notice (rule `SkippedInput`) at the file it names.
+pub(crate) fn skipped_problem(s: &Skipped) -> Problem {
+    let path = s.file();
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let relative = path.file_name().map(PathBuf::from).unwrap_or_default();
+    let file = Arc::new(SourceFile::new(path, relative, text));
+    Problem::notice(Rule::SkippedInput, s.message()).at(Location { file, line: 1, column: None })
+}
+
+/// The repository-level lines for stderr: what was skipped, what was not built on its own.
+pub(crate) fn notices(repo: &Repository) -> String {
+    let mut out = String::new();
+    for s in &repo.skipped {
+        out.push_str(&format!("bindery: notice: {}\n", s.message()));
+    }
+    for c in &repo.covered {
+        out.push_str(&format!("bindery: notice: {c}\n"));
+    }
+    out
+}
+
+/// The header of one set's section when a run has several.
+pub(crate) fn heading(name: &str, builder: Option<&str>) -> String {
+    match builder {
+        Some(b) => format!("{name} ({b})"),
+        None => name.to_string(),
+    }
+}
+
+/// The worst of two exit codes (2 over 1 over 0; another code, such as diff's 3, over 1).
+pub(crate) fn worst(a: u8, b: u8) -> u8 {
+    let rank = |c: u8| match c {
+        0 => 0,
+        1 => 1,
+        2 => 3,
+        _ => 2,
+    };
+    if rank(b) > rank(a) {
+        b
+    } else {
+        a
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_worst_exit_code_wins() {
+        assert_eq!([0, 1, 0].into_iter().fold(0, worst), 1);
+        assert_eq!([1, 2, 0].into_iter().fold(0, worst), 2);
+        assert_eq!([1, 3, 1].into_iter().fold(0, worst), 3);
+        assert_eq!([3, 2].into_iter().fold(0, worst), 2);
+    }
+}
