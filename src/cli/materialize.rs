@@ -16,6 +16,8 @@ use crate::write::materialize::{self, Selection};
 pub struct MaterializeArgs {
     #[command(flatten)]
     pub input: InputArgs,
+    #[command(flatten)]
+    pub exclude: super::repo::ExcludeArgs,
     /// Directory to write the binding directories into (created if missing); run the
     /// application with SERVICE_BINDING_ROOT set to it.
     #[arg(long, value_name = "DIR")]
@@ -33,7 +35,7 @@ pub struct MaterializeArgs {
 
 /// `bindery materialize`.
 pub fn materialize(args: &MaterializeArgs) -> ExitCode {
-    let rendered = match rendered(&args.input, "materialize") {
+    let rendered = match rendered(&args.input, &args.exclude, "materialize") {
         Ok(r) => r,
         Err(code) => return code,
     };

@@ -24,6 +24,8 @@ pub enum MigrateFormat {
 pub struct MigrateArgs {
     #[command(flatten)]
     pub input: InputArgs,
+    #[command(flatten)]
+    pub exclude: super::repo::ExcludeArgs,
     /// Format of the report.
     #[arg(long, value_enum, default_value_t)]
     pub format: MigrateFormat,
@@ -37,7 +39,7 @@ pub struct MigrateArgs {
 
 /// `bindery migrate`.
 pub fn migrate(args: &MigrateArgs) -> ExitCode {
-    let (loaded, options) = match loaded(&args.input) {
+    let (loaded, options) = match loaded(&args.input, &args.exclude) {
         Ok(l) => l,
         Err(code) => return code,
     };

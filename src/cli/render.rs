@@ -7,15 +7,21 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::input::InputArgs;
-use super::run::{eprint, rendered};
+use super::repo::{render_sets, ExcludeArgs, KustomizeArgs};
+use super::run::eprint;
 use crate::hosts::{output, EXIT_BAD_INPUT};
 use crate::project::rendered::Emitted;
+use crate::repo::Mode;
 use crate::write::emit;
 
 #[derive(Debug, Args)]
 pub struct RenderArgs {
     #[command(flatten)]
     pub input: InputArgs,
+    #[command(flatten)]
+    pub exclude: ExcludeArgs,
+    #[command(flatten)]
+    pub kustomize: KustomizeArgs,
     /// Write files mirroring the input layout into this directory (or, for a path ending in
     /// .yaml/.yml, the stream into that file) instead of printing to stdout.
     #[arg(short = 'o', long = "output", value_name = "OUT")]
@@ -32,8 +38,20 @@ pub struct RenderArgs {
 
 /// `bindery render`.
 pub fn render(args: &RenderArgs) -> ExitCode {
-    let rendered = match rendered(&args.input, "render") {
-        Ok(r) => r,
+    let mode = match args.kustomize.kustomize_roots.as_slice() {
+        [] => Mode::Off,
+        [_] => Mode::Roots(args.kustomize.kustomize_roots.clone()),
+        _ => {
+            eprint("bindery: render builds one kustomization at a time: give --kustomize-root once\n");
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
+    let rendered = match render_sets(&args.input, &args.exclude, mode, &args.kustomize, "render") {
+        Ok(runs) => match runs.into_iter().next().map(|r| r.rendered) {
+            Some(Ok(rendered)) => rendered,
+            Some(Err(code)) => return ExitCode::from(code),
+            None => return ExitCode::from(EXIT_BAD_INPUT),
+        },
         Err(code) => return code,
     };
     let docs: Vec<Emitted<'_>> = rendered.emitted(args.keep_bindings, args.drop_mappings);

@@ -144,3 +144,74 @@ mod tests {
         assert_eq!([3, 2].into_iter().fold(0, worst), 2);
     }
 }
+
+/// One set of a run, rendered — or its exit code when it could not be (its diagnostics are
+/// already on stderr).
+pub(crate) struct SetRun {
+    pub name: String,
+    pub builder: Option<String>,
+    pub rendered: Result<crate::project::rendered::Rendered, u8>,
+}
+
+impl SetRun {
+    pub fn heading(&self) -> String {
+        heading(&self.name, self.builder.as_deref())
+    }
+}
+
+/// Read, build and render every set of the run once; diagnostics and the repository's notices
+/// go to stderr (under a heading per set when there are several). `Err`: the input itself
+/// cannot be read, or the options are bad (exit 2).
+pub(crate) fn render_sets(
+    input: &InputArgs,
+    exclude: &ExcludeArgs,
+    mode: Mode,
+    kustomize: &KustomizeArgs,
+    what: &str,
+) -> Result<Vec<SetRun>, ExitCode> {
+    let repo = repository(input, exclude, mode, kustomize)?;
+    let options = super::run::options(input)?;
+    eprint(&notices(&repo));
+    let several = repo.sets.len() > 1;
+    let mut runs = Vec::with_capacity(repo.sets.len());
+    for set in repo.sets {
+        let heading = heading(&set.name, set.builder.as_deref());
+        if several {
+            eprint(&format!("bindery: == {heading} ==\n"));
+        }
+        let rendered = match set.loaded {
+            Ok(loaded) => {
+                let rendered = crate::render(loaded, &options);
+                match super::run::report_problems(&rendered, what) {
+                    Ok(()) => Ok(rendered),
+                    Err(_) => Err(crate::hosts::EXIT_UNRESOLVED),
+                }
+            }
+            Err(errors) => {
+                for e in &errors {
+                    eprint(&render_load_error(e));
+                }
+                Err(EXIT_BAD_INPUT)
+            }
+        };
+        runs.push(SetRun { name: set.name, builder: set.builder, rendered });
+    }
+    Ok(runs)
+}
+
+/// Several sets' JSON reports as one document: `{"schemaVersion", "roots": [{root, builder,
+/// report}]}` (a set that failed has `"report": null`).
+pub(crate) fn json_roots(runs: &[SetRun], report: impl Fn(&crate::project::rendered::Rendered) -> String) -> String {
+    let roots: Vec<serde_json::Value> = runs
+        .iter()
+        .map(|r| {
+            let report = r
+                .rendered
+                .as_ref()
+                .ok()
+                .map(|rendered| serde_json::from_str::<serde_json::Value>(&report(rendered)).expect("a report is JSON"));
+            serde_json::json!({"root": r.name, "builder": r.builder, "report": report})
+        })
+        .collect();
+    crate::write::json_text(&serde_json::json!({"schemaVersion": crate::write::SCHEMA_VERSION, "roots": roots}))
+}

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use super::input::InputArgs;
 use crate::hosts::output;
 use crate::hosts::{EXIT_BAD_INPUT, EXIT_UNRESOLVED};
-use crate::load::load_paths;
+use crate::load::load_paths_excluding;
 use crate::project::rendered::Rendered;
 use crate::write::diagnostics::{render_load_error, render_problem};
 
@@ -25,14 +25,23 @@ pub(crate) fn options(input: &InputArgs) -> Result<crate::resolve::Options, Exit
     })
 }
 
-/// Load the inputs and read the options; load errors go to stderr as diagnostics (exit 2).
-pub(crate) fn loaded(input: &InputArgs) -> Result<(crate::load::Loaded, crate::resolve::Options), ExitCode> {
-    let loaded = load_paths(&input.paths).map_err(|errors| {
+/// Load the inputs (without what `exclude` and `.binderyignore` leave out) and read the
+/// options; load errors go to stderr as diagnostics (exit 2), and so do notices of what was
+/// skipped (Helm charts, Go templates).
+pub(crate) fn loaded(
+    input: &InputArgs,
+    exclude: &super::repo::ExcludeArgs,
+) -> Result<(crate::load::Loaded, crate::resolve::Options), ExitCode> {
+    let settings = super::repo::settings(exclude, crate::repo::Mode::Off, &Default::default())?;
+    let (loaded, skipped) = load_paths_excluding(&input.paths, &settings.exclusions).map_err(|errors| {
         for e in &errors {
             eprint(&render_load_error(e));
         }
         ExitCode::from(EXIT_BAD_INPUT)
     })?;
+    for s in &skipped {
+        eprint(&format!("bindery: notice: {}\n", s.message()));
+    }
     Ok((loaded, options(input)?))
 }
 
@@ -51,8 +60,8 @@ pub(crate) fn report_problems(rendered: &Rendered, what: &str) -> Result<(), Exi
 }
 
 /// Load and render once; diagnostics go to stderr. `Err` when nothing was rendered.
-pub(crate) fn rendered(input: &InputArgs, what: &str) -> Result<Rendered, ExitCode> {
-    let (loaded, options) = loaded(input)?;
+pub(crate) fn rendered(input: &InputArgs, exclude: &super::repo::ExcludeArgs, what: &str) -> Result<Rendered, ExitCode> {
+    let (loaded, options) = loaded(input, exclude)?;
     let rendered = crate::project::rendered::render(loaded, &options);
     report_problems(&rendered, what)?;
     Ok(rendered)

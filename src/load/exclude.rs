@@ -48,7 +48,8 @@ impl Skipped {
             SkipReason::HelmChart => "a Helm chart (Chart.yaml next to templates/); check `helm template` output instead",
             SkipReason::GoTemplate => "a Go template ({{ … }}), not YAML",
         };
-        format!("skipped {}: {why}", self.path.display())
+        let shown: PathBuf = self.path.components().filter(|c| !matches!(c, std::path::Component::CurDir)).collect();
+        format!("skipped {}: {why}", shown.display())
     }
 
     /// The file a report points at: the chart's `Chart.yaml`, or the template itself.
