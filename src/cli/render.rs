@@ -46,7 +46,8 @@ pub fn render(args: &RenderArgs) -> ExitCode {
             return ExitCode::from(EXIT_BAD_INPUT);
         }
     };
-    let rendered = match render_sets(&args.input, &args.exclude, mode, &args.kustomize, "render") {
+    let kustomize = KustomizeArgs { kustomize_order: true, ..args.kustomize.clone() };
+    let rendered = match render_sets(&args.input, &args.exclude, mode, &kustomize, "render") {
         Ok(runs) => match runs.into_iter().next().map(|r| r.rendered) {
             Some(Ok(rendered)) => rendered,
             Some(Err(code)) => return ExitCode::from(code),

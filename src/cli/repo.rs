@@ -51,6 +51,9 @@ pub struct KustomizeArgs {
     /// `kustomize` (`kustomize build`), a name on PATH or a path. Default: kubectl, else kustomize.
     #[arg(long, value_name = "PROGRAM")]
     pub kustomize_command: Option<String>,
+    /// Set by `render`: keep kustomize's output order (not a flag).
+    #[arg(skip)]
+    pub kustomize_order: bool,
 }
 
 impl KustomizeArgs {
@@ -85,7 +88,9 @@ pub(crate) fn settings(exclude: &ExcludeArgs, mode: Mode, kustomize: &KustomizeA
         eprint(&format!("bindery: {e}\n"));
         return Err(ExitCode::from(EXIT_BAD_INPUT));
     }
-    Ok(Settings { exclusions, mode, kustomize_command: kustomize.kustomize_command.clone() })
+    // render's output is applied: it keeps kustomize's order; reports follow the repository.
+    let kustomize_order = matches!(mode, Mode::Roots(_)) && kustomize.kustomize_order;
+    Ok(Settings { exclusions, mode, kustomize_command: kustomize.kustomize_command.clone(), kustomize_order })
 }
 
 /// A skipped path as a notice (rule `SkippedInput`) at the file it names.

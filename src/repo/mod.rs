@@ -42,6 +42,10 @@ pub struct Settings {
     pub mode: Mode,
     /// The program that builds kustomizations (default: `kubectl`, else `kustomize`, on PATH).
     pub kustomize_command: Option<String>,
+    /// Keep each build's documents in kustomize's output order (for `render`, whose output is
+    /// applied) instead of repository order: by file path, then line, as a directory run
+    /// orders them (for the reports).
+    pub kustomize_order: bool,
 }
 
 /// One set of documents that is resolved on its own.
@@ -129,7 +133,7 @@ fn explicit_roots(dirs: &[PathBuf], settings: &Settings) -> Result<Repository, V
     let refs: Vec<&Kustomization> = found.iter().collect();
     let builder = builder(settings, &refs).map_err(|e| vec![e])?;
     let mut files = origin::RepoFiles::default();
-    let sets = build_all(&builder, &refs, &mut files);
+    let sets = build_all(&builder, &refs, &mut files, settings.kustomize_order);
     Ok(Repository { sets, builder: Some(builder.name()), ..Repository::default() })
 }
 
@@ -159,7 +163,7 @@ fn discovered(paths: &[PathBuf], settings: &Settings) -> Result<Repository, Vec<
         })
         .collect();
     let mut files = origin::RepoFiles::new(&loaded);
-    let mut sets = build_all(&builder, &build, &mut files);
+    let mut sets = build_all(&builder, &build, &mut files, settings.kustomize_order);
     let outside = outside_kustomizations(loaded, &all);
     if !outside.documents.is_empty() {
         sets.push(InputSet { name: format!("{} (files outside kustomizations)", names(paths)), builder: None, loaded: Ok(outside) });
@@ -185,7 +189,7 @@ fn outside_kustomizations(loaded: Loaded, all: &[Kustomization]) -> Loaded {
 
 /// Build every root (in parallel: each is its own process), then trace each built document to
 /// its repository file (in order, reading each repository file at most once).
-fn build_all(builder: &Builder, build: &[&Kustomization], files: &mut origin::RepoFiles) -> Vec<InputSet> {
+fn build_all(builder: &Builder, build: &[&Kustomization], files: &mut origin::RepoFiles, kustomize_order: bool) -> Vec<InputSet> {
     use rayon::prelude::*;
     let built: Vec<Result<(String, tempfile::TempDir), BuildError>> = build.par_iter().map(|k| builder.build(k)).collect();
     build
@@ -195,10 +199,26 @@ fn build_all(builder: &Builder, build: &[&Kustomization], files: &mut origin::Re
             let name = report_path(&k.dir);
             let loaded = result
                 .map_err(|e| vec![load_error(&k.dir, e.to_string())])
-                .and_then(|(text, wrapper)| built_set(&name, builder, k, text, wrapper.path(), files));
+                .and_then(|(text, wrapper)| built_set(&name, builder, k, text, wrapper.path(), files))
+                .map(|mut loaded| {
+                    if !kustomize_order {
+                        let built = loaded.files.first().cloned();
+                        in_repository_order(&mut loaded.documents, built.as_ref());
+                    }
+                    loaded
+                });
             InputSet { name, builder: Some(builder.name()), loaded }
         })
         .collect()
+}
+
+/// Sort built documents as a directory run orders its input: by repository file path, then
+/// line (documents that kept no origin last, in build order).
+fn in_repository_order(documents: &mut [Document], built: Option<&Arc<SourceFile>>) {
+    documents.sort_by_cached_key(|d| {
+        let unmapped = built.is_some_and(|b| Arc::ptr_eq(b, &d.file));
+        (unmapped, if unmapped { PathBuf::new() } else { d.file.path.clone() }, if unmapped { 0 } else { d.line })
+    });
 }
 
 /// One root's build as documents of the repository files they came from.
