@@ -74,12 +74,9 @@ pub fn diff(args: &DiffArgs) -> ExitCode {
     };
     let (mut code, mut changed) = (0, false);
     for run in &runs {
-        if let Err(c) = run.rendered {
-            code = worst(code, if c == EXIT_UNRESOLVED && args.exit_code { EXIT_DIFF_UNRESOLVED } else { c });
-        }
+        code = worst(code, if run.code == EXIT_UNRESOLVED && args.exit_code { EXIT_DIFF_UNRESOLVED } else { run.code });
     }
-    let diffs: Vec<Option<Vec<diff::ResourceDiff>>> =
-        runs.iter().map(|r| r.rendered.as_ref().ok().map(|rendered| diff::compute(rendered, &opts))).collect();
+    let diffs: Vec<Option<Vec<diff::ResourceDiff>>> = runs.iter().map(|r| r.ok().map(|rendered| diff::compute(rendered, &opts))).collect();
     changed |= diffs.iter().flatten().any(|d| !d.is_empty());
     let text =
         if runs.len() == 1 { diffs[0].as_ref().map_or_else(String::new, |d| one(args, d)) } else { several(args, &runs, &diffs, &opts) };

@@ -53,19 +53,13 @@ pub fn explain(args: &ExplainArgs) -> ExitCode {
             ExplainFormat::Json => explain::to_json(&report),
         }
     };
-    let code = runs.iter().filter_map(|r| r.rendered.as_ref().err().copied()).fold(0, worst);
+    let code = runs.iter().map(|r| r.code).fold(0, worst);
     let text = match (runs.len(), args.format) {
-        (1, _) => runs[0].rendered.as_ref().map_or_else(|_| String::new(), one),
+        (1, _) => runs[0].ok().map_or_else(String::new, one),
         (_, ExplainFormat::Json) => json_roots(&runs, one),
         (_, ExplainFormat::Human) => runs
             .iter()
-            .map(|r| {
-                format!(
-                    "== {} ==\n{}",
-                    r.heading(),
-                    r.rendered.as_ref().map_or_else(|_| "not rendered (see the errors)\n".to_string(), one)
-                )
-            })
+            .map(|r| format!("== {} ==\n{}", r.heading(), r.ok().map_or_else(|| "not rendered (see the errors)\n".to_string(), one)))
             .collect::<Vec<_>>()
             .join("\n"),
     };

@@ -48,9 +48,9 @@ pub fn render(args: &RenderArgs) -> ExitCode {
     };
     let kustomize = KustomizeArgs { kustomize_order: true, ..args.kustomize.clone() };
     let rendered = match render_sets(&args.input, &args.exclude, mode, &kustomize, "render") {
-        Ok(runs) => match runs.into_iter().next().map(|r| r.rendered) {
-            Some(Ok(rendered)) => rendered,
-            Some(Err(code)) => return ExitCode::from(code),
+        Ok(runs) => match runs.into_iter().next() {
+            Some(crate::cli::repo::SetRun { rendered: Some(rendered), code: 0, .. }) => rendered,
+            Some(run) => return ExitCode::from(run.code),
             None => return ExitCode::from(EXIT_BAD_INPUT),
         },
         Err(code) => return code,

@@ -150,17 +150,24 @@ mod tests {
     }
 }
 
-/// One set of a run, rendered — or its exit code when it could not be (its diagnostics are
-/// already on stderr).
+/// One set of a run and its exit code (its diagnostics are already on stderr).
 pub(crate) struct SetRun {
     pub name: String,
     pub builder: Option<String>,
-    pub rendered: Result<crate::project::rendered::Rendered, u8>,
+    /// `None` when the set could not be read or built (code 2); a render that failed (code 1)
+    /// is kept for the writers that show problems (graph).
+    pub rendered: Option<crate::project::rendered::Rendered>,
+    pub code: u8,
 }
 
 impl SetRun {
     pub fn heading(&self) -> String {
         heading(&self.name, self.builder.as_deref())
+    }
+
+    /// The render, when it succeeded.
+    pub fn ok(&self) -> Option<&crate::project::rendered::Rendered> {
+        self.rendered.as_ref().filter(|_| self.code == 0)
     }
 }
 
@@ -184,22 +191,23 @@ pub(crate) fn render_sets(
         if several {
             eprint(&format!("bindery: == {heading} ==\n"));
         }
-        let rendered = match set.loaded {
+        let (rendered, code) = match set.loaded {
             Ok(loaded) => {
                 let rendered = crate::render(loaded, &options);
-                match super::run::report_problems(&rendered, what) {
-                    Ok(()) => Ok(rendered),
-                    Err(_) => Err(crate::hosts::EXIT_UNRESOLVED),
-                }
+                let code = match super::run::report_problems(&rendered, what) {
+                    Ok(()) => 0,
+                    Err(_) => crate::hosts::EXIT_UNRESOLVED,
+                };
+                (Some(rendered), code)
             }
             Err(errors) => {
                 for e in &errors {
                     eprint(&render_load_error(e));
                 }
-                Err(EXIT_BAD_INPUT)
+                (None, EXIT_BAD_INPUT)
             }
         };
-        runs.push(SetRun { name: set.name, builder: set.builder, rendered });
+        runs.push(SetRun { name: set.name, builder: set.builder, rendered, code });
     }
     Ok(runs)
 }
@@ -210,11 +218,7 @@ pub(crate) fn json_roots(runs: &[SetRun], report: impl Fn(&crate::project::rende
     let roots: Vec<serde_json::Value> = runs
         .iter()
         .map(|r| {
-            let report = r
-                .rendered
-                .as_ref()
-                .ok()
-                .map(|rendered| serde_json::from_str::<serde_json::Value>(&report(rendered)).expect("a report is JSON"));
+            let report = r.ok().map(|rendered| serde_json::from_str::<serde_json::Value>(&report(rendered)).expect("a report is JSON"));
             serde_json::json!({"root": r.name, "builder": r.builder, "report": report})
         })
         .collect();
