@@ -132,7 +132,7 @@ fn explicit_roots(dirs: &[PathBuf], settings: &Settings) -> Result<Repository, V
     }
     let refs: Vec<&Kustomization> = found.iter().collect();
     let builder = builder(settings, &refs).map_err(|e| vec![e])?;
-    let mut files = origin::RepoFiles::default();
+    let mut files = origin::RepoFiles::new(&Loaded::default());
     let sets = build_all(&builder, &refs, &mut files, settings.kustomize_order);
     Ok(Repository { sets, builder: Some(builder.name()), ..Repository::default() })
 }

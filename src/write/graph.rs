@@ -74,6 +74,11 @@ pub struct Graph {
     edges: Vec<Edge>,
 }
 
+/// `ExternalSecret "x" (at a.yaml:3)` → `ExternalSecret "x"`: labels name, files are for reports.
+fn without_place(text: &str) -> String {
+    text.split(" (at ").next().unwrap_or(text).replace('"', "")
+}
+
 /// The words of a label line that names who creates a Secret at run time.
 fn created_by(source: &SecretSource, rendered: &Rendered) -> Option<String> {
     let docs = &rendered.loaded.documents;
@@ -175,7 +180,7 @@ impl Builder<'_> {
                 for (si, s) in op.binding.services.iter().enumerate() {
                     let items: Vec<_> = op.data.iter().flat_map(|d| &d.items).filter(|i| i.service == Some(si)).collect();
                     let svc = if s.type_ref.kind == "Secret" && s.type_ref.group.is_empty() {
-                        let runtime = items.iter().find_map(|i| i.runtime.clone()).map(|c| format!("run time: {c}"));
+                        let runtime = items.iter().find_map(|i| i.runtime.clone()).map(|c| format!("run time: {}", without_place(&c)));
                         self.secret(&s.namespace, &s.name, runtime)
                     } else {
                         let label = vec![format!("{} {}", s.type_ref.kind, s.name)];
@@ -188,7 +193,7 @@ impl Builder<'_> {
                             ItemSource::SecretKey { namespace, name, .. } => {
                                 let e = secrets.entry((namespace.clone(), name.clone())).or_insert((0, None));
                                 e.0 += 1;
-                                e.1 = e.1.take().or_else(|| item.runtime.clone().map(|c| format!("run time: {c}")));
+                                e.1 = e.1.take().or_else(|| item.runtime.as_deref().map(|c| format!("run time: {}", without_place(c))));
                             }
                             _ => values += 1,
                         }
@@ -242,7 +247,12 @@ impl Builder<'_> {
             let records: Vec<_> = self.rendered.bound.iter().filter(|b| b.workload == w && b.binding == index).collect();
             if records.is_empty() {
                 let id = self.node(format!("Workload/{w}"), Shape::Workload, vec![title], None);
-                self.edge(binding, &id, if failed { "not projected" } else { "bound" }, failed);
+                let why = match (failed, self.rendered.output.is_some()) {
+                    (true, _) => "not projected",
+                    (false, false) => "not rendered (other errors)",
+                    (false, true) => "bound",
+                };
+                self.edge(binding, &id, why, failed);
                 continue;
             }
             let group = match self.graph.groups.iter().position(|g| g.label == title) {
