@@ -9,6 +9,7 @@ mod common;
 
 mod action;
 mod argocd;
+mod graph;
 mod kpt;
 mod kustomize;
 mod precommit;
