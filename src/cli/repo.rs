@@ -137,19 +137,6 @@ pub(crate) fn worst(a: u8, b: u8) -> u8 {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_worst_exit_code_wins() {
-        assert_eq!([0, 1, 0].into_iter().fold(0, worst), 1);
-        assert_eq!([1, 2, 0].into_iter().fold(0, worst), 2);
-        assert_eq!([1, 3, 1].into_iter().fold(0, worst), 3);
-        assert_eq!([3, 2].into_iter().fold(0, worst), 2);
-    }
-}
-
 /// One set of a run and its exit code (its diagnostics are already on stderr).
 pub(crate) struct SetRun {
     pub name: String,
@@ -223,4 +210,17 @@ pub(crate) fn json_roots(runs: &[SetRun], report: impl Fn(&crate::project::rende
         })
         .collect();
     crate::write::json_text(&serde_json::json!({"schemaVersion": crate::write::SCHEMA_VERSION, "roots": roots}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_worst_exit_code_wins() {
+        assert_eq!([0, 1, 0].into_iter().fold(0, worst), 1);
+        assert_eq!([1, 2, 0].into_iter().fold(0, worst), 2);
+        assert_eq!([1, 3, 1].into_iter().fold(0, worst), 3);
+        assert_eq!([3, 2].into_iter().fold(0, worst), 2);
+    }
 }

@@ -122,7 +122,6 @@ fn two_bindings_with_one_name_in_one_overlay_are_an_error_naming_both_files() {
     let staging = dir.join("overlays/staging");
     let copy = std::fs::read_to_string(dir.join("base/bindings/payments.yaml"))
         .unwrap()
-        .replace("kind: ServiceBinding", "kind: ServiceBinding")
         .replace("name: payments-stripe\nspec:", "name: payments-stripe\n  namespace: shop-staging\nspec:");
     std::fs::write(staging.join("payments-again.yaml"), copy).unwrap();
     // kustomize itself refuses two resources with one identity; a second file with another
