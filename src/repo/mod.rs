@@ -196,7 +196,10 @@ fn build_all(builder: &Builder, build: &[&Kustomization], files: &mut origin::Re
         .iter()
         .zip(built)
         .map(|(k, result)| {
-            let name = report_path(&k.dir);
+            let name = match report_path(&k.dir) {
+                name if name.is_empty() => ".".to_string(),
+                name => name,
+            };
             let loaded = result
                 .map_err(|e| vec![load_error(&k.dir, e.to_string())])
                 .and_then(|(text, wrapper)| built_set(&name, builder, k, text, wrapper.path(), files))

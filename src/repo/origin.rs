@@ -137,7 +137,8 @@ impl RepoFiles {
     /// A file outside the load: read and parsed once, named relative to the working directory.
     fn read(&self, abs: &Path) -> Option<FileEntry> {
         let bytes = std::fs::read(abs).ok()?;
-        let shown = self.cwd.as_ref().and_then(|c| abs.strip_prefix(c).ok()).map_or_else(|| abs.to_path_buf(), Path::to_path_buf);
+        // Relative to the working directory (`../base/a.yaml` for a base outside the input).
+        let shown = self.cwd.as_ref().map_or_else(|| abs.to_path_buf(), |c| PathBuf::from(super::kustomize::relative_from(c, abs)));
         let relative = abs.file_name().map(PathBuf::from).unwrap_or_default();
         match crate::load::parse_file(shown.clone(), relative.clone(), bytes) {
             Ok((file, docs)) => {

@@ -449,3 +449,49 @@ pub fn to_dot(graphs: &[(Option<String>, Graph)]) -> String {
     out.push_str("}\n");
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rendered(yaml: &str) -> Rendered {
+        let (file, documents) = crate::load::parse_file("app.yaml".into(), "app.yaml".into(), yaml.as_bytes().to_vec()).unwrap();
+        crate::render(crate::load::Loaded { files: vec![file], documents }, &crate::resolve::Options::default())
+    }
+
+    const APP: &str = "apiVersion: v1\nkind: Secret\nmetadata: {name: db}\nstringData: {type: postgresql, host: h, port: \"5432\", database: d, username: u, password: p}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app}\nspec: {template: {spec: {containers: [{name: web, image: x}]}}}\n---\napiVersion: servicebinding.io/v1\nkind: ServiceBinding\nmetadata: {name: db}\nspec:\n  service: {apiVersion: v1, kind: Secret, name: db}\n  workload: {apiVersion: apps/v1, kind: Deployment, name: app}\n  env: [{name: DB_HOST, key: host}]\n";
+
+    #[test]
+    fn a_direct_secret_binding_as_mermaid_and_dot() {
+        let g = build(&rendered(APP), "default");
+        let mermaid = to_mermaid(&[(None, g.clone())]);
+        assert_eq!(
+            mermaid,
+            "flowchart LR\n  n0{{\"ServiceBinding default/db\"}}\n  n1[(\"Secret db\")]\n  subgraph w1[\"Deployment default/app\"]\n    n2[\"web\"]\n  end\n  n1 -->|\"by reference\"| n0\n  n0 -->|\"files at /bindings/db; env DB_HOST\"| n2\n".to_string() + MERMAID_CLASSES
+        );
+        let dot = to_dot(&[(None, g)]);
+        assert!(
+            dot.contains("  subgraph cluster_w1 {\n    label=\"Deployment default/app\";\n    n2 [label=\"web\", shape=box];\n  }\n"),
+            "{dot}"
+        );
+        assert!(dot.contains("n0 -> n2 [label=\"files at /bindings/db; env DB_HOST\"];"), "{dot}");
+        assert!(!mermaid.contains("5432") && !dot.contains("5432"), "no values");
+    }
+
+    #[test]
+    fn a_failing_binding_is_highlighted_with_its_rules() {
+        let broken = APP.replace("key: host", "key: hostname");
+        let g = build(&rendered(&broken), "default");
+        let mermaid = to_mermaid(&[(None, g.clone())]);
+        assert!(mermaid.contains("n0{{\"ServiceBinding default/db<br/>error: EnvKeyNotFound\"}}\n  class n0 error\n"), "{mermaid}");
+        assert!(mermaid.contains("n0 -.->|\"not projected\"| n2"), "{mermaid}");
+        let dot = to_dot(&[(None, g)]);
+        assert!(dot.contains("fillcolor=\"#fde2e2\""), "{dot}");
+    }
+
+    #[test]
+    fn labels_are_escaped() {
+        assert_eq!(mermaid_text(&["a \"b\" <c>".to_string(), "d".to_string()]), "a #quot;b#quot; #lt;c#gt;<br/>d");
+        assert_eq!(dot_text("a \"b\" \\"), "a \\\"b\\\" \\\\");
+    }
+}

@@ -245,3 +245,17 @@ fn a_repository_with_a_helm_chart_and_a_binderyignore_checks_with_notices() {
     // --no-kustomize does not turn exclusions off.
     assert_eq!(bindery_in(&dir, &["check", "--no-kustomize"]).code, Some(0));
 }
+
+#[test]
+fn checked_from_inside_an_overlay_the_root_is_dot_and_the_base_is_named_relative() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = gitops_copy(tmp.path());
+    let out = bindery_in(&dir.join("overlays/staging"), &["check", "--format", "json"]);
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    let report = json(&out);
+    assert_eq!(report["roots"][0]["root"], ".");
+    let warning = report["problems"].as_array().unwrap().iter().find(|p| p["rule"] == "ConsumerMissingEntries").unwrap();
+    assert_eq!(warning["location"]["file"], "../../base/bindings/orders.yaml", "relative, not absolute");
+    let human = bindery_in(&dir.join("overlays/staging"), &["check"]);
+    assert!(human.stdout.ends_with("; . built with kubectl kustomize\n"), "{}", human.stdout);
+}
