@@ -274,6 +274,22 @@ mod tests {
     }
 
     #[test]
+    fn a_generated_secret_spans_its_literals_so_diagnostics_mask_them() {
+        let text = "resources: [app.yaml]\nsecretGenerator:\n- name: db\n  literals:\n  - host=db.internal\n  - password=hunter2-generated\nimages: []\n";
+        let file = Arc::new(SourceFile::new("kustomization.yaml".into(), "kustomization.yaml".into(), text.into()));
+        let (line, end_line) = generator_lines(text, Some("SecretGenerator"), "db-8h2k5m");
+        assert_eq!((line, end_line), (3, 6));
+        let value =
+            crate::doc::yaml_in::parse_stream("apiVersion: v1\nkind: Secret\nmetadata: {name: db-8h2k5m}\n").unwrap().remove(0).value;
+        let doc = Document { file, line, end_line, value };
+        let problem = crate::model::problem::Problem::error(crate::model::rules::Rule::InvalidSecret, "bad")
+            .at(crate::model::problem::Location::of(&doc));
+        let shown = crate::write::diagnostics::render_problem_for(&problem, std::slice::from_ref(&doc), false);
+        assert!(shown.contains("kustomization.yaml:3") && shown.contains("- ***"), "{shown}");
+        assert!(!shown.contains("hunter2") && !shown.contains("db.internal"), "{shown}");
+    }
+
+    #[test]
     fn origins_are_read_and_stripped() {
         let text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  annotations:\n    config.kubernetes.io/origin: |\n      path: ../base/a.yaml\n      repo: https://example.com/r\n      ref: v1\n";
         let mut value = crate::doc::yaml_in::parse_stream(text).unwrap().remove(0).value;
