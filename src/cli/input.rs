@@ -5,6 +5,9 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
+use std::process::ExitCode;
+
+use crate::load::exclude::Exclusions;
 
 use crate::doc::value::Value;
 use crate::hosts::config::schema::parse_namespace;
@@ -86,5 +89,30 @@ impl ColorChoice {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
         }
+    }
+}
+
+/// `--exclude`, on every command that reads files.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ExcludeArgs {
+    /// Leave out paths matching GLOB (gitignore syntax, relative to each input directory;
+    /// repeatable). `.binderyignore` files (gitignore syntax) are read as well.
+    #[arg(long = "exclude", value_name = "GLOB")]
+    pub exclude: Vec<String>,
+}
+
+impl ExcludeArgs {
+    pub fn exclusions(&self) -> Exclusions {
+        Exclusions { patterns: self.exclude.clone() }
+    }
+
+    /// The exclusions, every pattern checked (a bad one is a usage error on stderr, exit 2).
+    pub fn checked(&self) -> Result<Exclusions, ExitCode> {
+        let exclusions = self.exclusions();
+        if let Err(e) = exclusions.validate() {
+            crate::hosts::output::eprint(&format!("bindery: {e}\n"));
+            return Err(ExitCode::from(crate::hosts::EXIT_BAD_INPUT));
+        }
+        Ok(exclusions)
     }
 }

@@ -17,6 +17,8 @@ use crate::write::materialize::{self, Selection};
 pub struct MaterializeArgs {
     #[command(flatten)]
     pub input: InputArgs,
+    #[command(flatten)]
+    pub exclude: super::input::ExcludeArgs,
     /// Directory to write the binding directories into (created if missing); run the
     /// application with SERVICE_BINDING_ROOT set to it.
     #[arg(long, value_name = "DIR")]
@@ -34,7 +36,7 @@ pub struct MaterializeArgs {
 
 /// `bindery materialize`.
 pub fn materialize(args: &MaterializeArgs) -> ExitCode {
-    let (rendered, settings) = match rendered(&args.input, Config::default(), "materialize") {
+    let (rendered, settings) = match rendered(&args.input, &args.exclude, Config::default(), "materialize") {
         Ok(r) => r,
         Err(code) => return code,
     };

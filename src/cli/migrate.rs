@@ -25,6 +25,8 @@ pub enum MigrateFormat {
 pub struct MigrateArgs {
     #[command(flatten)]
     pub input: InputArgs,
+    #[command(flatten)]
+    pub exclude: super::input::ExcludeArgs,
     /// Format of the report.
     #[arg(long, value_enum, default_value_t)]
     pub format: MigrateFormat,
@@ -38,7 +40,7 @@ pub struct MigrateArgs {
 
 /// `bindery migrate`.
 pub fn migrate(args: &MigrateArgs) -> ExitCode {
-    let (loaded, settings) = match loaded(&args.input, Config::default()) {
+    let (loaded, settings) = match loaded(&args.input, &args.exclude, Config::default()) {
         Ok(l) => l,
         Err(code) => return code,
     };

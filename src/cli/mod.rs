@@ -15,11 +15,13 @@ pub mod check;
 pub mod completions;
 pub mod diff;
 pub mod explain;
+pub mod graph;
 pub mod input;
 pub mod krm;
 pub mod materialize;
 pub mod migrate;
 pub mod render;
+pub mod repo;
 pub mod run;
 
 #[derive(Debug, Parser)]
@@ -39,6 +41,9 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Show what each bound container will see: binding files and variables, with their sources.
     Explain(explain::ExplainArgs),
+    /// Draw services → bindings → workloads and containers, with how data is delivered and
+    /// problems highlighted (Mermaid, Graphviz DOT, or Markdown for a pull request).
+    Graph(graph::GraphArgs),
     /// Write the binding directories one container would get into a local directory.
     Materialize(materialize::MaterializeArgs),
     /// Rewrite Service Binding Operator bindings as servicebinding.io/v1 where the containers
@@ -72,6 +77,7 @@ pub fn main() -> ExitCode {
         Command::Diff(args) => diff::diff(&args),
         Command::Check(args) => check::check(&args),
         Command::Explain(args) => explain::explain(&args),
+        Command::Graph(args) => graph::graph(&args),
         Command::Materialize(args) => materialize::materialize(&args),
         Command::Migrate(args) => migrate::migrate(&args),
         Command::Krm(args) => krm::run_filter(&args),

@@ -3,11 +3,11 @@
 
 use std::process::ExitCode;
 
-use super::input::InputArgs;
+use super::input::{ExcludeArgs, InputArgs};
 use crate::hosts::config::{Config, FailOn, Settings};
 use crate::hosts::output;
 use crate::hosts::{EXIT_BAD_INPUT, EXIT_UNRESOLVED};
-use crate::load::{load_paths, Loaded};
+use crate::load::{load_paths_excluding, Loaded};
 use crate::model::problem::Severity;
 use crate::project::rendered::Rendered;
 use crate::write::diagnostics::{render_load_error, render_problem};
@@ -30,14 +30,20 @@ pub(crate) fn settings(input: &InputArgs, loaded: &mut Loaded, extra: Config) ->
     }
 }
 
-/// Load the inputs and read the configuration; load errors go to stderr as diagnostics (exit 2).
-pub(crate) fn loaded(input: &InputArgs, extra: Config) -> Result<(Loaded, Settings), ExitCode> {
-    let mut loaded = load_paths(&input.paths).map_err(|errors| {
+/// Load the inputs (without what `exclude` and `.binderyignore` leave out) and read the
+/// configuration; load errors go to stderr as diagnostics (exit 2), and so do notices of what was
+/// skipped (Helm charts, Go templates).
+pub(crate) fn loaded(input: &InputArgs, exclude: &ExcludeArgs, extra: Config) -> Result<(Loaded, Settings), ExitCode> {
+    let exclusions = exclude.checked()?;
+    let (mut loaded, skipped) = load_paths_excluding(&input.paths, &exclusions).map_err(|errors| {
         for e in &errors {
             eprint(&render_load_error(e));
         }
         ExitCode::from(EXIT_BAD_INPUT)
     })?;
+    for s in &skipped {
+        eprint(&format!("bindery: notice: {}\n", s.message()));
+    }
     let settings = settings(input, &mut loaded, extra)?;
     Ok((loaded, settings))
 }
@@ -68,8 +74,8 @@ pub(crate) fn report_problems(rendered: &Rendered, fail_on: FailOn, what: &str) 
 }
 
 /// Load and render once; diagnostics go to stderr. `Err` when nothing was rendered.
-pub(crate) fn rendered(input: &InputArgs, extra: Config, what: &str) -> Result<(Rendered, Settings), ExitCode> {
-    let (loaded, settings) = loaded(input, extra)?;
+pub(crate) fn rendered(input: &InputArgs, exclude: &ExcludeArgs, extra: Config, what: &str) -> Result<(Rendered, Settings), ExitCode> {
+    let (loaded, settings) = loaded(input, exclude, extra)?;
     let rendered = crate::project::rendered::render(loaded, &settings.options);
     report_problems(&rendered, settings.fail_on, what)?;
     Ok((rendered, settings))

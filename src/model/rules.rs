@@ -114,6 +114,10 @@ pub enum Rule {
     BoundAtRunTime,
     /// Binding data collected from SBO annotations.
     BindingDataFromAnnotations,
+    /// Two ServiceBindings of one API share a namespace and name.
+    DuplicateBinding,
+    /// Input skipped: not bindery's input.
+    SkippedInput,
 }
 
 use Severity::{Error, Notice, Warning};
@@ -168,6 +172,8 @@ impl Rule {
         Rule::InvalidBindingKey,
         Rule::BoundAtRunTime,
         Rule::BindingDataFromAnnotations,
+        Rule::DuplicateBinding,
+        Rule::SkippedInput,
     ];
 
     /// The rule id reports print (`SecretNotFound`).
@@ -220,6 +226,8 @@ impl Rule {
             Rule::InvalidBindingKey => "InvalidBindingKey",
             Rule::BoundAtRunTime => "BoundAtRunTime",
             Rule::BindingDataFromAnnotations => "BindingDataFromAnnotations",
+            Rule::DuplicateBinding => "DuplicateBinding",
+            Rule::SkippedInput => "SkippedInput",
         }
     }
 
@@ -586,6 +594,18 @@ impl Rule {
          Operator resolves it, and projected by reference to the Secrets and ConfigMaps that hold each item (non-secret \
          values from a generated ConfigMap). The reference runtime alone would not bind it.",
                 "Nothing to do; give the service a .status.binding.name to bind it through the reference runtime.",
+            ),
+            Rule::DuplicateBinding => e(
+                Error,
+                "Two ServiceBindings with one API, namespace and name",
+                "Two ServiceBinding documents of the same API group have the same namespace and name in one applied set (a directory, or one built kustomization): applying the set keeps only one of them, so the other binding silently never happens.",
+                "Rename one of the bindings, or remove the copy (a base and an overlay both defining it).",
+            ),
+            Rule::SkippedInput => e(
+                Notice,
+                "Input skipped: not Kubernetes YAML",
+                "A Helm chart directory (Chart.yaml next to templates/) or a Go template file (text with `{{` that does not parse as YAML) is not bindery's input: it is skipped, never an error. Render the chart (helm template) and check the result to check it.",
+                "Nothing to do; exclude it with --exclude or .binderyignore to silence the notice, or check `helm template` output.",
             ),
         }
     }

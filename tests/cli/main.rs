@@ -19,6 +19,7 @@ mod migrate;
 mod polish;
 mod quirks;
 mod render;
+mod repo_mode;
 mod review;
 mod runtime_secrets;
 mod sbo;

@@ -221,3 +221,38 @@ fn without_bindery_on_path_the_action_builds_it_from_its_own_checkout() {
     assert!(r.out.stderr.contains("built bindery"), "{}", r.out.stderr);
     assert_eq!(r.output("changed"), "true");
 }
+
+#[test]
+fn a_kustomize_repository_is_checked_per_overlay_with_a_graph_per_overlay() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path().join("ws");
+    copy_tree(&repo().join("fixtures/gitops-repo"), &ws, &[]);
+    let path = path_with(&[&fake_bin(tmp.path())]);
+    let r = run_action(tmp.path(), &ws, &path, &["comment=true"], &[]);
+    assert_eq!(r.report["rc"], 0, "{}", r.out.all());
+    assert_eq!(r.output("errors"), "0");
+    assert_eq!(r.output("changed"), "true");
+    let summary = r.summary();
+    assert_eq!(summary.matches("```mermaid\n").count(), 2, "one graph per overlay:\n{summary}");
+    assert!(summary.contains("#### `overlays/staging (kubectl kustomize)`"), "{summary}");
+    assert!(summary.contains("ServiceBinding shop-staging/orders-db"), "{summary}");
+    let state = gh_state(tmp.path());
+    assert!(state["comments"][0]["body"].as_str().unwrap().contains("```mermaid"), "the PR comment embeds the graph");
+    assert!(r.annotations().iter().all(|a| !a["file"].as_str().unwrap_or("").contains("stdin")), "{}", r.report);
+
+    // An error injected in one overlay: annotated at the repository file and line, with the overlay.
+    crate::precommit::break_staging(&ws);
+    let r = run_action(tmp.path(), &ws, &path, &[], &[]);
+    assert_eq!(r.report["rc"], 1, "{}", r.out.all());
+    let errors: Vec<&Value> = r.annotations().iter().filter(|a| a["level"] == "error").collect();
+    assert_eq!(errors.len(), 1, "{}", r.report);
+    assert_eq!(errors[0]["file"], "overlays/staging/cache-binding.yaml");
+    assert_eq!(errors[0]["line"], "7");
+    assert!(
+        errors[0]["message"].as_str().unwrap().starts_with("[overlays/staging] ServiceBinding shop-staging/orders-cache"),
+        "{}",
+        errors[0]
+    );
+    // The graph still shows the failing overlay, with the problem highlighted.
+    assert!(r.summary().contains("error: SecretNotFound"), "{}", r.summary());
+}

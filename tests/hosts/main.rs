@@ -9,6 +9,7 @@ mod common;
 
 mod action;
 mod argocd;
+mod graph;
 mod helm;
 mod kpt;
 mod kustomize;
