@@ -69,6 +69,8 @@ pub enum SkipReason {
     IgnoredByIgnoreFile,
     /// Tracked by git, but not in the work tree (deleted and not committed yet).
     TrackedButMissing,
+    /// Left out by `--exclude` or a `.binderyignore` file.
+    Excluded,
 }
 
 /// A file the input path holds that was not read.
@@ -88,6 +90,7 @@ impl std::fmt::Display for Skipped {
             SkipReason::IgnoredByGit => write!(f, "{path}: untracked and ignored by git; not read"),
             SkipReason::IgnoredByIgnoreFile => write!(f, "{path}: ignored by an ignore file of the input; not read"),
             SkipReason::TrackedButMissing => write!(f, "{path}: tracked by git but deleted from the work tree; not read"),
+            SkipReason::Excluded => write!(f, "{path}: excluded (--exclude or a .binderyignore file); not read"),
         }
     }
 }

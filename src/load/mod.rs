@@ -19,6 +19,8 @@ use crate::doc::document::{Document, SourceFile};
 use crate::doc::value::{Map, Value};
 
 pub mod discover;
+pub mod exclude;
+pub mod source_comments;
 pub mod syntax;
 
 pub use discover::{InputKind, SkipReason, Skipped};
@@ -64,13 +66,15 @@ type Parsed = Result<(Arc<SourceFile>, Vec<Document>), LoadError>;
 
 /// How to load. The default is what the command line does: an input path without resources is
 /// an error, ignored files are not listed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct LoadOptions {
     /// An input path that holds no Kubernetes resource is accepted (else it is an error: an
     /// empty set, given to `kubectl apply --prune`, prunes everything).
     pub allow_empty: bool,
     /// List the files that ignore rules left out in [`InputReport`] (a second listing).
     pub list_ignored: bool,
+    /// What `--exclude` leaves out of input directories (besides `.binderyignore` files).
+    pub exclusions: exclude::Exclusions,
 }
 
 /// What one input path gave, and what it left out.
@@ -91,6 +95,15 @@ impl InputReport {
         let links = self.skipped().filter(|s| matches!(s.reason, SkipReason::LinkLeavesInput { .. })).map(ToString::to_string);
         links.chain(self.roots.iter().flat_map(|r| r.notes.iter().cloned())).collect()
     }
+
+    /// What was left out as not bindery's input (Helm charts, Go templates), sorted by path:
+    /// each deserves a notice.
+    pub fn excluded(&self) -> Vec<exclude::Skipped> {
+        let mut all: Vec<exclude::Skipped> = self.roots.iter().flat_map(|r| r.excluded.iter().cloned()).collect();
+        all.sort_by(|a, b| a.path.cmp(&b.path));
+        all.dedup();
+        all
+    }
 }
 
 /// One input path: how many resources it gave, and what it left out.
@@ -100,6 +113,8 @@ pub struct RootReport {
     pub resources: usize,
     pub skipped: Vec<Skipped>,
     pub notes: Vec<String>,
+    /// Helm charts and Go templates (see [`exclude`]).
+    pub excluded: Vec<exclude::Skipped>,
 }
 
 /// Read every path. `-` reads standard input; a directory is read as [`discover`] says; any
@@ -109,7 +124,17 @@ pub struct RootReport {
 /// sorted path order: the result does not depend on scheduling. Lenient: an input path without
 /// resources is no error (see [`load`]).
 pub fn load_paths(paths: &[PathBuf]) -> Result<Loaded, Vec<LoadError>> {
-    load(paths, &LoadOptions { allow_empty: true, list_ignored: false }).map(|(loaded, _)| loaded)
+    load(paths, &LoadOptions { allow_empty: true, ..LoadOptions::default() }).map(|(loaded, _)| loaded)
+}
+
+/// [`load_paths`] that also leaves out what `exclusions` and `.binderyignore` files name, and
+/// returns what it skipped as not bindery's input (Helm charts, Go templates; see [`exclude`]).
+pub fn load_paths_excluding(
+    paths: &[PathBuf],
+    exclusions: &exclude::Exclusions,
+) -> Result<(Loaded, Vec<exclude::Skipped>), Vec<LoadError>> {
+    let options = LoadOptions { allow_empty: true, exclusions: exclusions.clone(), ..LoadOptions::default() };
+    load(paths, &options).map(|(loaded, report)| (loaded, report.excluded()))
 }
 
 /// [`load_paths`], with what each path gave and left out; with `options.allow_empty` false, an
@@ -136,7 +161,10 @@ pub fn load(paths: &[PathBuf], options: &LoadOptions) -> Result<(Loaded, InputRe
                     loaded.files.push(file);
                     loaded.documents.extend(docs);
                 }
-                Err(e) => errors.push(e),
+                Err(e) => match exclude_template(&e) {
+                    Some(s) => root_report.excluded.push(s),
+                    None => errors.push(e),
+                },
             }
         }
         root_report.resources = loaded.documents.len() - before.0;
@@ -172,12 +200,52 @@ fn read_root(root: &Path, options: &LoadOptions, report: &mut RootReport) -> Res
         }
         InputKind::Directory => {
             let found = discover::directory(root, options.list_ignored).map_err(|e| err(&e.path, e.message))?;
-            report.skipped = found.skipped;
             report.notes = found.notes;
+            let files = excluding(root, found.files, found.skipped, options, report)?;
             // An indexed parallel iterator keeps the input order in `collect`.
-            Ok(found.files.into_par_iter().map(|f| read_disk_file(f.path, f.relative)).collect())
+            Ok(files.into_par_iter().map(|f| read_disk_file(f.path, f.relative)).collect())
         }
     }
+}
+
+/// The files of input directory `root` that `--exclude`, `.binderyignore` files and Helm
+/// charts leave in ([`exclude::Filter`]); what they leave out is recorded in `report` (a link
+/// leaving the input that is excluded anyway needs no notice).
+fn excluding(
+    root: &Path,
+    files: Vec<discover::Found>,
+    skipped: Vec<Skipped>,
+    options: &LoadOptions,
+    report: &mut RootReport,
+) -> Result<Vec<discover::Found>, LoadError> {
+    let canonical = std::fs::canonicalize(root).map_err(|e| err(root, format!("cannot read path: {e}")))?;
+    let mut filter = exclude::Filter::new(root, &canonical, &options.exclusions).map_err(|e| err(root, e.to_string()))?;
+    let mut verdict = |path: &Path, relative: &Path, report: &mut RootReport| match filter.verdict(relative) {
+        exclude::Verdict::Keep => true,
+        exclude::Verdict::Excluded => {
+            if options.list_ignored {
+                report.skipped.push(Skipped { path: path.to_path_buf(), reason: SkipReason::Excluded });
+            }
+            false
+        }
+        exclude::Verdict::InChart(chart) => {
+            report.excluded.push(exclude::Skipped { path: chart, reason: exclude::SkipReason::HelmChart });
+            false
+        }
+    };
+    for s in skipped {
+        let relative = s.path.strip_prefix(root).unwrap_or(&s.path).to_path_buf();
+        if !matches!(s.reason, SkipReason::LinkLeavesInput { .. }) || verdict(&s.path, &relative, report) {
+            report.skipped.push(s);
+        }
+    }
+    Ok(files.into_iter().filter(|f| verdict(&f.path, &f.relative, report)).collect())
+}
+
+/// A file that failed to parse because it is a Go template is skipped, not an error.
+fn exclude_template(e: &LoadError) -> Option<exclude::Skipped> {
+    let file = e.file.as_ref().filter(|f| f.path != Path::new("<stdin>"))?;
+    exclude::is_go_template(file.text()).then(|| exclude::Skipped { path: file.path.clone(), reason: exclude::SkipReason::GoTemplate })
 }
 
 fn read_disk_file(path: PathBuf, relative: PathBuf) -> Parsed {
@@ -201,7 +269,7 @@ fn stream_relative(path: &Path) -> PathBuf {
 
 /// An input path that gave no resource.
 fn empty_input(root: &Path, report: &RootReport) -> LoadError {
-    let left_out = match report.skipped.len() {
+    let left_out = match report.skipped.len() + report.excluded.len() {
         0 => String::new(),
         n => format!("; {n} file(s) were left out (--verbose lists them)"),
     };

@@ -138,11 +138,24 @@ impl Resolver<'_> {
                 }
             }
         }
-        let help = crate::kube::hints::application_not_found(self.docs, &group, &app.type_ref.kind, &app.type_ref.resource).unwrap_or_else(|| {
-            "the application may be created at run time by a controller (an operator, a Knative Configuration), so it is not in the input; \
-             add it to the input or fix spec.application"
-                .into()
-        });
+        let mut hints = Vec::new();
+        if kind.is_none() && !app.type_ref.resource.is_empty() {
+            if let Some(r) = self.index.suggest_resource(&group, &app.type_ref.resource) {
+                hints.push(format!("did you mean resource: {r}? (resources are lower-case plurals)"));
+            }
+        }
+        if let (Some(kind), Some(name)) = (&kind, &app.name) {
+            hints.extend(self.index.name_hints(&group, kind, &b.namespace, name));
+        }
+        hints.extend(crate::kube::hints::application_not_found(self.index.kinds(), &group, &app.type_ref.kind, &app.type_ref.resource));
+        if hints.is_empty() {
+            hints.push(
+                "the application may be created at run time by a controller (an operator, a Knative Configuration), so it is not in the \
+                 input; add it to the input or fix spec.application"
+                    .into(),
+            );
+        }
+        let help = hints.join("; ");
         for p in self.out.problems[problems_before..].iter_mut().filter(|p| p.rule == "ApplicationNotFound" && p.help.is_none()) {
             p.add_help(help.clone());
         }

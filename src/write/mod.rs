@@ -15,6 +15,7 @@ pub mod emit;
 pub mod escape;
 pub mod explain;
 pub mod files;
+pub mod graph;
 pub mod materialize;
 pub mod redact;
 pub mod secret_values;

@@ -211,3 +211,44 @@ fn outside_a_work_tree_only_the_inputs_own_ignore_files_count() {
     let verbose = render(&input, &["-v"]);
     assert!(verbose.stderr.contains("skip/x.yaml") && verbose.stderr.contains("ignore file"), "{}", verbose.stderr);
 }
+
+/// `--exclude`, `.binderyignore` and Helm-chart skipping apply to what git lists as well
+/// (tracked files too: an exclusion is the user's choice), on every command; `--verbose` lists
+/// what they left out, and a link leaving the input inside an excluded directory needs no notice.
+#[cfg(unix)]
+#[test]
+fn exclusions_and_helm_charts_apply_in_a_git_work_tree() {
+    let tmp = tempdir();
+    let repo = tmp.path().join("repo");
+    write(&repo, ".gitignore", "generated/\n");
+    write(&repo, ".binderyignore", "legacy/\n");
+    write(&repo, "app/cm.yaml", config_map("plain"));
+    write(&repo, "generated/cm.yaml", config_map("committed-though-gitignored"));
+    write(&repo, "legacy/cm.yaml", config_map("tracked-but-binderyignored"));
+    write(&repo, "drafts/cm.yaml", config_map("tracked-but-excluded"));
+    write(&repo, "charts/shop/Chart.yaml", "apiVersion: v2\nname: shop\nversion: 1.0.0\n");
+    write(&repo, "charts/shop/templates/cm.yaml", config_map("in-a-chart"));
+    std::os::unix::fs::symlink("/etc/passwd", repo.join("legacy/passwd.yaml")).unwrap();
+    git(&repo, &["init", "-q"]);
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["add", "-f", "generated/cm.yaml"]);
+    git(&repo, &["commit", "-q", "-m", "manifests"]);
+    let out = render(&repo, &["--exclude", "drafts/"]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let mut got = names(&out);
+    got.sort();
+    assert_eq!(got, ["committed-though-gitignored", "plain"]);
+    assert!(out.stderr.contains("skipped") && out.stderr.contains("charts/shop") && out.stderr.contains("Helm chart"), "{}", out.stderr);
+    assert!(!out.stderr.contains("passwd"), "a link in an excluded directory needs no notice: {}", out.stderr);
+    let verbose = render(&repo, &["--exclude", "drafts/", "--verbose"]);
+    for excluded in ["legacy/cm.yaml", "drafts/cm.yaml"] {
+        assert!(verbose.stderr.contains(excluded) && verbose.stderr.contains("excluded"), "{excluded}: {}", verbose.stderr);
+    }
+    // check reads the same set (repository mode without kustomizations), with the chart's notice.
+    let check = bindery([OsStr::new("check"), repo.as_os_str(), OsStr::new("--exclude"), OsStr::new("drafts/")]);
+    assert_eq!(check.code, Some(0), "{}{}", check.stdout, check.stderr);
+    assert!(check.stdout.contains("charts/shop") && !check.stdout.contains("tracked-but"), "{}", check.stdout);
+    // Only what the exclusions leave: the path is refused as empty.
+    let only_excluded = render(&repo.join("legacy"), &["--exclude", "*.yaml"]);
+    assert_refused_as_empty(&only_excluded);
+}

@@ -9,14 +9,19 @@
 mod common;
 
 mod checks;
+mod configuration;
 mod conventions;
+mod diagnosis;
+mod faithful;
 mod fuzz_regressions;
 mod gitops_repo;
 mod inputs;
 mod migrate;
 mod output_files;
+mod polish;
 mod quirks;
 mod render;
+mod repo_mode;
 mod review;
 mod runtime_secrets;
 mod sbo;

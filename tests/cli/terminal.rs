@@ -137,9 +137,10 @@ fn control_characters_are_escaped_on_the_hosts_stderr() {
 // Syntax errors
 // ---------------------------------------------------------------------------------------------
 
-/// The one finding of `bindery check FILE --format json`: (line, message).
-fn json_finding(file: &Path) -> (u64, String) {
-    let out = bindery([OsStr::new("check"), file.as_os_str(), OsStr::new("--format"), OsStr::new("json")], None);
+/// The one finding of `bindery check FILE --format json` (or of `-` with `stdin`): (line,
+/// message).
+fn json_finding(file: &Path, stdin: Option<&[u8]>) -> (u64, String) {
+    let out = bindery([OsStr::new("check"), file.as_os_str(), OsStr::new("--format"), OsStr::new("json")], stdin);
     assert_eq!(out.code, Some(2), "{}", out.stdout);
     let report: Value = serde_json::from_str(&out.stdout).expect("JSON");
     let p = &report["problems"][0];
@@ -163,10 +164,21 @@ fn syntax_errors_point_at_the_line_of_the_mistake() {
         ("list.json", "{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"ConfigMap\",\n  \"data\": [1, 2,\n  \"b\": 3\n}\n", 4, "`[` is never closed"),
     ];
     for (name, text, line, words) in cases {
-        let file = write(dir.path(), name, text);
-        let (found, message) = json_finding(&file);
+        // A file with `{{` that does not parse is a Go template, skipped with a notice (README
+        // "Exclusions"); on stdin it is bad input, and the error points at the `{{`.
+        let template = words == "Go template";
+        let file = if template { Path::new("-").to_path_buf() } else { write(dir.path(), name, text) };
+        let (found, message) = json_finding(&file, template.then_some(text.as_bytes()));
         assert_eq!(found, line, "{name}: {message}");
         assert!(message.contains(words), "{name}: {message}");
+    }
+    let templates = tempdir();
+    write(templates.path(), "app.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n");
+    for (name, text, _, words) in cases.iter().filter(|c| c.3 == "Go template") {
+        write(templates.path(), name, text);
+        let out = bindery([OsStr::new("check"), templates.path().as_os_str()], None);
+        assert_eq!(out.code, Some(0), "{words} {name} is skipped, not an error:\n{}{}", out.stdout, out.stderr);
+        assert!(out.stdout.contains(&format!("skipped {}", templates.path().join(name).display())), "{}", out.stdout);
     }
 }
 
@@ -311,5 +323,24 @@ fn explain_and_diff_escape_what_came_from_the_input() {
         assert_eq!(diff.code, Some(0), "{}", diff.stderr);
         assert!(diff.stdout.contains("web\\u{1b}[2J\\n::warning::x"), "{}", diff.stdout);
         assert_printable(&format!("diff --format {format}"), &diff.stdout);
+    }
+}
+
+/// Repository mode: kustomization roots named with terminal sequences are escaped in every
+/// section heading and summary (check, diff, explain, render's stderr).
+#[test]
+fn repository_mode_headings_escape_what_came_from_the_input() {
+    let dir = tempdir();
+    for root in ["ov\u{1b}[2Jerlay\n::warning::x", "plain"] {
+        write(&dir.path().join(root), "kustomization.yaml", "resources: [cm.yaml]\n");
+        write(&dir.path().join(root), "cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\ndata: {k: v}\n");
+    }
+    let d = dir.path().as_os_str();
+    for command in ["check", "diff", "explain"] {
+        let out = bindery([OsStr::new(command), d], None);
+        assert_eq!(out.code, Some(0), "{command}: {}{}", out.stdout, out.stderr);
+        assert!(out.stdout.contains("ov\\u{1b}[2Jerlay\\n::warning::x"), "{command}: {}", out.stdout);
+        assert_printable(&format!("{command} stdout"), &out.stdout);
+        assert_printable(&format!("{command} stderr"), &out.stderr);
     }
 }
