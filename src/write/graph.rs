@@ -309,8 +309,14 @@ pub fn build(rendered: &Rendered, default_ns: &str) -> Graph {
 // Mermaid
 // ---------------------------------------------------------------------------------------------
 
+/// A label's lines for Mermaid: control characters escaped first ([`escape`](crate::write::escape);
+/// names come from the input), then Mermaid's own entities.
 fn mermaid_text(lines: &[String]) -> String {
-    lines.iter().map(|l| l.replace('"', "#quot;").replace('<', "#lt;").replace('>', "#gt;")).collect::<Vec<_>>().join("<br/>")
+    lines
+        .iter()
+        .map(|l| crate::write::escape::controls(l).replace('"', "#quot;").replace('<', "#lt;").replace('>', "#gt;"))
+        .collect::<Vec<_>>()
+        .join("<br/>")
 }
 
 fn mermaid_node(out: &mut String, prefix: &str, n: &Node, indent: &str) {
@@ -393,8 +399,10 @@ pub fn to_markdown(graphs: &[(Option<String>, Graph)]) -> String {
 // Graphviz DOT
 // ---------------------------------------------------------------------------------------------
 
+/// A label for DOT: control characters escaped first (names come from the input), then DOT's
+/// backslashes and quotes.
 fn dot_text(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('"', "\\\"")
+    crate::write::escape::controls(s).replace('\\', "\\\\").replace('"', "\\\"")
 }
 
 fn dot_node(out: &mut String, prefix: &str, n: &Node, indent: &str) {
@@ -493,5 +501,9 @@ mod tests {
     fn labels_are_escaped() {
         assert_eq!(mermaid_text(&["a \"b\" <c>".to_string(), "d".to_string()]), "a #quot;b#quot; #lt;c#gt;<br/>d");
         assert_eq!(dot_text("a \"b\" \\"), "a \\\"b\\\" \\\\");
+        // Control characters from the input never reach the text raw (a line break would end the
+        // label, an ESC rewrite the terminal the graph is printed on).
+        assert_eq!(mermaid_text(&["web\u{1b}[2J\n::warning::x".to_string()]), "web\\u{1b}[2J\\n::warning::x");
+        assert_eq!(dot_text("web\u{1b}[2J\n"), "web\\\\u{1b}[2J\\\\n");
     }
 }

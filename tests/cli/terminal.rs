@@ -344,3 +344,26 @@ fn repository_mode_headings_escape_what_came_from_the_input() {
         assert_printable(&format!("{command} stderr"), &out.stderr);
     }
 }
+
+/// `bindery graph` in every format: names from the input are escaped in the labels.
+#[test]
+fn graph_labels_escape_what_came_from_the_input() {
+    let dir = tempdir();
+    write(
+        dir.path(),
+        "app.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: db}\nstringData: {type: postgresql, host: h}\n---\n\
+         apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: \"web\\e[2J\\n::warning::x\"}\n\
+         spec: {template: {spec: {containers: [{name: \"app\\e]52;c;aGk=\\a\"}]}}}\n---\n\
+         apiVersion: servicebinding.io/v1\nkind: ServiceBinding\nmetadata: {name: db}\nspec:\n  \
+         service: {apiVersion: v1, kind: Secret, name: db}\n  workload: {apiVersion: apps/v1, kind: Deployment, name: \"web\\e[2J\\n::warning::x\"}\n  \
+         env: [{name: DB_HOST, key: host}]\n",
+    );
+    for format in ["mermaid", "dot", "markdown"] {
+        let out = bindery([OsStr::new("graph"), dir.path().as_os_str(), OsStr::new("--format"), OsStr::new(format)], None);
+        assert_eq!(out.code, Some(0), "{format}: {}", out.stderr);
+        assert!(out.stdout.contains("web\\u{1b}[2J") || out.stdout.contains("web\\\\u{1b}[2J"), "{format}: {}", out.stdout);
+        assert_printable(&format!("graph --format {format}"), &out.stdout);
+        assert_printable(&format!("graph --format {format} (stderr)"), &out.stderr);
+    }
+}
