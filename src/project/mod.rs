@@ -27,8 +27,8 @@ pub fn env_entry(name: &str, source: &ValueSource) -> Value {
         ValueSource::ConfigMapKey { configmap, key } => {
             json!({"name": name, "valueFrom": {"configMapKeyRef": {"name": configmap, "key": key}}})
         }
-        // `$(` would be expanded by the kubelet; `$$(` keeps it literal.
-        ValueSource::Literal { value } => json!({"name": name, "value": value.replace("$(", "$$(")}),
+        // The kubelet expands `$(VAR)` and `$$`: every `$` doubled, the container sees `value`.
+        ValueSource::Literal { value } => json!({"name": name, "value": crate::kube::envvar::escape_literal(value)}),
     }
 }
 
