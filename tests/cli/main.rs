@@ -17,4 +17,5 @@ mod quirks;
 mod render;
 mod review;
 mod runtime_secrets;
+mod safety;
 mod sbo;
