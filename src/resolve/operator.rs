@@ -138,13 +138,18 @@ impl Resolver<'_> {
                 }
             }
         }
-        let help = crate::kube::hints::application_not_found(self.docs, &group, &app.type_ref.kind, &app.type_ref.resource).unwrap_or_else(|| {
-            "the application may be created at run time by a controller (an operator, a Knative Configuration), so it is not in the input; \
-             add it to the input or fix spec.application"
-                .into()
-        });
-        for p in self.out.problems[problems_before..].iter_mut().filter(|p| p.rule == "ApplicationNotFound" && p.help.is_none()) {
-            p.add_help(help.clone());
+        let unhelped = |p: &Problem| p.rule == "ApplicationNotFound" && p.help.is_none();
+        // The hint reads every document: only when there is a problem to help (issue 19 item 15).
+        if self.out.problems[problems_before..].iter().any(unhelped) {
+            let help = crate::kube::hints::application_not_found(self.docs, &group, &app.type_ref.kind, &app.type_ref.resource)
+                .unwrap_or_else(|| {
+                    "the application may be created at run time by a controller (an operator, a Knative Configuration), so it is not in the input; \
+                     add it to the input or fix spec.application"
+                        .into()
+                });
+            for p in self.out.problems[problems_before..].iter_mut().filter(|p| unhelped(p)) {
+                p.add_help(help.clone());
+            }
         }
         (kind, workloads)
     }
