@@ -523,11 +523,7 @@ fn bounded_query<'a>(query: &JpQuery, root: &'a Value, budget: &mut Budget) -> R
         for part in parts {
             let step = JpQuery::new(vec![part]);
             for &node in &current {
-                let cap = budget.left();
-                budget.spend(step_work(&step.segments[0], node, cap))?;
-                let found = jsonpath_rust::query::js_path_process(&step, node)
-                    .map_err(|_| JsonPathError::Unevaluable { expr: budget.expr.to_string() })?;
-                next.extend(found.into_iter().map(|r| r.val));
+                apply_step(&step, node, &mut next, budget)?;
                 if next.len() > MAX_RESULTS {
                     return Err(too_much(budget));
                 }
@@ -536,6 +532,67 @@ fn bounded_query<'a>(query: &JpQuery, root: &'a Value, budget: &mut Budget) -> R
         current = next;
     }
     Ok(current)
+}
+
+/// One step of a query (`step` holds one segment) applied to `node`, as jsonpath-rust applies
+/// it, its results appended to `out`. Names, wildcards and recursive descent are walked here
+/// (jsonpath-rust builds a path string for every node it visits: quadratic in the depth); other
+/// selectors go to jsonpath-rust node by node.
+fn apply_step<'a>(step: &JpQuery, node: &'a Value, out: &mut Vec<&'a Value>, budget: &mut Budget) -> Result<(), JsonPathError> {
+    match &step.segments[0] {
+        Segment::Selector(sel @ (Selector::Name(_) | Selector::Wildcard)) => {
+            budget.spend(step_work(&step.segments[0], node, 0))?;
+            select(sel, node, out);
+            Ok(())
+        }
+        Segment::Descendant(inner) => {
+            let Segment::Selector(sel) = inner.as_ref() else { return delegate(step, node, out, budget) };
+            // jsonpath-rust's descendants: every map and list under `node` (itself included), in
+            // pre-order; scalars are not descendants.
+            let inner_step = JpQuery::new(vec![Segment::Selector(sel.clone())]);
+            let mut stack = vec![node];
+            while let Some(d) = stack.pop() {
+                budget.spend(1)?;
+                let children: Vec<&'a Value> = match d {
+                    Value::Array(a) => a.iter().collect(),
+                    Value::Object(m) => m.values().collect(),
+                    _ => continue,
+                };
+                match sel {
+                    Selector::Name(_) | Selector::Wildcard => {
+                        budget.spend(step_work(&inner_step.segments[0], d, 0))?;
+                        select(sel, d, out);
+                    }
+                    _ => delegate(&inner_step, d, out, budget)?,
+                }
+                if out.len() > MAX_RESULTS {
+                    return Err(JsonPathError::TooExpensive { expr: budget.expr.to_string() });
+                }
+                stack.extend(children.into_iter().rev());
+            }
+            Ok(())
+        }
+        _ => delegate(step, node, out, budget),
+    }
+}
+
+/// A name or wildcard selector on one node.
+fn select<'a>(sel: &Selector, node: &'a Value, out: &mut Vec<&'a Value>) {
+    match (sel, node) {
+        (Selector::Name(k), Value::Object(m)) => out.extend(m.get(k)),
+        (Selector::Wildcard, Value::Array(a)) => out.extend(a.iter()),
+        (Selector::Wildcard, Value::Object(m)) => out.extend(m.values()),
+        _ => {}
+    }
+}
+
+/// A step jsonpath-rust evaluates on one node.
+fn delegate<'a>(step: &JpQuery, node: &'a Value, out: &mut Vec<&'a Value>, budget: &mut Budget) -> Result<(), JsonPathError> {
+    let cap = budget.left();
+    budget.spend(step_work(&step.segments[0], node, cap))?;
+    let found = jsonpath_rust::query::js_path_process(step, node).map_err(|_| JsonPathError::Unevaluable { expr: budget.expr.to_string() })?;
+    out.extend(found.into_iter().map(|r| r.val));
+    Ok(())
 }
 
 /// Evaluate in one go a query whose filters read the root (`$`): node by node, the root would
