@@ -65,10 +65,11 @@ pub fn generated_status(shape: &[u8]) -> serde_json::Value {
             2 => add(&mut stack, json!(format!("s{i}"))),
             3 => add(&mut stack, json!(n)),
             4 => {
-                // A chain `a: {a: {…}}` 150 deep.
+                // A chain `a: {a: {…}}` 150 deep, built by moving (`json!` with a `Value` inside
+                // serializes a copy of it: quadratic in the depth).
                 let mut v = json!("end");
                 for _ in 0..150 {
-                    v = json!({ "a": v });
+                    v = Value::Object(Map::from_iter([("a".to_string(), v)]));
                 }
                 nodes += 150;
                 add(&mut stack, v);
