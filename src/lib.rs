@@ -18,8 +18,11 @@
 //!    [`render`], which runs stages 4–8 into one [`Rendered`];
 //! 9. [`write`](mod@write): the rendered set as a stream or directory, diff, check reports, explain;
 //! 10. [`migrate`]: SBO bindings rewritten as servicebinding.io where provably equivalent;
-//! 11. [`hosts`]: what every host shares, and the KRM function, kustomize plugin and Argo CD;
-//! 12. [`cli`]: the command line, one file per command.
+//! 11. [`repo`]: repository mode — every kustomize root built with the real kustomize and
+//!     checked on its own, documents traced back to their repository files;
+//! 12. [`hosts`]: what every host shares (among it the one configuration), and the KRM
+//!     function, kustomize plugin, Argo CD and Helm;
+//! 13. [`cli`]: the command line, one file per command.
 //!
 //! ```
 //! let yaml = r#"
@@ -61,6 +64,7 @@ pub mod load;
 pub mod migrate;
 pub mod model;
 pub mod project;
+pub mod repo;
 pub mod resolve;
 pub mod write;
 

@@ -8,7 +8,7 @@ use clap::Args;
 
 use super::krm::FunctionArgs;
 use crate::hosts::argocd::{generate, App};
-use crate::hosts::config::Config;
+use crate::hosts::Outcome;
 
 #[derive(Debug, Args)]
 pub struct CmpArgs {
@@ -22,6 +22,10 @@ pub struct CmpArgs {
 /// `bindery argocd-cmp`, with the process environment.
 pub fn run(args: &CmpArgs) -> ExitCode {
     let env: Vec<(String, String)> = std::env::vars().collect();
-    let app = App { paths: args.paths.clone(), flags: Config::from(&args.flags) };
+    let flags = match args.flags.flags().and_then(|flags| Ok(args.flags.config_file()?.then(flags))) {
+        Ok(f) => f,
+        Err(e) => return Outcome::bad_input(e).finish(),
+    };
+    let app = App { paths: args.paths.clone(), flags };
     generate(&app, &env).finish()
 }

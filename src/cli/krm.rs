@@ -8,8 +8,10 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser};
 
-use crate::hosts::config::{Config, FailOn};
-use crate::hosts::krm::filter;
+use crate::doc::value::Value;
+use crate::hosts::config::schema::parse_namespace;
+use crate::hosts::config::{found, Config, ConfigError, FailOn};
+use crate::hosts::krm::{filter, StreamHost};
 use crate::hosts::kustomize::{plugin_config, LEGACY_PLUGIN_NAME};
 use crate::hosts::output::clap_exit;
 use crate::hosts::Outcome;
@@ -35,16 +37,25 @@ pub struct FunctionArgs {
     /// be copied into a generated Secret.
     #[arg(long)]
     pub deny_secret_copies: bool,
+    /// Binding Secrets that are not in the input and that nothing declares are projected by
+    /// name with a warning instead of failing.
+    #[arg(long)]
+    pub allow_missing_secrets: bool,
     /// Fail on warnings too, not only on errors.
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOn>,
+    /// A configuration file (a BindingResolver, or the plain format of .bindery.yaml); it ranks
+    /// above a functionConfig or plugin config, below the other flags (README "Configuration").
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 /// `bindery kustomize-plugin [CONFIG]`: the kustomize legacy exec plugin.
 #[derive(Debug, Clone, Args)]
 pub struct PluginArgs {
     /// The plugin config file kustomize passes (default: $KUSTOMIZE_PLUGIN_CONFIG_STRING).
-    pub config: Option<PathBuf>,
+    #[arg(value_name = "CONFIG")]
+    pub plugin_config: Option<PathBuf>,
     #[command(flatten)]
     pub flags: FunctionArgs,
 }
@@ -65,18 +76,28 @@ struct PluginCli {
     args: PluginArgs,
 }
 
-impl From<&FunctionArgs> for Config {
-    /// Command-line flags: only what was given.
-    /// Command-line flags: only what was given.
-    fn from(args: &FunctionArgs) -> Config {
-        Config {
-            namespace: args.namespace.clone(),
-            keep_bindings: args.keep_bindings.then_some(true),
-            drop_mappings: args.drop_mappings.then_some(true),
-            default_mappings: args.no_default_mappings.then_some(false),
-            deny_secret_copies: args.deny_secret_copies.then_some(true),
-            fail_on: args.fail_on,
-        }
+impl FunctionArgs {
+    /// Command-line flags: only what was given (an invalid namespace is refused).
+    pub fn flags(&self) -> Result<Config, ConfigError> {
+        let namespace = match &self.namespace {
+            Some(ns) => parse_namespace("--namespace", &Value::from(ns.clone()))?,
+            None => None,
+        };
+        Ok(Config {
+            namespace,
+            keep_bindings: self.keep_bindings.then_some(true),
+            drop_mappings: self.drop_mappings.then_some(true),
+            default_mappings: self.no_default_mappings.then_some(false),
+            deny_secret_copies: self.deny_secret_copies.then_some(true),
+            allow_missing_secrets: self.allow_missing_secrets.then_some(true),
+            fail_on: self.fail_on,
+            ..Config::default()
+        })
+    }
+
+    /// The `--config FILE` configuration (empty without the flag).
+    pub fn config_file(&self) -> Result<Config, ConfigError> {
+        self.config.as_deref().map_or_else(|| Ok(Config::default()), found::given_file)
     }
 }
 
@@ -114,26 +135,42 @@ fn read_stdin() -> Result<Vec<u8>, Outcome> {
 }
 
 /// `bindery` / `bindery krm`: a ResourceList in, a ResourceList out; a plain stream in, a plain
-/// stream out.
+/// stream out (a pipe, or Helm's post-renderer).
 pub fn run_filter(flags: &FunctionArgs) -> ExitCode {
+    let (given, flags) = match flags.config_file().and_then(|given| Ok((given, flags.flags()?))) {
+        Ok(c) => c,
+        Err(e) => return Outcome::bad_input(e).finish(),
+    };
     match read_stdin() {
         Ok(bytes) if bytes.iter().all(u8::is_ascii_whitespace) => {
             Outcome::bad_input("nothing on standard input: expected a ResourceList or a YAML stream (see bindery --help)").finish()
         }
-        Ok(bytes) => filter(bytes, &Config::default(), &Config::from(flags), true).finish(),
+        Ok(bytes) => filter(bytes, &given, &flags, StreamHost::Pipe).finish(),
         Err(outcome) => outcome.finish(),
     }
 }
 
 /// `bindery kustomize-plugin CONFIG`: kustomize's legacy exec plugin protocol.
 pub fn run_plugin(args: &PluginArgs) -> ExitCode {
-    let config = match plugin_config(args.config.as_deref(), std::env::var("KUSTOMIZE_PLUGIN_CONFIG_STRING").ok()) {
+    let config = plugin_config(args.plugin_config.as_deref(), std::env::var("KUSTOMIZE_PLUGIN_CONFIG_STRING").ok())
+        .and_then(|plugin| Ok(plugin.then(args.flags.config_file()?)))
+        .and_then(|given| Ok((given, args.flags.flags()?)));
+    let (given, flags) = match config {
         Ok(c) => c,
         Err(e) => return Outcome::bad_input(e).finish(),
     };
     match read_stdin() {
-        // Line numbers in kustomize's internal stream mean nothing to the user: name resources.
-        Ok(bytes) => filter(bytes, &config, &Config::from(&args.flags), false).finish(),
+        Ok(bytes) => filter(bytes, &given, &flags, StreamHost::KustomizePlugin).finish(),
         Err(outcome) => outcome.finish(),
+    }
+}
+
+#[cfg(test)]
+pub(super) mod tests_support {
+    /// clap's checks of the command lines without a subcommand.
+    pub fn debug_assert() {
+        use clap::CommandFactory;
+        super::FilterCli::command().debug_assert();
+        super::PluginCli::command().debug_assert();
     }
 }

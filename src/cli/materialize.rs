@@ -8,6 +8,7 @@ use clap::Args;
 
 use super::input::InputArgs;
 use super::run::{eprint, print, rendered};
+use crate::hosts::config::Config;
 use crate::hosts::EXIT_BAD_INPUT;
 use crate::write::explain::{self, Reveal};
 use crate::write::materialize::{self, Selection};
@@ -16,6 +17,8 @@ use crate::write::materialize::{self, Selection};
 pub struct MaterializeArgs {
     #[command(flatten)]
     pub input: InputArgs,
+    #[command(flatten)]
+    pub exclude: super::input::ExcludeArgs,
     /// Directory to write the binding directories into (created if missing); run the
     /// application with SERVICE_BINDING_ROOT set to it.
     #[arg(long, value_name = "DIR")]
@@ -33,12 +36,12 @@ pub struct MaterializeArgs {
 
 /// `bindery materialize`.
 pub fn materialize(args: &MaterializeArgs) -> ExitCode {
-    let rendered = match rendered(&args.input, "materialize") {
+    let (rendered, settings) = match rendered(&args.input, &args.exclude, Config::default(), "materialize") {
         Ok(r) => r,
         Err(code) => return code,
     };
     let reveal = if args.show_secrets { Reveal::All } else { Reveal::NonSecret };
-    let report = explain::build(&rendered, &args.input.namespace, reveal);
+    let report = explain::build(&rendered, &settings.options.default_namespace, reveal);
     let selection = Selection { workload: args.workload.clone(), container: args.container.clone() };
     let (workload, container) = match materialize::select(&report, &selection) {
         Ok(found) => found,

@@ -7,6 +7,7 @@ use clap::Args;
 
 use super::input::InputArgs;
 use super::run::{eprint, loaded, print, report_problems};
+use crate::hosts::config::Config;
 use crate::hosts::EXIT_UNRESOLVED;
 use crate::project::rendered::{Doc, Emitted};
 use crate::write::emit;
@@ -24,6 +25,8 @@ pub enum MigrateFormat {
 pub struct MigrateArgs {
     #[command(flatten)]
     pub input: InputArgs,
+    #[command(flatten)]
+    pub exclude: super::input::ExcludeArgs,
     /// Format of the report.
     #[arg(long, value_enum, default_value_t)]
     pub format: MigrateFormat,
@@ -37,14 +40,14 @@ pub struct MigrateArgs {
 
 /// `bindery migrate`.
 pub fn migrate(args: &MigrateArgs) -> ExitCode {
-    let (loaded, options) = match loaded(&args.input) {
+    let (loaded, settings) = match loaded(&args.input, &args.exclude, Config::default()) {
         Ok(l) => l,
         Err(code) => return code,
     };
-    let migration = match crate::migrate::migrate(loaded, &options) {
+    let migration = match crate::migrate::migrate(loaded, &settings.options) {
         Ok(m) => m,
         Err(crate::migrate::Unrenderable(rendered)) => {
-            return report_problems(&rendered, "migrate (the input does not render, so no migration can be proven)")
+            return report_problems(&rendered, settings.fail_on, "migrate (the input does not render, so no migration can be proven)")
                 .err()
                 .unwrap_or(ExitCode::from(EXIT_UNRESOLVED));
         }

@@ -12,17 +12,20 @@ use clap::{Parser, Subcommand};
 
 pub mod argocd;
 pub mod check;
+pub mod completions;
 pub mod diff;
 pub mod explain;
+pub mod graph;
 pub mod input;
 pub mod krm;
 pub mod materialize;
 pub mod migrate;
 pub mod render;
+pub mod repo;
 pub mod run;
 
 #[derive(Debug, Parser)]
-#[command(name = "bindery", version, about = "Resolve Kubernetes Service Bindings offline", long_about = None)]
+#[command(name = "bindery", version = env!("BINDERY_VERSION"), about = "Resolve Kubernetes Service Bindings offline", long_about = None)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -38,6 +41,9 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Show what each bound container will see: binding files and variables, with their sources.
     Explain(explain::ExplainArgs),
+    /// Draw services → bindings → workloads and containers, with how data is delivered and
+    /// problems highlighted (Mermaid, Graphviz DOT, or Markdown for a pull request).
+    Graph(graph::GraphArgs),
     /// Write the binding directories one container would get into a local directory.
     Materialize(materialize::MaterializeArgs),
     /// Rewrite Service Binding Operator bindings as servicebinding.io/v1 where the containers
@@ -51,6 +57,10 @@ pub enum Command {
     KustomizePlugin(krm::PluginArgs),
     /// Argo CD config-management plugin: render the app directory, print only manifests.
     ArgocdCmp(argocd::CmpArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (or write one per command with --dir).
+    Man(completions::ManArgs),
 }
 
 /// Run bindery with the process arguments.
@@ -67,10 +77,23 @@ pub fn main() -> ExitCode {
         Command::Diff(args) => diff::diff(&args),
         Command::Check(args) => check::check(&args),
         Command::Explain(args) => explain::explain(&args),
+        Command::Graph(args) => graph::graph(&args),
         Command::Materialize(args) => materialize::materialize(&args),
         Command::Migrate(args) => migrate::migrate(&args),
         Command::Krm(args) => krm::run_filter(&args),
         Command::KustomizePlugin(args) => krm::run_plugin(&args),
         Command::ArgocdCmp(args) => argocd::run(&args),
+        Command::Completions(args) => completions::completions(&args),
+        Command::Man(args) => completions::man(&args),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+        super::krm::tests_support::debug_assert();
     }
 }

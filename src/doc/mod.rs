@@ -6,3 +6,6 @@ pub mod source_map;
 pub mod value;
 pub mod yaml_in;
 pub mod yaml_out;
+
+#[cfg(test)]
+mod yaml_props;

@@ -231,10 +231,27 @@ fn scalar(text: std::borrow::Cow<'_, str>, style: ScalarStyle, tag: Option<&Tag>
     }
 }
 
+/// A block scalar whose last line ends the input without a line break has no final line break
+/// in its value (YAML 1.2's `b-chomped-last` allows the end of input in its place; libyaml and
+/// go-yaml, and so kubectl, read it so). saphyr-parser adds one when that last line reaches the
+/// block's indentation: remove it. `span` is the scalar's (from its first content line, whose
+/// column is the block's indentation, to where the scanner stopped), `chars` the input's length
+/// in characters. A block without content lines (only line breaks) is read right already.
+fn clip_final_break_at_end_of_input(text: &mut std::borrow::Cow<'_, str>, span: &Span, chars: usize) {
+    let at_end = span.end.index() == chars;
+    let has_content = text.bytes().any(|b| b != b'\n');
+    if at_end && has_content && span.end.col() >= span.start.col().max(1) && text.ends_with('\n') {
+        text.to_mut().pop();
+    }
+}
+
 /// Parse a whole stream.
 pub fn parse_stream(text: &str) -> Result<Vec<ParsedDoc>, YamlError> {
     let mut b = Builder { stack: Vec::new(), anchors: HashMap::new(), alias_nodes: 0, docs: Vec::new(), doc_line: 1 };
     let mut doc_started = false;
+    let input = text;
+    let ends_with_break = input.ends_with(['\n', '\r']);
+    let mut total_chars: Option<usize> = None;
     for event in Parser::new_from_str(text) {
         let (event, span) =
             event.map_err(|e| YamlError { line: e.marker().line(), column: e.marker().col() + 1, message: e.info().to_string() })?;
@@ -249,7 +266,11 @@ pub fn parse_stream(text: &str) -> Result<Vec<ParsedDoc>, YamlError> {
                 doc_started = false;
                 b.anchors.clear();
             }
-            Event::Scalar(text, style, anchor, tag) => {
+            Event::Scalar(mut text, style, anchor, tag) => {
+                if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) && !ends_with_break {
+                    let chars = *total_chars.get_or_insert_with(|| input.chars().count());
+                    clip_final_break_at_end_of_input(&mut text, &span, chars);
+                }
                 // Keys stay as written: `on:` is the key "on", not "true".
                 let is_key = matches!(b.stack.last(), Some(Frame::Map { key: None, .. }));
                 let merge = is_key && style == ScalarStyle::Plain && text == "<<";

@@ -128,10 +128,17 @@ fn write_scalar(out: &mut String, v: &Value, indent: usize) {
     }
 }
 
-/// A literal block keeps text readable; it cannot carry other control characters, and a
+/// Characters written only as escapes in double quotes: control characters (CR, NEL, …), the
+/// BOM, and the line and paragraph separators, which YAML 1.1 readers (go-yaml, so kubectl)
+/// take for line breaks and fold, while YAML 1.2 readers keep them.
+fn needs_escape(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{feff}' | '\u{2028}' | '\u{2029}')
+}
+
+/// A literal block keeps text readable; it cannot carry characters that need an escape, and a
 /// string of only line breaks or blanks is clearer quoted.
 fn literal_ok(s: &str) -> bool {
-    !s.trim().is_empty() && !s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') && !s.contains('\u{feff}')
+    !s.trim().is_empty() && !s.chars().any(|c| needs_escape(c) && c != '\n' && c != '\t')
 }
 
 fn write_literal(out: &mut String, s: &str, indent: usize) {
@@ -167,7 +174,7 @@ fn quote(s: &str) -> String {
 }
 
 fn write_quoted(q: &mut String, s: &str) {
-    if s.chars().any(|c| c.is_control() || c == '\u{feff}') {
+    if s.chars().any(needs_escape) {
         q.push('"');
         for c in s.chars() {
             match c {
@@ -177,7 +184,7 @@ fn write_quoted(q: &mut String, s: &str) {
                 '\r' => q.push_str("\\r"),
                 '\t' => q.push_str("\\t"),
                 '\0' => q.push_str("\\0"),
-                c if c.is_control() || c == '\u{feff}' => {
+                c if needs_escape(c) => {
                     use std::fmt::Write as _;
                     let _ = write!(q, "\\u{:04x}", c as u32);
                 }

@@ -12,19 +12,22 @@
 //!   stdout stays empty and the exit status is non-zero (Argo CD shows stderr as the
 //!   ComparisonError; it never contains Secret values).
 //!
-//! Options, lowest precedence first: defaults; the Application's destination namespace
-//! (`ARGOCD_APP_NAMESPACE`) as the namespace of namespace-less resources; flags in `plugin.yaml`;
-//! the `BindingResolver` document in the app directory; `ARGOCD_ENV_BINDERY_<OPTION>` from the
-//! Application's `plugin.env`; the Application's `plugin.parameters` (`ARGOCD_APP_PARAMETERS`).
+//! Options (README "Configuration"), lowest precedence first: defaults, with the
+//! Application's destination namespace (`ARGOCD_APP_NAMESPACE`) as the namespace of
+//! namespace-less resources; the configuration found with the app (`.bindery.yaml` at its root,
+//! the `bindery.yaml` `BindingResolver` that plugin discovery looks for); the Application's
+//! `plugin.env` (`ARGOCD_ENV_BINDERY_<OPTION>`), then its `plugin.parameters`
+//! (`ARGOCD_APP_PARAMETERS`); flags in `plugin.yaml`. Every invalid value is refused, a
+//! namespace by the DNS-1123 label rule.
 
 use std::path::PathBuf;
 
 use crate::doc::value::Value;
 
-use super::config::{Config, CONFIG_GROUP, CONFIG_KIND};
-use super::run::{failure_summary, stream, HostRun};
+use super::config::schema::parse_namespace;
+use super::config::{found, Config, ConfigError, Layers};
+use super::run::{failure_summary, stream, take_configuration, HostRun, Keep};
 use super::{Outcome, EXIT_BAD_INPUT, EXIT_UNRESOLVED};
-use crate::kube::{group_of, is_dns1123_label};
 use crate::load::load_paths;
 
 /// Prefix of the Application's `plugin.env` entries bindery reads (Argo CD adds `ARGOCD_ENV_`).
@@ -43,33 +46,40 @@ fn bad(errors: &[String]) -> Outcome {
 }
 
 /// The options Argo CD passes: `ARGOCD_ENV_BINDERY_*` and `ARGOCD_APP_PARAMETERS`.
-fn from_env(env: &[(String, String)], errors: &mut Vec<String>) -> (Config, Config) {
+fn from_env(env: &[(String, String)], errors: &mut Vec<ConfigError>) -> (Config, Config) {
     let mut from_env = Config::default();
     let mut from_params = Config::default();
     for (k, v) in env {
         if let Some(option) = k.strip_prefix(ENV_PREFIX) {
-            if let Err(e) = from_env.set(option, &Value::from(v.clone())) {
-                errors.push(format!("{k}: {e}"));
-            }
+            errors.extend(super::config::schema::set_named(&mut from_env, k, option, &Value::from(v.clone())).err());
         }
     }
     if let Some((_, json)) = env.iter().find(|(k, _)| k == "ARGOCD_APP_PARAMETERS") {
+        let not_a_list = || ConfigError::WrongType {
+            at: "ARGOCD_APP_PARAMETERS".into(),
+            expected: "a JSON list of parameters",
+            found: "something else",
+        };
         match serde_json::from_str::<Value>(json) {
             Ok(Value::Array(params)) => {
-                for p in params {
+                for (i, p) in params.iter().enumerate() {
                     let name = p.get("name").and_then(Value::as_str).unwrap_or_default();
+                    let at = format!("parameter {name:?}");
                     match p.get("string") {
-                        Some(v @ Value::String(_)) => {
-                            if let Err(e) = from_params.set(name, v) {
-                                errors.push(format!("parameter {e}"));
-                            }
+                        Some(v @ Value::String(_)) => errors.extend(super::config::schema::set_named(&mut from_params, &at, name, v).err()),
+                        Some(other) => {
+                            errors.push(ConfigError::WrongType { at, expected: "a string value", found: crate::kube::type_name(other) })
                         }
-                        _ => errors.push(format!("parameter {name:?}: expected a string value")),
+                        None => errors.push(ConfigError::WrongType {
+                            at: format!("ARGOCD_APP_PARAMETERS[{i}] ({at})"),
+                            expected: "a string value",
+                            found: "an array or a map",
+                        }),
                     }
                 }
             }
             Ok(Value::Null) => {}
-            Ok(_) | Err(_) => errors.push("ARGOCD_APP_PARAMETERS is not a JSON list of parameters".into()),
+            Ok(_) | Err(_) => errors.push(not_a_list()),
         }
     }
     (from_env, from_params)
@@ -77,35 +87,27 @@ fn from_env(env: &[(String, String)], errors: &mut Vec<String>) -> (Config, Conf
 
 /// Render the application directory for Argo CD. `env` is the process environment.
 pub fn generate(args: &App, env: &[(String, String)]) -> Outcome {
-    let loaded = match load_paths(&args.paths) {
+    let mut loaded = match load_paths(&args.paths) {
         Ok(l) => l,
         Err(errors) => return bad(&errors.iter().map(ToString::to_string).collect::<Vec<_>>()),
     };
+    let config_docs = take_configuration(&mut loaded);
     let mut errors = Vec::new();
-    let app_namespace = env.iter().find(|(k, _)| k == "ARGOCD_APP_NAMESPACE").map(|(_, v)| v.clone()).filter(|ns| is_dns1123_label(ns));
-    let mut config = Config { namespace: app_namespace, ..Config::default() }.then(args.flags.clone());
-    let own: Vec<_> = loaded.documents.iter().filter(|d| group_of(d.api_version()) == CONFIG_GROUP).collect();
-    for d in &own {
-        if d.kind() != CONFIG_KIND {
-            errors.push(format!("{}: unknown kind {} (expected {CONFIG_KIND})", d.location(), d.kind()));
+    let mut defaults = Config::default();
+    if let Some((_, ns)) = env.iter().find(|(k, _)| k == "ARGOCD_APP_NAMESPACE") {
+        match parse_namespace("ARGOCD_APP_NAMESPACE", &Value::from(ns.clone())) {
+            Ok(ns) => defaults.namespace = ns,
+            Err(e) => errors.push(e),
         }
     }
-    match own.as_slice() {
-        [] => {}
-        [d] => match Config::from_resolver(&d.value) {
-            Ok(c) => config = config.then(c),
-            Err(e) => errors.push(format!("{}: {e}", d.location())),
-        },
-        many => errors.push(format!(
-            "more than one {CONFIG_KIND} in the application: {}",
-            many.iter().map(|d| d.location()).collect::<Vec<_>>().join(", ")
-        )),
-    }
+    let found = found::for_paths(&args.paths, &loaded.files, &config_docs, false).map_err(|e| errors.push(e)).unwrap_or_default();
     let (from_env, from_params) = from_env(env, &mut errors);
-    if !errors.is_empty() {
-        return bad(&errors);
-    }
-    let config = config.then(from_env).then(from_params);
+    let layers = Layers { defaults, found, given: vec![from_env, from_params], flags: args.flags.clone() };
+    let config = match errors.is_empty().then(|| layers.effective()) {
+        Some(Ok(c)) => c,
+        Some(Err(e)) => return bad(&[e.to_string()]),
+        None => return bad(&errors.iter().map(ToString::to_string).collect::<Vec<_>>()),
+    };
     let run = HostRun::new(loaded.files, loaded.documents, config.settings());
     let mut stderr = String::new();
     for p in run.rendered.problems() {
@@ -115,7 +117,7 @@ pub fn generate(args: &App, env: &[(String, String)]) -> Outcome {
             stderr.push_str(&format!("  help: {h}\n"));
         }
     }
-    match run.output(false, false) {
+    match run.output(Keep::Resources, false) {
         None => {
             stderr.push_str(&failure_summary(&run));
             Outcome { stdout: String::new(), stderr, code: EXIT_UNRESOLVED }
@@ -207,5 +209,46 @@ mod tests {
         let o = generate(&args(&empty), &[]);
         assert_eq!(o.code, EXIT_BAD_INPUT);
         assert!(o.stdout.is_empty() && o.stderr.contains("no Kubernetes resources"), "{}", o.stderr);
+    }
+
+    #[test]
+    fn an_invalid_destination_namespace_is_refused_not_dropped() {
+        let dir = app(&[("all.yaml", RESOURCES)]);
+        let o = generate(&args(&dir), &env(&[("ARGOCD_APP_NAMESPACE", "Prod_Env")]));
+        assert_eq!(o.code, EXIT_BAD_INPUT);
+        assert!(o.stdout.is_empty());
+        assert!(o.stderr.contains("ARGOCD_APP_NAMESPACE: not a valid namespace name") && o.stderr.contains("DNS-1123"), "{}", o.stderr);
+        assert!(!o.stderr.contains("Prod_Env"), "{}", o.stderr);
+        let o = generate(&args(&dir), &env(&[("ARGOCD_APP_PARAMETERS", r#"[{"name":"namespace","string":""}]"#)]));
+        assert_eq!(o.code, 0, "an empty namespace is the default: {}", o.stderr);
+    }
+
+    #[test]
+    fn the_app_s_configuration_declares_run_time_secrets_and_errors_never_show_a_value() {
+        let app_text = RESOURCES.replace("apiVersion: v1\nkind: Secret\nmetadata: {name: db}\nstringData: {type: pg, host: h}\n---\n", "");
+        let dir = app(&[
+            ("all.yaml", &app_text),
+            ("bindery.yaml", "apiVersion: bindery.dev/v1alpha1\nkind: BindingResolver\nmetadata: {name: b}\n"),
+        ]);
+        assert_eq!(generate(&args(&dir), &[]).code, EXIT_UNRESOLVED, "the Secret is missing");
+        std::fs::write(dir.path().join(".bindery.yaml"), "secrets:\n- {name: db, keys: [type, host]}\n").unwrap();
+        let o = generate(&args(&dir), &[]);
+        assert_eq!(o.code, 0, "declared in .bindery.yaml: {}", o.stderr);
+        assert!(o.stderr.contains("RuntimeSecret"), "{}", o.stderr);
+        std::fs::write(dir.path().join(".bindery.yaml"), "").unwrap();
+        let o = generate(&args(&dir), &env(&[("ARGOCD_ENV_BINDERY_ALLOW_MISSING_SECRETS", "true")]));
+        assert_eq!(o.code, 0, "{}", o.stderr);
+        let o = generate(&args(&dir), &env(&[("ARGOCD_ENV_BINDERY_SECRETS", "[{name: db}]")]));
+        assert_eq!(o.code, EXIT_BAD_INPUT);
+        assert!(o.stderr.contains("put it in a BindingResolver"), "{}", o.stderr);
+        std::fs::write(
+            dir.path().join("bindery.yaml"),
+            "apiVersion: bindery.dev/v1alpha1\nkind: BindingResolver\nmetadata: {name: b}\nspec: {secrets: [{name: db, keys: {password: Sup3r_S3cret}}]}\n",
+        )
+        .unwrap();
+        let o = generate(&args(&dir), &[]);
+        assert_eq!(o.code, EXIT_BAD_INPUT);
+        assert!(o.stderr.contains("spec.secrets[0].keys: expected a string or a list of strings, got an object"), "{}", o.stderr);
+        assert!(!o.stderr.contains("Sup3r_S3cret"), "{}", o.stderr);
     }
 }

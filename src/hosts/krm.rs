@@ -12,26 +12,37 @@ use std::sync::Arc;
 use crate::doc::document::{Document, SourceFile};
 use crate::doc::value::{Map, Value};
 use crate::json;
-use crate::kube::group_of;
+use crate::kube::{group_of, type_name};
 use crate::load;
 use crate::model::problem::Problem;
 
-use super::config::{Config, INDEX_ANNOTATION, PATH_ANNOTATION};
-use super::run::{annotation, failure_summary, problem_line, problem_message, severity_word, stream, HostRun};
+use super::config::schema::{self, is_config_group};
+use super::config::{found, Config, ConfigError, Found, Layers, INDEX_ANNOTATION, PATH_ANNOTATION};
+use super::run::{annotation, failure_summary, problem_line, problem_message, severity_word, stream, HostRun, Keep};
 use super::{Outcome, EXIT_BAD_INPUT, EXIT_UNRESOLVED};
 
-/// Process stdin: a ResourceList or a plain stream. `base` is the plugin config (layered under
-/// a functionConfig), `flags` the command line (layered over everything). `lines`: diagnostics
-/// about a plain stream give `<stdin>:LINE` (else the resource's kind and name).
-pub fn filter(bytes: Vec<u8>, base: &Config, flags: &Config, lines: bool) -> Outcome {
+/// Who sends a plain stream: a pipe or a Helm post-renderer (only resources come back, like
+/// `bindery render -`), or kustomize's legacy plugin protocol (pass-through items come back,
+/// and diagnostics name resources: line numbers in kustomize's internal stream mean nothing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamHost {
+    Pipe,
+    KustomizePlugin,
+}
+
+/// Process stdin: a ResourceList or a plain stream. `given` is the configuration the host gave
+/// besides a functionConfig (the kustomize plugin's transformer config, `--config FILE`),
+/// `flags` the command line; the configuration found with the input is read here (README
+/// "Configuration").
+pub fn filter(bytes: Vec<u8>, given: &Config, flags: &Config, host: StreamHost) -> Outcome {
     let (file, docs) = match load::parse_file(PathBuf::from("<stdin>"), PathBuf::from("stdin.yaml"), bytes) {
         Ok(parsed) => parsed,
         Err(e) => return Outcome::bad_input(e.to_string()),
     };
     let lists = docs.iter().filter(|d| is_resource_list(&d.value)).count();
     match (lists, docs.len()) {
-        (0, _) => process_stream(file, docs, &base.clone().then(flags.clone()), lines),
-        (1, 1) => process_resource_list(&docs[0].value, base, flags),
+        (0, _) => process_stream(file, docs, given, flags, host),
+        (1, 1) => process_resource_list(&docs[0].value, given, flags),
         _ => Outcome::bad_input("standard input holds a ResourceList and other documents; expected exactly one ResourceList"),
     }
 }
@@ -41,17 +52,48 @@ fn is_resource_list(v: &Value) -> bool {
     group_of(api_version) == "config.kubernetes.io" && v.get("kind").and_then(Value::as_str) == Some("ResourceList")
 }
 
-fn process_stream(file: Arc<SourceFile>, docs: Vec<Document>, config: &Config, lines: bool) -> Outcome {
-    let run = HostRun::new(vec![file], docs, config.settings());
+/// The configuration of a run over stdin: `.bindery.yaml` of the current directory and the
+/// `BindingResolver` documents among the input (README "Configuration"), under `given`
+/// (lowest first) and `flags`.
+fn stdin_config<'a>(
+    documents: impl IntoIterator<Item = (String, &'a Value)>,
+    skip: Option<&Value>,
+    given: Vec<Config>,
+    flags: &Config,
+) -> Result<Config, ConfigError> {
+    let mut found = Found::default();
+    let cwd = found::add_config_files(&mut found, &[PathBuf::from("-")], &[]);
+    let docs = found::add_documents(&mut found, documents, skip);
+    let errors: Vec<ConfigError> = [cwd, docs].into_iter().filter_map(Result::err).collect();
+    if let Some(e) = ConfigError::all(errors) {
+        return Err(e);
+    }
+    Layers { found, given, flags: flags.clone(), ..Layers::default() }.effective()
+}
+
+fn process_stream(file: Arc<SourceFile>, docs: Vec<Document>, given: &Config, flags: &Config, host: StreamHost) -> Outcome {
+    let config = match stdin_config(docs.iter().map(|d| (d.location(), &d.value)), None, vec![given.clone()], flags) {
+        Ok(c) => c,
+        Err(e) => return Outcome::bad_input(e),
+    };
+    let (files, docs) = match host {
+        StreamHost::Pipe => super::helm::by_template(file, docs),
+        StreamHost::KustomizePlugin => (vec![file], docs),
+    };
+    let run = HostRun::new(files, docs, config.settings());
     let mut stderr = String::new();
     for p in run.rendered.problems() {
-        stderr.push_str(&problem_line(p, &run.rendered.loaded.documents, lines));
+        stderr.push_str(&problem_line(p, &run.rendered.loaded.documents, host == StreamHost::Pipe));
         stderr.push('\n');
         if let Some(h) = &p.help {
             stderr.push_str(&format!("  help: {h}\n"));
         }
     }
-    match run.output(true, false) {
+    let keep = match host {
+        StreamHost::Pipe => Keep::Resources,
+        StreamHost::KustomizePlugin => Keep::AllButOwnConfig,
+    };
+    match run.output(keep, false) {
         Some(values) => Outcome { stdout: stream(&values), stderr, code: 0 },
         None => {
             stderr.push_str(&failure_summary(&run));
@@ -134,27 +176,53 @@ fn resource_list(input: &Map, items: Vec<Value>, results: Vec<Value>) -> String 
     crate::write::emit::to_yaml(&Value::Object(out))
 }
 
+/// A bad ResourceList: exit 2 with one error result. The functionConfig is not echoed, nor are
+/// bindery's configuration items or items that are not maps: an invalid configuration may hold
+/// a pasted Secret, which must not reach kpt's output (hosts discard the items on a non-zero
+/// exit anyway, but read the results).
+fn bad_resource_list(input: &Map, items: &[Value], e: &ConfigError) -> Outcome {
+    let result = json!({"message": format!("[InvalidConfig] {e}"), "severity": "error"});
+    let kept: Vec<Value> = items.iter().filter(|i| i.is_object() && !is_config_group(i)).cloned().collect();
+    let mut without_config = input.clone();
+    without_config.remove("functionConfig");
+    Outcome { stdout: resource_list(&without_config, kept, vec![result]), stderr: format!("bindery: error: {e}\n"), code: EXIT_BAD_INPUT }
+}
+
+/// Items that are not maps (kpt and kustomize never send them).
+fn non_map_items(items: &[Value]) -> Option<ConfigError> {
+    let errors: Vec<ConfigError> = items
+        .iter()
+        .enumerate()
+        .filter(|(_, item)| !item.is_object())
+        .map(|(i, item)| ConfigError::WrongType { at: format!("ResourceList items[{i}]"), expected: "a map", found: type_name(item) })
+        .collect();
+    ConfigError::all(errors)
+}
+
 /// A ResourceList in, a ResourceList out (see the module documentation).
-pub fn process_resource_list(list: &Value, base: &Config, flags: &Config) -> Outcome {
+pub fn process_resource_list(list: &Value, given: &Config, flags: &Config) -> Outcome {
     let Some(input) = list.as_object() else {
         return Outcome::bad_input("ResourceList must be a map");
     };
     let items: Vec<Value> = match input.get("items") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(a)) => a.clone(),
-        Some(other) => return Outcome::bad_input(format!("ResourceList items must be a list, got {other}")),
-    };
-    let fc = input.get("functionConfig").cloned().unwrap_or(Value::Null);
-    let config = match Config::from_function_config(&fc) {
-        Ok(c) => base.clone().then(c).then(flags.clone()),
-        Err(e) => {
-            let result = json!({"message": format!("[InvalidConfig] {e}"), "severity": "error"});
-            return Outcome {
-                stdout: resource_list(input, items, vec![result]),
-                stderr: format!("bindery: error: {e}\n"),
-                code: EXIT_BAD_INPUT,
-            };
+        Some(other) => {
+            let e = ConfigError::WrongType { at: "ResourceList items".into(), expected: "a list", found: type_name(other) };
+            return Outcome::bad_input(e);
         }
+    };
+    if let Some(e) = non_map_items(&items) {
+        return bad_resource_list(input, &items, &e);
+    }
+    let fc = input.get("functionConfig").cloned().unwrap_or(Value::Null);
+    let config = schema::from_function_config(&fc).and_then(|from_fc| {
+        let labelled = items.iter().enumerate().map(|(i, item)| (item_label(i, item), item));
+        stdin_config(labelled, Some(&fc), vec![from_fc, given.clone()], flags)
+    });
+    let config = match config {
+        Ok(c) => c,
+        Err(e) => return bad_resource_list(input, &items, &e),
     };
     // One synthetic source file per item, so that a problem's location names its item.
     let mut files = Vec::with_capacity(items.len());
@@ -181,7 +249,7 @@ pub fn process_resource_list(list: &Value, base: &Config, flags: &Config) -> Out
             stderr.push_str(&format!("  help: {h}\n"));
         }
     }
-    match run.output(true, true) {
+    match run.output(Keep::All, true) {
         Some(out) => Outcome { stdout: resource_list(input, out, results), stderr, code: 0 },
         None => {
             stderr.push_str(&failure_summary(&run));
@@ -240,7 +308,7 @@ items:
 
     #[test]
     fn resource_list_round_trip_keeps_annotations_and_config_items() {
-        let o = filter(ITEMS.as_bytes().to_vec(), &Config::default(), &Config::default(), true);
+        let o = filter(ITEMS.as_bytes().to_vec(), &Config::default(), &Config::default(), StreamHost::Pipe);
         assert_eq!(o.code, 0, "{}", o.stderr);
         let list = out_list(&o);
         assert_eq!(list["kind"], "ResourceList");
@@ -260,7 +328,7 @@ items:
     #[test]
     fn function_config_options_and_flags_layer() {
         let with_fc = format!("{ITEMS}functionConfig: {{apiVersion: v1, kind: ConfigMap, metadata: {{name: function-input}}, data: {{keepBindings: 'true'}}}}\n");
-        let o = filter(with_fc.into_bytes(), &Config::default(), &Config::default(), true);
+        let o = filter(with_fc.into_bytes(), &Config::default(), &Config::default(), StreamHost::Pipe);
         assert_eq!(o.code, 0, "{}", o.stderr);
         let list = out_list(&o);
         assert_eq!(list["items"].as_array().unwrap().len(), 5, "binding kept");
@@ -280,7 +348,7 @@ items:
     fn bad_function_config_is_bad_input_with_a_result() {
         let bad =
             format!("{ITEMS}functionConfig: {{apiVersion: bindery.dev/v1alpha1, kind: BindingResolver, spec: {{keepBinding: true}}}}\n");
-        let o = filter(bad.into_bytes(), &Config::default(), &Config::default(), true);
+        let o = filter(bad.into_bytes(), &Config::default(), &Config::default(), StreamHost::Pipe);
         assert_eq!(o.code, EXIT_BAD_INPUT);
         assert!(o.stderr.contains("keepBinding"), "{}", o.stderr);
         let list = out_list(&o);
@@ -293,7 +361,7 @@ items:
     #[test]
     fn errors_become_results_with_resource_ref_and_file_and_exit_1() {
         let broken = ITEMS.replace("key: host", "key: port");
-        let o = filter(broken.into_bytes(), &Config::default(), &Config::default(), true);
+        let o = filter(broken.into_bytes(), &Config::default(), &Config::default(), StreamHost::Pipe);
         assert_eq!(o.code, EXIT_UNRESOLVED);
         assert!(o.stderr.contains("binding.yaml#1: error: [EnvKeyNotFound]"), "{}", o.stderr);
         assert!(!o.stderr.contains("db.internal"), "no secret values: {}", o.stderr);
@@ -315,7 +383,7 @@ items:
             "annotations: {config.kubernetes.io/path: binding.yaml,",
             "annotations: {config.kubernetes.io/local-config: 'true', config.kubernetes.io/path: binding.yaml,",
         );
-        let o = filter(local.into_bytes(), &Config::default(), &Config::default(), true);
+        let o = filter(local.into_bytes(), &Config::default(), &Config::default(), StreamHost::Pipe);
         assert_eq!(o.code, 0, "{}", o.stderr);
         let items = out_list(&o)["items"].as_array().unwrap().clone();
         assert_eq!(items.len(), 5);
@@ -326,18 +394,97 @@ items:
     #[test]
     fn plain_stream_in_plain_stream_out() {
         let text = "apiVersion: v1\nkind: Secret\nmetadata: {name: db}\nstringData: {type: pg, host: h}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app, annotations: {kustomize.config.k8s.io/id: x}}\nspec: {template: {spec: {containers: [{name: web}]}}}\n---\napiVersion: servicebinding.io/v1\nkind: ServiceBinding\nmetadata: {name: db}\nspec:\n  service: {apiVersion: v1, kind: Secret, name: db}\n  workload: {apiVersion: apps/v1, kind: Deployment, name: app}\n";
-        let o = filter(text.as_bytes().to_vec(), &Config::default(), &Config::default(), true);
+        let o = filter(text.as_bytes().to_vec(), &Config::default(), &Config::default(), StreamHost::Pipe);
         assert_eq!(o.code, 0, "{}", o.stderr);
         assert!(o.stdout.starts_with("---\napiVersion: v1\nkind: Secret"), "{}", o.stdout);
         assert!(!o.stdout.contains("ServiceBinding"));
         assert!(o.stdout.contains("kustomize.config.k8s.io/id: x"));
         let keep = Config { keep_bindings: Some(true), ..Config::default() };
-        let o = filter(text.as_bytes().to_vec(), &keep, &Config::default(), true);
+        let o = filter(text.as_bytes().to_vec(), &keep, &Config::default(), StreamHost::Pipe);
         assert!(o.stdout.contains("kind: ServiceBinding"));
         let broken = text.replace("name: db}\nspec:", "name: db}\nspec:\n  env: [{name: X, key: nope}]");
-        let o = filter(broken.into_bytes(), &Config::default(), &Config::default(), true);
+        let o = filter(broken.into_bytes(), &Config::default(), &Config::default(), StreamHost::Pipe);
         assert_eq!(o.code, EXIT_UNRESOLVED);
         assert!(o.stdout.is_empty());
         assert!(o.stderr.contains("<stdin>:"), "{}", o.stderr);
+    }
+
+    const PASTED: &str = "Sup3r_S3cret_Token";
+
+    #[track_caller]
+    fn assert_never_shown(o: &Outcome) {
+        assert_eq!(o.code, EXIT_BAD_INPUT, "{}", o.stderr);
+        assert!(!o.stdout.contains(PASTED) && !o.stderr.contains(PASTED), "stdout:\n{}\nstderr:\n{}", o.stdout, o.stderr);
+    }
+
+    #[test]
+    fn a_malformed_configuration_is_described_never_echoed() {
+        let bad_fc = [
+            format!("{{apiVersion: bindery.dev/v1alpha1, kind: BindingResolver, spec: {{namespace: {{password: {PASTED}}}}}}}"),
+            format!(
+                "{{apiVersion: bindery.dev/v1alpha1, kind: BindingResolver, spec: {{secrets: [{{name: x, keys: {{token: {PASTED}}}}}]}}}}"
+            ),
+            format!("{{apiVersion: v1, kind: ConfigMap, metadata: {{name: function-input}}, data: {{namespace: {PASTED}}}}}"),
+            format!("{{apiVersion: v1, kind: ConfigMap, data: {PASTED}}}"),
+            PASTED.to_string(),
+        ];
+        for fc in bad_fc {
+            let o = filter(format!("{ITEMS}functionConfig: {fc}\n").into_bytes(), &Config::default(), &Config::default(), StreamHost::Pipe);
+            assert_never_shown(&o);
+            let list = out_list(&o);
+            assert!(list.get("functionConfig").is_none(), "not echoed");
+            assert_eq!(list["results"][0]["severity"], "error");
+        }
+        // A BindingResolver among the items (a kpt package's bindery.yaml) and malformed items.
+        let resolver = format!(
+            "- apiVersion: bindery.dev/v1alpha1\n  kind: BindingResolver\n  metadata: {{name: b, annotations: {{config.kubernetes.io/local-config: 'true'}}}}\n  spec: {{allowMissingSecrets: {PASTED}}}\n"
+        );
+        for extra in [resolver, format!("- {PASTED}\n"), format!("- [{PASTED}]\n")] {
+            let with = ITEMS.replacen("items:\n", &format!("items:\n{extra}"), 1);
+            let o = filter(with.into_bytes(), &Config::default(), &Config::default(), StreamHost::Pipe);
+            assert_never_shown(&o);
+            assert_eq!(out_list(&o)["items"].as_array().unwrap().len(), 5, "the well-formed items only");
+        }
+        let o = filter(
+            format!("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: {PASTED}\n").into_bytes(),
+            &Config::default(),
+            &Config::default(),
+            StreamHost::Pipe,
+        );
+        assert_never_shown(&o);
+        assert!(o.stdout.is_empty() && o.stderr.contains("ResourceList items: expected a list, got a string"), "{}", o.stderr);
+        // A plain stream with a malformed BindingResolver.
+        let stream =
+            format!("apiVersion: bindery.dev/v1alpha1\nkind: BindingResolver\nmetadata: {{name: b}}\nspec: {{failOn: {PASTED}}}\n");
+        let o = filter(stream.into_bytes(), &Config::default(), &Config::default(), StreamHost::KustomizePlugin);
+        assert_never_shown(&o);
+        assert!(o.stdout.is_empty() && o.stderr.contains("spec.failOn: expected error or warning"), "{}", o.stderr);
+    }
+
+    #[test]
+    fn a_binding_resolver_among_the_items_configures_the_run_and_stays_in_the_package() {
+        let resolver = "- apiVersion: bindery.dev/v1alpha1\n  kind: BindingResolver\n  metadata: {name: b, annotations: {config.kubernetes.io/local-config: 'true', config.kubernetes.io/path: bindery.yaml}}\n  spec: {keepBindings: true}\n";
+        let with = ITEMS.replacen("items:\n", &format!("items:\n{resolver}"), 1);
+        let o = filter(with.into_bytes(), &Config::default(), &Config::default(), StreamHost::Pipe);
+        assert_eq!(o.code, 0, "{}", o.stderr);
+        let kinds: Vec<String> =
+            out_list(&o)["items"].as_array().unwrap().iter().map(|i| i["kind"].as_str().unwrap_or("-").to_string()).collect();
+        assert_eq!(
+            kinds,
+            ["BindingResolver", "Secret", "Deployment", "ServiceBinding", "-", "Kptfile"],
+            "binding kept, resolver written back"
+        );
+        // In a plain stream (a pipe, Helm) it configures the run and is not output.
+        let stream = "apiVersion: bindery.dev/v1alpha1\nkind: BindingResolver\nmetadata: {name: b}\nspec: {keepBindings: true}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: db}\nstringData: {type: pg, host: h}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app}\nspec: {template: {spec: {containers: [{name: web}]}}}\n---\napiVersion: servicebinding.io/v1\nkind: ServiceBinding\nmetadata: {name: db}\nspec:\n  service: {apiVersion: v1, kind: Secret, name: db}\n  workload: {apiVersion: apps/v1, kind: Deployment, name: app}\n";
+        let o = filter(stream.as_bytes().to_vec(), &Config::default(), &Config::default(), StreamHost::Pipe);
+        assert_eq!(o.code, 0, "{}", o.stderr);
+        assert!(o.stdout.contains("kind: ServiceBinding") && !o.stdout.contains("BindingResolver"), "{}", o.stdout);
+        let o = filter(stream.as_bytes().to_vec(), &Config::default(), &Config::default(), StreamHost::KustomizePlugin);
+        assert!(o.stdout.contains("kind: ServiceBinding") && !o.stdout.contains("BindingResolver"), "{}", o.stdout);
+        // Another kind of bindery's group is refused.
+        let other = stream.replace("kind: BindingResolver", "kind: BindingResolvers");
+        let o = filter(other.into_bytes(), &Config::default(), &Config::default(), StreamHost::Pipe);
+        assert_eq!(o.code, EXIT_BAD_INPUT);
+        assert!(o.stderr.contains("unknown kind in group bindery.dev"), "{}", o.stderr);
     }
 }

@@ -1,5 +1,5 @@
 //! Hosts: what bindery is run by — the command line, kpt and kustomize ([`krm`], [`kustomize`]),
-//! Argo CD ([`argocd`]) — and what every host shares: one run over a list of documents and its
+//! Argo CD ([`argocd`]), Helm ([`helm`]) — and what every host shares: one run over a list of documents and its
 //! output set ([`run`]), the configuration every route reads ([`config`]), the outcome and exit
 //! status of a run, and the process output plumbing ([`output`]).
 //!
@@ -8,6 +8,7 @@
 
 pub mod argocd;
 pub mod config;
+pub mod helm;
 pub mod krm;
 pub mod kustomize;
 pub mod output;

@@ -64,6 +64,18 @@ pub fn is_tool_config(v: &Value) -> bool {
     )
 }
 
+/// Which pass-through documents a run's output keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// Every one (a ResourceList: kpt writes items back to their files).
+    All,
+    /// Every one but bindery's own configuration (the kustomize plugin's stream: kustomize
+    /// drops local-config items itself, but would output a `BindingResolver`).
+    AllButOwnConfig,
+    /// None: only resources to apply (Argo CD, Helm, a pipe, like `bindery render`).
+    Resources,
+}
+
 /// The role of a document (see the module documentation).
 pub fn role_of(doc: &Document) -> Role {
     let v = &doc.value;
@@ -78,6 +90,17 @@ pub fn role_of(doc: &Document) -> Role {
         return if classify(doc).is_some() { Role::LocalInput } else { Role::Pass };
     }
     Role::Input
+}
+
+/// Take the documents that are not resources to render out of `loaded` (bindery's own
+/// configuration, Kptfiles, kustomizations, non-binding local-config documents: every
+/// [`Role::Pass`] document); they are returned, in order. What `bindery render` and Argo CD
+/// never output.
+pub fn take_configuration(loaded: &mut Loaded) -> Vec<Document> {
+    let (pass, keep): (Vec<Document>, Vec<Document>) =
+        std::mem::take(&mut loaded.documents).into_iter().partition(|d| role_of(d) == Role::Pass);
+    loaded.documents = keep;
+    pass
 }
 
 /// One run over a list of documents: which ones the resolver saw, and its result.
@@ -119,12 +142,11 @@ impl HostRun {
             || (self.settings.fail_on == FailOn::Warning && self.rendered.problems().iter().any(|p| p.severity != Severity::Notice))
     }
 
-    /// The output documents, in input order, followed by documents the render created. With
-    /// `keep_config`, pass-through and local-config documents are kept (kpt and kustomize need
-    /// them back); without, they are dropped (Argo CD applies everything it is given). With
-    /// `place_new`, created documents get kpt path annotations (ResourceList runs only).
-    /// `None` when the run failed.
-    pub fn output(&self, keep_config: bool, place_new: bool) -> Option<Vec<Value>> {
+    /// The output documents, in input order, followed by documents the render created.
+    /// Pass-through and local-config documents are kept as `keep` says (kpt and kustomize need
+    /// them back; Argo CD and Helm apply everything they are given). With `place_new`, created
+    /// documents get kpt path annotations (ResourceList runs only). `None` when the run failed.
+    pub fn output(&self, keep: Keep, place_new: bool) -> Option<Vec<Value>> {
         if self.failed() {
             return None;
         }
@@ -137,7 +159,8 @@ impl HostRun {
         for (original, (role, id)) in self.originals.iter().zip(&self.slots) {
             match (role, id) {
                 (Role::Pass | Role::LocalInput, _) => {
-                    if keep_config {
+                    let own = super::config::schema::is_config_group(original);
+                    if keep == Keep::All || (keep == Keep::AllButOwnConfig && !own) {
                         out.push(original.clone());
                     }
                 }

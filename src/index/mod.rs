@@ -5,10 +5,12 @@
 pub mod runtime_secrets;
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use crate::doc::value::Value;
 
 use crate::doc::document::{DocId, Document};
+use crate::kube::hints::NearNames;
 use crate::kube::{group_of, LabelSelector};
 
 /// Annotation prefix the projection stashes its mapping under, one per binding UID.
@@ -28,6 +30,20 @@ pub struct Index {
     owned_by_name: HashMap<(String, String, String), Vec<DocId>>,
     mappings: HashMap<String, DocId>,
     projected_by: HashMap<String, Vec<DocId>>,
+    /// For hints: the namespaces holding (group, kind, name); every document by (namespace,
+    /// name); the input's kinds, sorted; names and `key=value` labels of one type and
+    /// namespace one or two edits from a query (built when a hint first needs them).
+    namespaces_of: HashMap<(String, String, String), Vec<String>>,
+    by_ns_name: HashMap<(String, String), Vec<DocId>>,
+    kinds_sorted: Vec<String>,
+    near: Mutex<HashMap<(TypeKey, NearOf), Arc<NearNames>>>,
+}
+
+/// What a [`NearNames`] of one type and namespace holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum NearOf {
+    Names,
+    Labels,
 }
 
 impl Index {
@@ -79,9 +95,115 @@ impl Index {
                     }
                 }
             }
+            let namespaces = ix.namespaces_of.entry((group.clone(), doc.kind().to_string(), doc.name().to_string())).or_default();
+            if !namespaces.iter().any(|n| n == &key.2) {
+                namespaces.push(key.2.clone());
+            }
+            ix.by_ns_name.entry((key.2.clone(), doc.name().to_string())).or_default().push(id);
             ix.by_type.entry(key).or_default().push(id);
         }
+        let mut kinds: Vec<String> = ix.by_type.keys().map(|(_, k, _)| k.clone()).filter(|k| !k.is_empty()).collect();
+        kinds.sort();
+        kinds.dedup();
+        ix.kinds_sorted = kinds;
         ix
+    }
+
+    /// Every kind in the input, sorted (for kind suggestions).
+    pub fn kinds(&self) -> &[String] {
+        &self.kinds_sorted
+    }
+
+    /// Every document named `name` in `namespace`, of any kind.
+    pub fn named(&self, namespace: &str, name: &str) -> &[DocId] {
+        self.by_ns_name.get(&(namespace.to_string(), name.to_string())).map_or(&[], Vec::as_slice)
+    }
+
+    /// The namespaces other than `namespace` that hold a resource of this group, kind and name,
+    /// sorted.
+    pub fn other_namespaces(&self, group: &str, kind: &str, name: &str, namespace: &str) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .namespaces_of
+            .get(&(group.to_string(), kind.to_string(), name.to_string()))
+            .map(|ns| ns.iter().filter(|n| *n != namespace).cloned().collect())
+            .unwrap_or_default();
+        out.sort();
+        out
+    }
+
+    fn near_names(&self, key: TypeKey, of: NearOf) -> Arc<NearNames> {
+        let mut cache = self.near.lock().unwrap_or_else(|e| e.into_inner());
+        let near = cache.entry((key.clone(), of)).or_insert_with(|| {
+            Arc::new(match of {
+                NearOf::Names => NearNames::new(self.by_name.get(&key).into_iter().flat_map(|m| m.keys().cloned())),
+                NearOf::Labels => {
+                    NearNames::new(self.by_label.get(&key).into_iter().flat_map(|m| m.keys().map(|(k, v)| format!("{k}={v}"))))
+                }
+            })
+        });
+        near.clone()
+    }
+
+    /// The name of a resource of this type in `namespace` one or two edits from `name` (a typo),
+    /// if any.
+    pub fn near_name(&self, group: &str, kind: &str, namespace: &str, name: &str) -> Option<String> {
+        let key = (group.to_string(), kind.to_string(), namespace.to_string());
+        self.by_name.get(&key)?;
+        self.near_names(key, NearOf::Names).nearest(name).map(str::to_string)
+    }
+
+    /// Whether some resource of this type in `namespace` has the label `key: value`.
+    pub fn has_label(&self, group: &str, kind: &str, namespace: &str, key: &str, value: &str) -> bool {
+        let type_key = (group.to_string(), kind.to_string(), namespace.to_string());
+        self.by_label.get(&type_key).is_some_and(|m| m.contains_key(&(key.to_string(), value.to_string())))
+    }
+
+    /// The label (`key`, `value`) of a resource of this type in `namespace` nearest to
+    /// `key: value` (one or two edits in the key or the value), if any.
+    pub fn near_label(&self, group: &str, kind: &str, namespace: &str, key: &str, value: &str) -> Option<(String, String)> {
+        let type_key = (group.to_string(), kind.to_string(), namespace.to_string());
+        self.by_label.get(&type_key)?;
+        let near = self.near_names(type_key, NearOf::Labels);
+        let found = near.nearest(&format!("{key}={value}"))?;
+        let (k, v) = found.split_once('=')?;
+        Some((k.to_string(), v.to_string()))
+    }
+
+    /// What to say about a resource named `name` that the input does not have in `namespace`:
+    /// `did you mean <kind> "<near>"?` for a name one or two edits from an existing one, and
+    /// `<kind> "<name>" exists in namespace "<ns>"` when it is elsewhere.
+    pub fn name_hints(&self, group: &str, kind: &str, namespace: &str, name: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(near) = self.near_name(group, kind, namespace, name) {
+            out.push(format!("did you mean {kind} {near:?}?"));
+        }
+        let elsewhere = self.other_namespaces(group, kind, name, namespace);
+        if !elsewhere.is_empty() {
+            let list: Vec<String> = elsewhere.iter().map(|n| format!("{n:?}")).collect();
+            let (word, these) = if list.len() == 1 { ("namespace", list[0].clone()) } else { ("namespaces", list.join(", ")) };
+            out.push(format!("{kind} {name:?} exists in {word} {these}, not in {namespace:?}"));
+        }
+        out
+    }
+
+    /// The REST resource (plural) that `resource` was probably meant to be in `group`: a singular
+    /// (`deployment` → `deployments`) or a name one or two edits from a resource the group
+    /// serves (the input's CRDs and kinds, and the built-in table).
+    pub fn suggest_resource(&self, group: &str, resource: &str) -> Option<String> {
+        let mut known: Vec<String> = self.kinds.keys().filter(|(g, _)| g == group).map(|(_, p)| p.clone()).collect();
+        known.extend(self.by_type.keys().filter(|(g, _, _)| g == group).map(|(g, k, _)| self.plural(g, k)));
+        known.extend(BUILTIN_KINDS.iter().filter(|(g, _, _)| *g == group).map(|(_, _, p)| p.to_string()));
+        known.sort();
+        known.dedup();
+        if known.iter().any(|k| k == resource) {
+            return None;
+        }
+        let lower = resource.to_ascii_lowercase();
+        let plural = naive_plural(&lower);
+        if let Some(k) = known.iter().find(|k| **k == lower || **k == plural) {
+            return Some(k.clone());
+        }
+        NearNames::new(known).nearest(resource).map(str::to_string)
     }
 
     /// The CustomResourceDefinition of a group and kind, if in the input.

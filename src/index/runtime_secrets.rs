@@ -22,7 +22,6 @@
 //! Everything here works from names and key names only: no Secret value is ever read.
 
 use std::collections::{BTreeSet, HashMap};
-use std::path::{Path, PathBuf};
 
 use crate::doc::value::Value;
 
@@ -34,7 +33,7 @@ use crate::kube::jsonpath::{eval_template, print_jsonpath_value, TemplateResult}
 pub const SECRET_ANNOTATION: &str = "bindery.dev/binding-secret";
 /// The annotation on a service resource listing the binding Secret's keys (comma-separated).
 pub const KEYS_ANNOTATION: &str = "bindery.dev/binding-keys";
-/// The project config file looked up at the root of the first input directory.
+/// The project config file, looked up next to each input path (README "Configuration").
 pub const CONFIG_FILE: &str = ".bindery.yaml";
 
 /// A kind of resource that creates a Secret of its own.
@@ -245,9 +244,12 @@ pub struct DeclaredSecret {
     pub namespace: Option<String>,
     pub keys: Option<Vec<String>>,
     pub created_by: Option<String>,
+    /// The configuration that declares it, for messages (`None`: [`RuntimeConfig::path`]).
+    pub origin: Option<String>,
 }
 
-/// The project configuration for run-time Secrets (`.bindery.yaml` or `--config FILE`).
+/// The configuration for run-time Secrets, from bindery's one configuration (README
+/// "Configuration": every source merged before the run).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RuntimeConfig {
     /// The file it was read from, for messages.
@@ -257,95 +259,6 @@ pub struct RuntimeConfig {
     pub secrets: Vec<DeclaredSecret>,
     /// `allowMissingSecrets: true` in the file.
     pub allow_missing_secrets: bool,
-}
-
-fn strings(v: &Value, what: &str) -> Result<Vec<String>, String> {
-    match v {
-        Value::String(s) => Ok(vec![s.to_string()]),
-        Value::Array(items) => {
-            items.iter().map(|i| i.as_str().map(str::to_string).ok_or_else(|| format!("{what}: expected strings"))).collect()
-        }
-        _ => Err(format!("{what}: expected a string or a list of strings")),
-    }
-}
-
-fn check_fields(m: &crate::doc::value::Map, allowed: &[&str], what: &str) -> Result<(), String> {
-    match m.keys().find(|k| !allowed.contains(&k.as_str())) {
-        Some(k) => Err(format!("{what}: unknown field {k:?} (expected one of: {})", allowed.join(", "))),
-        None => Ok(()),
-    }
-}
-
-impl RuntimeConfig {
-    /// Parse the text of a config file.
-    pub fn parse(text: &str, path: &str) -> Result<Self, String> {
-        let docs = crate::doc::yaml_in::parse_stream(text).map_err(|e| format!("{path}:{}: invalid YAML: {}", e.line, e.message))?;
-        let mut config = RuntimeConfig { path: Some(path.to_string()), ..RuntimeConfig::default() };
-        for doc in docs {
-            let Value::Object(top) = &doc.value else {
-                if doc.value.is_null() {
-                    continue;
-                }
-                return Err(format!("{path}: expected a mapping with conventions, secrets, allowMissingSecrets"));
-            };
-            check_fields(top, &["conventions", "secrets", "allowMissingSecrets"], path)?;
-            if let Some(v) = top.get("allowMissingSecrets") {
-                config.allow_missing_secrets = v.as_bool().ok_or_else(|| format!("{path}: allowMissingSecrets: expected true or false"))?;
-            }
-            for (i, c) in top.get("conventions").and_then(Value::as_array).into_iter().flatten().enumerate() {
-                let what = format!("{path}: conventions[{i}]");
-                let Value::Object(m) = c else { return Err(format!("{what}: expected a mapping")) };
-                check_fields(m, &["group", "apiVersion", "kind", "secretName", "keys", "namespace", "createdBy"], &what)?;
-                let group = match (m.get("group").and_then(Value::as_str), m.get("apiVersion").and_then(Value::as_str)) {
-                    (Some(g), _) => g.to_string(),
-                    (None, Some(av)) => group_of(av).to_string(),
-                    (None, None) => return Err(format!("{what}: group (or apiVersion) is required")),
-                };
-                let kind = m.get("kind").and_then(Value::as_str).ok_or_else(|| format!("{what}: kind is required"))?.to_string();
-                let names =
-                    strings(m.get("secretName").ok_or_else(|| format!("{what}: secretName is required"))?, &format!("{what}.secretName"))?;
-                let keys = m.get("keys").map(|k| strings(k, &format!("{what}.keys"))).transpose()?;
-                let namespace = m.get("namespace").and_then(Value::as_str).map(str::to_string);
-                let creator = m.get("createdBy").and_then(Value::as_str).map_or_else(|| format!("the operator of {kind}"), str::to_string);
-                let secret = names.into_iter().map(|name| Candidate { name, keys: keys.clone() }).collect();
-                config.conventions.push(Convention { group, kind, secret, namespace, creator, origin: Some(path.to_string()) });
-            }
-            for (i, s) in top.get("secrets").and_then(Value::as_array).into_iter().flatten().enumerate() {
-                let what = format!("{path}: secrets[{i}]");
-                let Value::Object(m) = s else { return Err(format!("{what}: expected a mapping")) };
-                check_fields(m, &["name", "namespace", "keys", "createdBy"], &what)?;
-                let name = m.get("name").and_then(Value::as_str).ok_or_else(|| format!("{what}: name is required"))?.to_string();
-                let keys = m.get("keys").map(|k| strings(k, &format!("{what}.keys"))).transpose()?;
-                config.secrets.push(DeclaredSecret {
-                    name,
-                    namespace: m.get("namespace").and_then(Value::as_str).map(str::to_string),
-                    keys,
-                    created_by: m.get("createdBy").and_then(Value::as_str).map(str::to_string),
-                });
-            }
-        }
-        Ok(config)
-    }
-
-    /// Read `explicit` (`--config FILE`, which must exist), else `.bindery.yaml` at the root of
-    /// the first input path when that path is a directory. `Ok(default)` when there is none.
-    pub fn load(explicit: Option<&Path>, paths: &[PathBuf]) -> Result<Self, String> {
-        let file = match explicit {
-            Some(p) => p.to_path_buf(),
-            None => match paths.first() {
-                Some(first) if first.as_os_str() != "-" && first.is_dir() => {
-                    let candidate = first.join(CONFIG_FILE);
-                    if !candidate.is_file() {
-                        return Ok(RuntimeConfig::default());
-                    }
-                    candidate
-                }
-                _ => return Ok(RuntimeConfig::default()),
-            },
-        };
-        let text = std::fs::read_to_string(&file).map_err(|e| format!("cannot read config file {}: {e}", file.display()))?;
-        Self::parse(&text, &file.display().to_string())
-    }
 }
 
 /// Whether a Secret document is SOPS-encrypted (a top-level `sops:` key).
@@ -409,7 +322,7 @@ impl RuntimeSecrets {
         }
         let declared =
             self.config.secrets.iter().find(|s| s.name == name && s.namespace.as_deref().unwrap_or(&self.default_ns) == namespace)?;
-        let path = self.config.path.clone().unwrap_or_else(|| CONFIG_FILE.into());
+        let path = self.origin_of(declared);
         let keys = declared.keys.as_ref().map(|k| k.iter().cloned().collect());
         let unknown_keys = declared.keys.is_none().then(|| format!("the declaration in {path} lists no keys"));
         Some(KnownSecret {
@@ -437,11 +350,15 @@ impl RuntimeSecrets {
             let (kind, doc) = p[0];
             return Some((ns.clone(), format!("{} {:?} at {}", kind.kind(), docs[doc].name(), docs[doc].location())));
         }
-        let path = self.config.path.clone().unwrap_or_else(|| CONFIG_FILE.into());
         self.config.secrets.iter().find_map(|s| {
             let ns = s.namespace.as_deref().unwrap_or(&self.default_ns);
-            (s.name == name && ns != namespace).then(|| (ns.to_string(), format!("a `secrets:` entry in {path}")))
+            (s.name == name && ns != namespace).then(|| (ns.to_string(), format!("a `secrets:` entry in {}", self.origin_of(s))))
         })
+    }
+
+    /// The configuration that declares a Secret, for messages.
+    fn origin_of(&self, declared: &DeclaredSecret) -> String {
+        declared.origin.clone().or_else(|| self.config.path.clone()).unwrap_or_else(|| CONFIG_FILE.into())
     }
 
     /// The binding Secret a service without `.status.binding.name` will have: its
@@ -605,18 +522,6 @@ fn producer_keys(kind: ProducerKind, doc: &Document) -> (Option<BTreeSet<String>
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn config_file_parses_and_rejects_unknown_fields() {
-        let text = "conventions:\n- apiVersion: db.example.com/v1\n  kind: Database\n  secretName: '{.metadata.name}-conn'\n  keys: [host, password]\n  createdBy: the example operator\nsecrets:\n- {name: orders, keys: [uri]}\nallowMissingSecrets: true\n";
-        let c = RuntimeConfig::parse(text, ".bindery.yaml").unwrap();
-        assert_eq!(c.conventions[0].group, "db.example.com");
-        assert_eq!(c.conventions[0].secret[0].name, "{.metadata.name}-conn");
-        assert_eq!(c.secrets[0].keys.as_deref(), Some(&["uri".to_string()][..]));
-        assert!(c.allow_missing_secrets);
-        let err = RuntimeConfig::parse("secrets:\n- {name: x, key: [a]}\n", "c.yaml").unwrap_err();
-        assert!(err.contains("unknown field \"key\""), "{err}");
-    }
 
     fn doc(text: &str) -> Document {
         crate::load::parse_file("p.yaml".into(), "p.yaml".into(), text.as_bytes().to_vec()).unwrap().1.remove(0)

@@ -6,6 +6,9 @@
 //! naming the file and line. Documents without `apiVersion`/`kind` (kustomization files, Helm
 //! values, CI files) are skipped; `kind: List` documents are flattened into their items.
 
+pub mod exclude;
+pub mod source_comments;
+
 use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -59,10 +62,20 @@ type Parsed = Result<(Arc<SourceFile>, Vec<Document>), LoadError>;
 /// Files are read and parsed in parallel (rayon, one thread per core), then concatenated in
 /// sorted path order: the result does not depend on scheduling.
 pub fn load_paths(paths: &[PathBuf]) -> Result<Loaded, Vec<LoadError>> {
+    load_paths_excluding(paths, &exclude::Exclusions::default()).map(|(loaded, _)| loaded)
+}
+
+/// [`load_paths`] that also leaves out what `exclusions` and `.binderyignore` files name, and
+/// returns what it skipped as not bindery's input (Helm charts, Go templates; see [`exclude`]).
+pub fn load_paths_excluding(
+    paths: &[PathBuf],
+    exclusions: &exclude::Exclusions,
+) -> Result<(Loaded, Vec<exclude::Skipped>), Vec<LoadError>> {
     use rayon::prelude::*;
 
     let mut loaded = Loaded::default();
     let mut errors = Vec::new();
+    let skipped = exclude::SkipLog::default();
     for root in paths {
         let parsed: Vec<Parsed> = if root.as_os_str() == "-" {
             match read_stdin() {
@@ -73,7 +86,7 @@ pub fn load_paths(paths: &[PathBuf]) -> Result<Loaded, Vec<LoadError>> {
                 }
             }
         } else {
-            match discover(root) {
+            match discover(root, exclusions, &skipped) {
                 // An indexed parallel iterator keeps the input order in `collect`.
                 Ok(found) => found
                     .into_par_iter()
@@ -95,15 +108,24 @@ pub fn load_paths(paths: &[PathBuf]) -> Result<Loaded, Vec<LoadError>> {
                     loaded.files.push(file);
                     loaded.documents.extend(docs);
                 }
-                Err(e) => errors.push(e),
+                Err(e) => match exclude_template(&e) {
+                    Some(s) => skipped.push(s),
+                    None => errors.push(e),
+                },
             }
         }
     }
     if errors.is_empty() {
-        Ok(loaded)
+        Ok((loaded, skipped.take()))
     } else {
         Err(errors)
     }
+}
+
+/// A file that failed to parse because it is a Go template is skipped, not an error.
+fn exclude_template(e: &LoadError) -> Option<exclude::Skipped> {
+    let file = e.file.as_ref().filter(|f| f.path != Path::new("<stdin>"))?;
+    exclude::is_go_template(file.text()).then(|| exclude::Skipped { path: file.path.clone(), reason: exclude::SkipReason::GoTemplate })
 }
 
 /// Standard input, up to the size limit (one byte more, so that a larger input is refused).
@@ -147,14 +169,20 @@ fn is_manifest_name(path: &Path) -> bool {
 }
 
 /// The files under one root, sorted by path, with their path relative to the root.
-fn discover(root: &Path) -> Result<Vec<(PathBuf, PathBuf)>, LoadError> {
+fn discover(root: &Path, exclusions: &exclude::Exclusions, skipped: &exclude::SkipLog) -> Result<Vec<(PathBuf, PathBuf)>, LoadError> {
     let meta = std::fs::metadata(root).map_err(|e| err(root, format!("cannot read path: {e}")))?;
     if meta.is_file() {
         let rel = root.file_name().map(PathBuf::from).unwrap_or_else(|| root.to_path_buf());
         return Ok(vec![(root.to_path_buf(), rel)]);
     }
     let mut found = Vec::new();
-    let walker = ignore::WalkBuilder::new(root)
+    if exclude::is_helm_chart(root) {
+        skipped.push(exclude::Skipped { path: root.to_path_buf(), reason: exclude::SkipReason::HelmChart });
+        return Ok(found);
+    }
+    let mut builder = ignore::WalkBuilder::new(root);
+    exclude::configure(&mut builder, root, exclusions, skipped).map_err(|e| err(root, e.to_string()))?;
+    let walker = builder
         .hidden(false)
         .git_ignore(true)
         .git_global(false)
@@ -163,7 +191,6 @@ fn discover(root: &Path) -> Result<Vec<(PathBuf, PathBuf)>, LoadError> {
         .parents(true)
         .require_git(false)
         .follow_links(true)
-        .filter_entry(|e| e.file_name() != ".git")
         .build();
     for entry in walker {
         let entry = entry.map_err(|e| {

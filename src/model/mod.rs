@@ -4,3 +4,4 @@
 pub mod bound;
 pub mod problem;
 pub mod rules;
+pub mod severity;

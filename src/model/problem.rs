@@ -7,26 +7,7 @@ use std::sync::Arc;
 
 use crate::doc::document::{Document, SourceFile};
 use crate::model::rules::Rule;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Severity {
-    Error,
-    Warning,
-    /// Information worth a reviewer's attention that needs no action (a binding Secret that
-    /// will be created at run time, a selector that matched nothing). Never fails a run.
-    Notice,
-}
-
-impl Severity {
-    /// `error`, `warning` or `notice`, as every report writes it.
-    pub fn word(self) -> &'static str {
-        match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Notice => "notice",
-        }
-    }
-}
+pub use crate::model::severity::Severity;
 
 /// Where a problem is: a file and 1-based line (and column when known).
 #[derive(Debug, Clone)]

@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use crate::model::problem::Severity;
+use crate::model::severity::Severity;
 
 /// What a problem of one rule means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,6 +110,14 @@ pub enum Rule {
     BindingItemCollision,
     /// Binding item name is not a valid Secret key.
     InvalidBindingKey,
+    /// Binding left to the cluster's runtime.
+    BoundAtRunTime,
+    /// Binding data collected from SBO annotations.
+    BindingDataFromAnnotations,
+    /// Two ServiceBindings of one API share a namespace and name.
+    DuplicateBinding,
+    /// Input skipped: not bindery's input.
+    SkippedInput,
 }
 
 use Severity::{Error, Notice, Warning};
@@ -162,6 +170,10 @@ impl Rule {
         Rule::ProcessingError,
         Rule::BindingItemCollision,
         Rule::InvalidBindingKey,
+        Rule::BoundAtRunTime,
+        Rule::BindingDataFromAnnotations,
+        Rule::DuplicateBinding,
+        Rule::SkippedInput,
     ];
 
     /// The rule id reports print (`SecretNotFound`).
@@ -212,6 +224,10 @@ impl Rule {
             Rule::ProcessingError => "ProcessingError",
             Rule::BindingItemCollision => "BindingItemCollision",
             Rule::InvalidBindingKey => "InvalidBindingKey",
+            Rule::BoundAtRunTime => "BoundAtRunTime",
+            Rule::BindingDataFromAnnotations => "BindingDataFromAnnotations",
+            Rule::DuplicateBinding => "DuplicateBinding",
+            Rule::SkippedInput => "SkippedInput",
         }
     }
 
@@ -339,11 +355,14 @@ impl Rule {
          readable Secret.",
             ),
             Rule::SelectorMatchesNothing => e(
-                Notice,
+                Warning,
                 "Label selector matches no workload",
-                "The binding selects workloads by label and none in the input matches; nothing is bound. Workloads created \
-         at run time are bound by the in-cluster runtime, if one runs. The message lists the workloads looked at.",
-                "Check the selector against the workloads' own metadata.labels, and the kind and apiVersion.",
+                "The binding selects workloads by label and none in the input matches; nothing is bound, and the binding is \
+         consumed like every other, so no runtime binds it later either. A typo in a label is the usual cause: the message \
+         lists the workloads looked at and the nearest labels they have.",
+                "Check the selector against the workloads' own metadata.labels, and the kind and apiVersion; for workloads \
+         created at run time, annotate the binding with bindery.dev/bind-at-run-time: \"true\" to leave it to the \
+         cluster's runtime.",
             ),
             Rule::ServiceByResource => e(
                 Warning,
@@ -363,7 +382,8 @@ impl Rule {
                 Error,
                 "Binding has no type",
                 "A servicebinding.io binding's projection must contain a type entry, from the binding Secret or from \
-         spec.type; applications select their binding by it.",
+         spec.type; applications select their binding by it. A binding that selects no workload in the input projects \
+         nothing: its missing type is then a warning.",
                 "Add a type entry to the Secret, or set spec.type on the ServiceBinding.",
             ),
             Rule::EnvKeyNotFound => e(
@@ -557,6 +577,35 @@ impl Rule {
                 "Binding item name is not a valid Secret key",
                 "A Service Binding Operator binding item's name (after the naming strategy) is empty or holds characters a Secret key cannot have (only alphanumerics, '-', '_' and '.'); the operator could not write it into the binding Secret.",
                 "Change the naming strategy or the mapping's name so that every item name is a valid key.",
+            ),
+            Rule::BoundAtRunTime => e(
+                Notice,
+                "Binding left to the cluster's runtime",
+                "A servicebinding.io binding annotated bindery.dev/bind-at-run-time: \"true\" binds workloads that are created at \
+         run time (a Knative Revision, an operator's Deployment): bindery checks its service and Secret, projects nothing \
+         and emits the binding, so the servicebinding.io runtime in the cluster binds those workloads.",
+                "Remove the annotation to have bindery bind the workloads the input holds (the binding is then consumed).",
+            ),
+            Rule::BindingDataFromAnnotations => e(
+                Notice,
+                "Binding data collected from SBO annotations",
+                "A servicebinding.io binding's service has no .status.binding.name, but service.binding annotations (on the \
+         resource, its CRD, or in SBO's built-in registry) describe its binding data: it is resolved as the Service Binding \
+         Operator resolves it, and projected by reference to the Secrets and ConfigMaps that hold each item (non-secret \
+         values from a generated ConfigMap). The reference runtime alone would not bind it.",
+                "Nothing to do; give the service a .status.binding.name to bind it through the reference runtime.",
+            ),
+            Rule::DuplicateBinding => e(
+                Error,
+                "Two ServiceBindings with one API, namespace and name",
+                "Two ServiceBinding documents of the same API group have the same namespace and name in one applied set (a directory, or one built kustomization): applying the set keeps only one of them, so the other binding silently never happens.",
+                "Rename one of the bindings, or remove the copy (a base and an overlay both defining it).",
+            ),
+            Rule::SkippedInput => e(
+                Notice,
+                "Input skipped: not Kubernetes YAML",
+                "A Helm chart directory (Chart.yaml next to templates/) or a Go template file (text with `{{` that does not parse as YAML) is not bindery's input: it is skipped, never an error. Render the chart (helm template) and check the result to check it.",
+                "Nothing to do; exclude it with --exclude or .binderyignore to silence the notice, or check `helm template` output.",
             ),
         }
     }

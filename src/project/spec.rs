@@ -16,13 +16,17 @@ use crate::kube::podspec::{
 };
 use crate::kube::{path_join, version_of};
 use crate::model::bound::{BoundContainer, Entries, ValueSource};
-use crate::resolve::{BindingSecret, ResolvedMapping, SpecResolved, Step};
+use crate::resolve::{BindingSecret, CollectedData, ResolvedMapping, SpecResolved, Step};
 
 use super::StepOutcome;
 
 pub const ANNOTATION_PREFIX: &str = "projector.servicebinding.io/";
 pub const SECRET_ANNOTATION_PREFIX: &str = "projector.servicebinding.io/secret-";
 pub const VOLUME_PREFIX: &str = "servicebinding-";
+/// Workload annotation recording the variables `spec.env` injected from collected binding data
+/// (one per binding UID, a JSON list of names): they may reference Secrets the container also
+/// reads itself, so unprojection removes exactly these.
+pub const ENV_RECORD_PREFIX: &str = "bindery.dev/spec-env-";
 
 /// The names a binding's projection uses, all derived from its stable UID.
 pub struct Names {
@@ -31,6 +35,7 @@ pub struct Names {
     pub type_annotation: String,
     pub provider_annotation: String,
     pub mapping_annotation: String,
+    pub env_record: String,
 }
 
 impl Names {
@@ -41,6 +46,7 @@ impl Names {
             type_annotation: format!("{ANNOTATION_PREFIX}type-{uid}"),
             provider_annotation: format!("{ANNOTATION_PREFIX}provider-{uid}"),
             mapping_annotation: format!("{MAPPING_ANNOTATION_PREFIX}{uid}"),
+            env_record: format!("{ENV_RECORD_PREFIX}{uid}"),
         }
     }
 }
@@ -71,6 +77,9 @@ pub fn project_step(
     step: Step,
     wid: DocId,
 ) -> Result<StepOutcome, PodSpecError> {
+    if let Some(collected) = &binding.collected {
+        return project_collected_step(value, input, mapping, binding, collected, step, wid);
+    }
     let secret = if step.project { binding.secret.as_ref() } else { None };
     let workload = value.get_or_insert_with(|| input.clone());
     let containers = apply(workload, &mapping.spec, &binding.binding, secret.map(|s| s.name.as_str()))?;
@@ -120,6 +129,24 @@ pub struct BoundInto {
 /// Unproject `binding` from `workload`, then project it with `secret` when given. Returns the
 /// bound containers.
 pub fn apply(workload: &mut Value, current: &MappingSpec, binding: &Binding, secret: Option<&str>) -> Result<Vec<BoundInto>, PodSpecError> {
+    apply_projection(workload, current, binding, secret.map(Projection::Secret))
+}
+
+/// What a servicebinding.io binding projects: the one binding Secret (the reference runtime's
+/// projection), or binding data collected from several sources ([`CollectedData`]).
+#[derive(Clone, Copy)]
+enum Projection<'a> {
+    Secret(&'a str),
+    Collected(&'a CollectedData),
+}
+
+/// [`apply`] for either kind of projection (`None`: unproject only).
+fn apply_projection(
+    workload: &mut Value,
+    current: &MappingSpec,
+    binding: &Binding,
+    projection: Option<Projection>,
+) -> Result<Vec<BoundInto>, PodSpecError> {
     let names = Names::of(&binding.uid);
     let version = version_of(workload.get("apiVersion").and_then(Value::as_str).unwrap_or("")).to_string();
     let stashed = json_annotation(workload, &names.mapping_annotation)
@@ -129,8 +156,11 @@ pub fn apply(workload: &mut Value, current: &MappingSpec, binding: &Binding, sec
     let mut emptied = Vec::new();
     unproject(workload, stashed.as_ref().unwrap_or(&current_tmpl), &names, &mut emptied)?;
     let mut bound = Vec::new();
-    if let Some(secret) = secret {
-        bound = project(workload, &current_tmpl, binding, secret, &names)?;
+    if let Some(projection) = projection {
+        bound = match projection {
+            Projection::Secret(secret) => project(workload, &current_tmpl, binding, secret, &names)?,
+            Projection::Collected(data) => project_collected(workload, &current_tmpl, binding, data, &names)?,
+        };
         let annotations = map_at_mut(workload, &["metadata".into(), "annotations".into()])?;
         annotations.insert(names.mapping_annotation.clone(), Value::from(current.to_go_json()));
     }
@@ -186,6 +216,7 @@ fn unproject(root: &mut Value, tmpl: &CompiledTemplate, names: &Names, emptied: 
     };
     let type_ref = field_ref(&names.type_annotation);
     let provider_ref = field_ref(&names.provider_annotation);
+    let recorded = recorded_env(root, &names.env_record);
 
     if get_fixed(root, &tmpl.volumes)?.is_some() {
         let mut volumes = list_at(root, &tmpl.volumes, "volumes")?;
@@ -214,7 +245,8 @@ fn unproject(root: &mut Value, tmpl: &CompiledTemplate, names: &Names, emptied: 
                 let field = e.pointer("/valueFrom/fieldRef/fieldPath").and_then(Value::as_str);
                 let ours = (!secret.is_empty() && from_secret == Some(secret.as_str()))
                     || field == Some(type_ref.as_str())
-                    || field == Some(provider_ref.as_str());
+                    || field == Some(provider_ref.as_str())
+                    || recorded.iter().any(|n| n == name_of(e));
                 !ours
             });
             if env.len() != before {
@@ -224,7 +256,7 @@ fn unproject(root: &mut Value, tmpl: &CompiledTemplate, names: &Names, emptied: 
     }
     let keys = [&names.secret_annotation, &names.type_annotation, &names.provider_annotation];
     remove_keys(root, &tmpl.annotations, &keys, emptied)?;
-    remove_keys(root, &["metadata".into(), "annotations".into()], &[&names.mapping_annotation], emptied)?;
+    remove_keys(root, &["metadata".into(), "annotations".into()], &[&names.mapping_annotation, &names.env_record], emptied)?;
     Ok(())
 }
 
@@ -245,38 +277,57 @@ fn remove_keys(root: &mut Value, path: &[String], keys: &[&String], emptied: &mu
 }
 
 fn project(root: &mut Value, tmpl: &CompiledTemplate, b: &Binding, secret: &str, names: &Names) -> Result<Vec<BoundInto>, PodSpecError> {
-    let bound_secrets = annotate(root, tmpl, b, secret, names)?;
-    add_volume(root, tmpl, b, secret, names)?;
+    let bound_secrets = annotate(root, tmpl, b, Some(secret), names)?;
+    add_volume(root, tmpl, b, vec![json!({"secret": {"name": secret}})], names)?;
+    let projected = ProjectedEnv { secrets: bound_secrets, recorded: all_recorded_env(root) };
     let mut bound = Vec::new();
     for (i, path) in containers(root, tmpl) {
         let entry = &tmpl.containers[i];
         let Some(container) = container_mut(root, &path)? else { continue };
-        bound.extend(project_container(container, entry, b, secret, names, &bound_secrets)?);
+        bound.extend(project_container(container, entry, b, &|key| entry_source(b, key, secret), names, &projected)?);
     }
     Ok(bound)
 }
 
-/// Pod-template annotations: the Secret name and the overrides the downward API reads. Returns
-/// the names of every Secret a binding projects into this workload.
-fn annotate(root: &mut Value, tmpl: &CompiledTemplate, b: &Binding, secret: &str, names: &Names) -> Result<Vec<String>, PodSpecError> {
+/// Pod-template annotations: the Secret name (when there is one) and the overrides the downward
+/// API reads. Returns the names of every Secret a binding projects into this workload.
+fn annotate(
+    root: &mut Value,
+    tmpl: &CompiledTemplate,
+    b: &Binding,
+    secret: Option<&str>,
+    names: &Names,
+) -> Result<Vec<String>, PodSpecError> {
+    let bound_secrets = |annotations: &crate::doc::value::Map| -> Vec<String> {
+        annotations
+            .iter()
+            .filter(|(k, _)| k.starts_with(SECRET_ANNOTATION_PREFIX))
+            .filter_map(|(_, v)| v.as_str().map(str::to_string))
+            .collect()
+    };
+    if secret.is_none() && b.type_override.is_none() && b.provider_override.is_none() {
+        // Nothing to write: no annotations map the author did not write.
+        return Ok(match get_fixed(root, &tmpl.annotations)? {
+            Some(Value::Object(a)) => bound_secrets(a),
+            _ => Vec::new(),
+        });
+    }
     let annotations = map_at_mut(root, &tmpl.annotations)?;
-    annotations.insert(names.secret_annotation.clone(), json!(secret));
+    if let Some(secret) = secret {
+        annotations.insert(names.secret_annotation.clone(), json!(secret));
+    }
     if let Some(t) = &b.type_override {
         annotations.insert(names.type_annotation.clone(), json!(t));
     }
     if let Some(p) = &b.provider_override {
         annotations.insert(names.provider_annotation.clone(), json!(p));
     }
-    Ok(annotations
-        .iter()
-        .filter(|(k, _)| k.starts_with(SECRET_ANNOTATION_PREFIX))
-        .filter_map(|(_, v)| v.as_str().map(str::to_string))
-        .collect())
+    Ok(bound_secrets(annotations))
 }
 
-/// The volume: the Secret, then downward-API items that shadow its type/provider files.
-fn add_volume(root: &mut Value, tmpl: &CompiledTemplate, b: &Binding, secret: &str, names: &Names) -> Result<(), PodSpecError> {
-    let mut sources = vec![json!({"secret": {"name": secret}})];
+/// The volume: `sources` (the Secret, or the collected data's Secrets and ConfigMaps), then
+/// downward-API items that shadow their type/provider files.
+fn add_volume(root: &mut Value, tmpl: &CompiledTemplate, b: &Binding, mut sources: Vec<Value>, names: &Names) -> Result<(), PodSpecError> {
     for (set, file, annotation) in
         [(&b.type_override, "type", &names.type_annotation), (&b.provider_override, "provider", &names.provider_annotation)]
     {
@@ -290,15 +341,22 @@ fn add_volume(root: &mut Value, tmpl: &CompiledTemplate, b: &Binding, secret: &s
     set_list(root, &tmpl.volumes, volumes)
 }
 
+/// What tells the variables bindings projected from the container's own: the Secrets the
+/// workload's bindings project, and the variables collected-data bindings recorded.
+struct ProjectedEnv {
+    secrets: Vec<String>,
+    recorded: Vec<String>,
+}
+
 /// The mount and the mapped variables of one container (`None`: the container filter skips
-/// it). `bound_secrets` tells the variables of other bindings from the container's own.
+/// it); `source_of` gives where the entry a `spec.env` key names comes from.
 fn project_container(
     container: &mut Value,
     entry: &CompiledContainer,
     b: &Binding,
-    secret: &str,
+    source_of: &dyn Fn(&str) -> ValueSource,
     names: &Names,
-    bound_secrets: &[String],
+    bound: &ProjectedEnv,
 ) -> Result<Option<BoundInto>, PodSpecError> {
     let container_name = match &entry.name {
         Some(p) => get_fixed(container, p)?.and_then(Value::as_str).unwrap_or("").to_string(),
@@ -318,8 +376,9 @@ fn project_container(
     let projected = |e: &Value| {
         let from_secret = e.pointer("/valueFrom/secretKeyRef/name").and_then(Value::as_str);
         let field = e.pointer("/valueFrom/fieldRef/fieldPath").and_then(Value::as_str).unwrap_or("");
-        from_secret.is_some_and(|s| bound_secrets.iter().any(|b| b == s))
+        from_secret.is_some_and(|s| bound.secrets.iter().any(|b| b == s))
             || field.starts_with("metadata.annotations['projector.servicebinding.io")
+            || bound.recorded.iter().any(|n| n == name_of(e))
     };
     let mut replaced_env = Vec::new();
     for m in &b.env {
@@ -329,7 +388,7 @@ fn project_container(
             replaced_env.push(m.name.clone());
         }
         env.retain(|e| name_of(e) != m.name);
-        env.push(super::env_entry(&m.name, &entry_source(b, &m.key, secret)));
+        env.push(super::env_entry(&m.name, &source_of(&m.key)));
     }
     sort_projected(&mut env, projected);
     set_list(container, &entry.env, env)?;
@@ -345,6 +404,104 @@ fn sort_projected(items: &mut [Value], projected: impl Fn(&Value) -> bool) {
         (true, false) => std::cmp::Ordering::Greater,
         (true, true) => name_of(a).as_bytes().cmp(name_of(b).as_bytes()),
     });
+}
+
+// Collected binding data (a servicebinding.io binding to a service with SBO binding
+// annotations): one projected volume whose sources are the Secrets and ConfigMaps holding the
+// items (key → file), downward-API items for spec.type/spec.provider, and `spec.env` variables
+// referencing the same entries, recorded on the workload for unprojection.
+
+/// The variables collected-data binding `record` (a workload annotation) injected.
+fn recorded_env(workload: &Value, record: &str) -> Vec<String> {
+    let Some(Value::Array(names)) = json_annotation(workload, record) else { return Vec::new() };
+    names.iter().filter_map(Value::as_str).map(str::to_string).collect()
+}
+
+/// The variables every collected-data binding of the workload recorded.
+fn all_recorded_env(workload: &Value) -> Vec<String> {
+    let Some(Value::Object(annotations)) = workload.pointer("/metadata/annotations") else { return Vec::new() };
+    let records: Vec<String> = annotations.keys().filter(|k| k.starts_with(ENV_RECORD_PREFIX)).map(|k| k.to_string()).collect();
+    records.iter().flat_map(|r| recorded_env(workload, r)).collect()
+}
+
+/// Where binding item `key` of collected data comes from: the binding's spec.type/spec.provider
+/// (downward API), else the Secret or ConfigMap entry the delivery plan references.
+fn collected_source(b: &Binding, data: &CollectedData, key: &str) -> ValueSource {
+    match entry_source(b, key, "") {
+        o @ ValueSource::Override { .. } => o,
+        fallback => data.via(key).map(crate::bindings::sbo::delivery::Via::source).unwrap_or(fallback),
+    }
+}
+
+/// The projected volume's sources for collected data: the one Secret SBO would mount as it is,
+/// or one source per referenced Secret and ConfigMap with its items.
+fn collected_sources(data: &CollectedData) -> Vec<Value> {
+    match &data.data.reuse {
+        Some(secret) => vec![json!({"secret": {"name": secret}})],
+        None => data.delivery.volume.pointer("/projected/sources").and_then(Value::as_array).cloned().unwrap_or_default(),
+    }
+}
+
+fn project_collected(
+    root: &mut Value,
+    tmpl: &CompiledTemplate,
+    b: &Binding,
+    data: &CollectedData,
+    names: &Names,
+) -> Result<Vec<BoundInto>, PodSpecError> {
+    let bound_secrets = annotate(root, tmpl, b, None, names)?;
+    add_volume(root, tmpl, b, collected_sources(data), names)?;
+    if !b.env.is_empty() {
+        let env: Vec<&str> = b.env.iter().map(|m| m.name.as_str()).collect();
+        let annotations = map_at_mut(root, &["metadata".into(), "annotations".into()])?;
+        annotations.insert(names.env_record.clone(), Value::from(json!(env).to_string()));
+    }
+    let projected = ProjectedEnv { secrets: bound_secrets, recorded: all_recorded_env(root) };
+    let mut bound = Vec::new();
+    for (i, path) in containers(root, tmpl) {
+        let entry = &tmpl.containers[i];
+        let Some(container) = container_mut(root, &path)? else { continue };
+        bound.extend(project_container(container, entry, b, &|key| collected_source(b, data, key), names, &projected)?);
+    }
+    Ok(bound)
+}
+
+/// [`project_step`] for collected binding data.
+fn project_collected_step(
+    value: &mut Option<Value>,
+    input: &Value,
+    mapping: &ResolvedMapping,
+    binding: &SpecResolved,
+    data: &CollectedData,
+    step: Step,
+    wid: DocId,
+) -> Result<StepOutcome, PodSpecError> {
+    let b = &binding.binding;
+    let workload = value.get_or_insert_with(|| input.clone());
+    let projection = step.project.then_some(Projection::Collected(data));
+    let containers = apply_projection(workload, &mapping.spec, b, projection)?;
+    let mut out = StepOutcome::default();
+    if !step.project {
+        return Ok(out);
+    }
+    let mut keys: Vec<String> = data.delivery.entries.iter().map(|(name, _)| name.clone()).collect();
+    keys.extend(b.type_override.as_ref().map(|_| "type".to_string()));
+    keys.extend(b.provider_override.as_ref().map(|_| "provider".to_string()));
+    keys.sort();
+    let files: Entries = keys.iter().map(|k| (k.clone(), collected_source(b, data, k))).collect();
+    let env: Entries = b.env.iter().map(|m| (m.name.clone(), collected_source(b, data, &m.key))).collect();
+    for BoundInto { container, mount_path, replaced_env } in containers {
+        out.bound.push(BoundContainer {
+            workload: wid,
+            binding: step.binding,
+            container,
+            mount_path,
+            files: files.clone(),
+            env: env.clone(),
+            replaced_env,
+        });
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -5,6 +5,8 @@
 //! [`spec`] resolves servicebinding.io bindings as the reference runtime does, [`operator`]
 //! Service Binding Operator bindings as SBO does; both add to the one [`Resolution`].
 
+pub mod annotated;
+pub mod duplicates;
 pub mod operator;
 pub mod resolution;
 pub mod spec;
@@ -130,6 +132,7 @@ pub fn resolve(docs: &[Document], index: &Index, opts: &Options) -> Resolution {
         out: Resolution::default(),
         regenerated: BTreeSet::new(),
     };
+    r.out.problems.extend(duplicates::duplicate_bindings(docs, &opts.default_namespace));
     // Mappings first: each is validated once, as the admission webhook would, used or not.
     for (id, doc) in docs.iter().enumerate() {
         if classify(doc) == Some(BindingDocKind::WorkloadResourceMapping) {
@@ -231,3 +234,6 @@ impl Resolver<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -22,6 +22,28 @@ pub enum ServiceSource {
     DirectSecret,
     /// A Provisioned Service: a resource with `.status.binding.name`.
     Provisioned { doc: DocId },
+    /// A service without `.status.binding.name` whose binding data the Service Binding Operator
+    /// collects from `service.binding…` annotations (its own, its CRD's, SBO's registry); SBO
+    /// serves servicebinding.io bindings too. See [`SpecResolved::collected`].
+    Annotated { doc: DocId },
+}
+
+/// Binding data collected as the Service Binding Operator collects it, for a servicebinding.io
+/// binding to an annotated service: the items (names and where each value lives) and how each
+/// reaches the container — by reference to the service's Secrets and ConfigMaps, non-secret
+/// values from a generated ConfigMap, a copy only where nothing else can deliver it.
+#[derive(Debug, Clone)]
+pub struct CollectedData {
+    pub data: Collected,
+    /// Planned in files mode (servicebinding.io always projects files).
+    pub delivery: Delivery,
+}
+
+impl CollectedData {
+    /// How binding item `name` reaches the container, if the data has it.
+    pub fn via(&self, name: &str) -> Option<&crate::bindings::sbo::delivery::Via> {
+        self.delivery.entries.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
 }
 
 /// The Secret a binding projects, and what is known of it.
@@ -65,12 +87,15 @@ pub struct WorkloadPlan {
     pub steps: Vec<Step>,
 }
 
-/// A servicebinding.io binding, resolved.
+/// A servicebinding.io binding, resolved. At most one of `secret` and `collected` is set: the
+/// one binding Secret the reference runtime projects, or binding data collected from several
+/// Secrets, ConfigMaps and resource fields ([`ServiceSource::Annotated`]).
 #[derive(Debug, Clone)]
 pub struct SpecResolved {
     pub binding: Binding,
     pub source: Option<ServiceSource>,
     pub secret: Option<BindingSecret>,
+    pub collected: Option<CollectedData>,
 }
 
 /// A Service Binding Operator binding, resolved.

@@ -15,15 +15,45 @@ use crate::model::rules::Rule;
 
 use super::{secret_keys, BindingSecret, Resolved, ResolvedBinding, Resolver, ServiceSource, SpecResolved, Step};
 
+/// Annotation on a servicebinding.io ServiceBinding whose workloads are created at run time:
+/// `"true"` leaves the binding to the cluster's runtime (see [`Rule::BoundAtRunTime`]).
+pub const BIND_AT_RUN_TIME: &str = "bindery.dev/bind-at-run-time";
+
+/// Whether the binding document is annotated [`BIND_AT_RUN_TIME`]` = "true"`.
+pub fn bound_at_run_time(doc: &crate::doc::document::Document) -> bool {
+    doc.value.pointer("/metadata/annotations").and_then(|a| a.get(BIND_AT_RUN_TIME)).and_then(Value::as_str) == Some("true")
+}
+
 impl Resolver<'_> {
     pub(crate) fn binding(&mut self, doc: DocId, b: Binding) {
         let problems_before = self.out.problems.len();
-        let (source, secret) = self.service(doc, &b);
+        let (source, secret, collected) = match self.sbo_annotated_service(&b) {
+            Some(svc) => {
+                let collected = self.collect_as_sbo(doc, &b, svc);
+                (Some(ServiceSource::Annotated { doc: svc }), None, collected)
+            }
+            None => {
+                let (source, secret) = self.service(doc, &b);
+                (source, secret, None)
+            }
+        };
         if let Some(secret) = &secret {
             self.check_secret_entries(doc, &b, secret);
         }
-        let workloads = self.workloads(doc, &b);
+        let workloads = if bound_at_run_time(&self.docs[doc]) { self.leave_to_runtime(doc, &b) } else { self.workloads(doc, &b) };
+        if let Some(c) = &collected {
+            self.check_collected(doc, &b, c, !workloads.is_empty());
+        }
+        if workloads.is_empty() {
+            self.type_needed_only_where_projected(problems_before);
+        }
         let failed = self.failed_since(problems_before);
+        if let Some(c) = &collected {
+            self.regenerated.insert(format!("{}/{}", b.namespace, b.name));
+            if !failed && !workloads.is_empty() {
+                self.out.generated.extend(c.delivery.generated.iter().map(|g| (doc, g.clone())));
+            }
+        }
         let index = self.out.bindings.len();
         let (group, kind) = (group_of(&b.workload.api_version).to_string(), b.workload.kind.clone());
         let projected_before: Vec<DocId> = self
@@ -51,7 +81,7 @@ impl Resolver<'_> {
                 }
             }
         }
-        let resolved = Resolved::Spec(SpecResolved { binding: b, source, secret });
+        let resolved = Resolved::Spec(SpecResolved { binding: b, source, secret, collected });
         self.out.bindings.push(ResolvedBinding { doc, workloads, resolved });
     }
 
@@ -107,8 +137,14 @@ impl Resolver<'_> {
                 "the service was not found: no {} {:?} ({}) in namespace {:?}",
                 b.service.kind, b.service.name, b.service.api_version, b.namespace
             );
-            let help = crate::kube::hints::service_not_found(self.docs, &self.opts.default_namespace, &b.namespace, &b.service)
-                .unwrap_or_else(|| "add the service resource to the input, or point spec.service at one that is".into());
+            let same_name: Vec<&crate::doc::document::Document> =
+                self.index.named(&b.namespace, &b.service.name).iter().map(|&d| &self.docs[d]).collect();
+            let mut hints = self.index.name_hints(group, &b.service.kind, &b.namespace, &b.service.name);
+            hints.extend(crate::kube::hints::service_not_found(&same_name, self.index.kinds(), &b.service));
+            if hints.is_empty() {
+                hints.push("add the service resource to the input, or point spec.service at one that is".into());
+            }
+            let help = hints.join("; ");
             self.problem(doc, b, Rule::ServiceNotFound, "spec.service.name", msg).add_help(help);
             return None;
         };
@@ -203,7 +239,8 @@ impl Resolver<'_> {
         // Not in the input: a producer or a declaration for this very name wins over the
         // convention that derived it (a CNPG initdb Secret delivered by an ExternalSecret).
         let via = match source {
-            ServiceSource::DirectSecret => String::new(),
+            // Never a single binding Secret (resolved in `annotated`).
+            ServiceSource::DirectSecret | ServiceSource::Annotated { .. } => String::new(),
             ServiceSource::Provisioned { .. } if convention.is_some() => {
                 format!(" ({} {:?} has no .status.binding.name)", b.service.kind, b.service.name)
             }
@@ -250,14 +287,16 @@ impl Resolver<'_> {
             }
             None => {
                 let msg = format!("the binding Secret {secret_name:?}{via} was not found in namespace {:?} of the input", b.namespace);
-                let help = format!(
+                let mut hints = self.index.name_hints("", "Secret", &b.namespace, &secret_name);
+                hints.push(format!(
                     "a binding can only use a Secret in its own namespace; add that Secret to the input, or declare who creates it at run time: \
                      a SealedSecret or ExternalSecret for {secret_name:?} in the input, a `secrets:` entry (name, namespace, keys) in {}, \
                      the annotations {} and {} on the service resource; or pass --allow-missing-secrets when Secrets live outside Git",
                     crate::index::runtime_secrets::CONFIG_FILE,
                     crate::index::runtime_secrets::SECRET_ANNOTATION,
                     crate::index::runtime_secrets::KEYS_ANNOTATION,
-                );
+                ));
+                let help = hints.join("; ");
                 self.problem(doc, b, Rule::SecretNotFound, "spec.service", msg).add_help(help);
                 return None;
             }
@@ -336,6 +375,62 @@ impl Resolver<'_> {
         }
     }
 
+    /// `did you mean` for a label selector that matches nothing: for each `matchLabels` entry no
+    /// workload of the type has, the nearest label one or two edits away (in its key or value);
+    /// when every entry exists but on different workloads, that.
+    fn selector_hints(&self, group: &str, kind: &str, namespace: &str, sel: &crate::kube::LabelSelector) -> Vec<String> {
+        let mut hints = Vec::new();
+        let mut all_exist = !sel.match_labels.is_empty();
+        for (k, v) in &sel.match_labels {
+            if self.index.has_label(group, kind, namespace, k, v) {
+                continue;
+            }
+            all_exist = false;
+            if let Some((nk, nv)) = self.index.near_label(group, kind, namespace, k, v) {
+                hints.push(format!("did you mean {nk}: {nv}? (instead of {k}: {v})"));
+            }
+        }
+        if all_exist && sel.match_expressions.is_empty() {
+            hints.push(format!("each of the matchLabels is on some {kind}, but no single {kind} has them all"));
+        }
+        hints
+    }
+
+    /// A binding annotated [`BIND_AT_RUN_TIME`]: its workloads are created at run time, so it is
+    /// left to the cluster's runtime — emitted (not consumed), projected into nothing; its service
+    /// and Secret were checked as any binding's.
+    fn leave_to_runtime(&mut self, doc: DocId, b: &Binding) -> Vec<DocId> {
+        self.out.consumed.remove(&doc);
+        let group = group_of(&b.workload.api_version);
+        let in_input = match &b.workload.selection {
+            WorkloadSelection::Name(name) => self.index.get(group, &b.workload.kind, &b.namespace, name).len(),
+            WorkloadSelection::Selector(sel) => self.index.select(self.docs, group, &b.workload.kind, &b.namespace, sel).len(),
+        };
+        let also = match in_input {
+            0 => String::new(),
+            n => format!("; the {n} {} of the input it selects are left to the runtime too, and come out unbound", b.workload.kind),
+        };
+        let msg = format!(
+            "annotated {BIND_AT_RUN_TIME}: \"true\": the binding is emitted for the cluster's servicebinding.io runtime, which binds the \
+             workloads created at run time; bindery projects nothing{also}"
+        );
+        self.notice(doc, b, Rule::BoundAtRunTime, "metadata.annotations", msg);
+        Vec::new()
+    }
+
+    /// A binding that selects no workload in the input projects nothing, so a missing `type` (a
+    /// requirement on what is projected) is a warning for it, not a failed render: the
+    /// reference runtime's own samples bind workloads that are created at run time this way.
+    fn type_needed_only_where_projected(&mut self, problems_before: usize) {
+        for p in self.out.problems[problems_before..].iter_mut().filter(|p| p.rule == Rule::MissingType && p.is_error()) {
+            p.severity = crate::model::problem::Severity::Warning;
+            p.message.push_str(
+                "; the binding selects no workload in the input, so nothing is projected here (a warning, not an error: \
+                 the type is needed where the cluster's runtime projects it)",
+            );
+        }
+    }
+
     /// The workloads the binding selects, in input order.
     fn workloads(&mut self, doc: DocId, b: &Binding) -> Vec<DocId> {
         let group = group_of(&b.workload.api_version);
@@ -347,7 +442,9 @@ impl Resolver<'_> {
                         "the workload was not found: no {} {:?} ({}) in namespace {:?}",
                         b.workload.kind, name, b.workload.api_version, b.namespace
                     );
-                    let help = crate::kube::hints::workload_not_found(self.docs, &b.workload.kind, &b.workload.api_version);
+                    let mut hints = self.index.name_hints(group, &b.workload.kind, &b.namespace, name);
+                    hints.push(crate::kube::hints::workload_not_found(self.index.kinds(), &b.workload.kind, &b.workload.api_version));
+                    let help = hints.join("; ");
                     self.problem(doc, b, Rule::WorkloadNotFound, "spec.workload.name", msg).add_help(help);
                 }
                 found
@@ -370,12 +467,21 @@ impl Resolver<'_> {
                             shown.join(", ")
                         )
                     };
-                    let mut msg = format!("the label selector matches no workload ({seen}); nothing is bound here, workloads created at run time are bound by the cluster's runtime");
-                    if let Some(k) = crate::kube::hints::suggest_kind(self.docs, &b.workload.kind) {
+                    let mut msg = format!(
+                        "the label selector matches no workload ({seen}); nothing is bound, and the binding is consumed, so no runtime binds it later"
+                    );
+                    let mut hints = self.selector_hints(group, &b.workload.kind, &b.namespace, sel);
+                    if let Some(k) = crate::kube::hints::suggest_kind(self.index.kinds(), &b.workload.kind) {
                         msg.push_str(&format!("; did you mean kind: {k}?"));
+                        hints.insert(0, format!("did you mean kind: {k}?"));
                     }
+                    hints.push(format!(
+                        "if the workloads are created at run time (a Knative Revision, an operator's Deployment), annotate the binding \
+                         with {BIND_AT_RUN_TIME}: \"true\" to leave it to the cluster's runtime"
+                    ));
                     let loc = Location::of_field(&self.docs[doc], "spec.workload.selector");
-                    self.out.problems.push(Problem::notice(Rule::SelectorMatchesNothing, msg).binding(&b.namespace, &b.name).at(loc));
+                    let p = Problem::warning(Rule::SelectorMatchesNothing, msg).binding(&b.namespace, &b.name).at(loc);
+                    self.out.problems.push(p.help(hints.join("; ")));
                 }
                 found
             }

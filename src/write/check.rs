@@ -42,16 +42,23 @@ pub struct Finding<'a> {
     pub message: String,
     pub help: Option<String>,
     pub location: Option<FindingLocation>,
-    /// Stable across runs and line moves: rule, file, binding and message (without line numbers).
+    /// Stable across runs and line moves: rule, file, binding and message (without line numbers),
+    /// and the root.
     pub fingerprint: String,
+    /// In repository mode, the kustomization whose built set the finding is in.
+    pub root: Option<String>,
 }
 
 impl Finding<'_> {
     /// `ServiceBinding ns/name: message` (the message alone when no binding is concerned).
     pub fn text(&self) -> String {
-        match &self.binding {
+        let text = match &self.binding {
             Some(b) => format!("ServiceBinding {b}: {}", self.message),
             None => self.message.clone(),
+        };
+        match &self.root {
+            Some(root) => format!("[{root}] {text}"),
+            None => text,
         }
     }
 }
@@ -65,6 +72,24 @@ pub struct CheckReport<'a> {
     /// ServiceBindings resolved.
     pub bindings: usize,
     /// The input could not be read (load errors): nothing was resolved.
+    pub unreadable: bool,
+    /// In repository mode, each set checked on its own (empty otherwise).
+    pub roots: Vec<RootSummary>,
+}
+
+/// One set of a repository run: a built kustomization, or the files outside every one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RootSummary {
+    pub root: String,
+    /// `kubectl kustomize` / `kustomize build`; `None` for files read as they are.
+    pub builder: Option<String>,
+    pub errors: usize,
+    pub warnings: usize,
+    pub notices: usize,
+    pub resources: usize,
+    pub bindings: usize,
+    /// The set could not be built or read.
     pub unreadable: bool,
 }
 
@@ -86,9 +111,10 @@ impl<'a> CheckReport<'a> {
                     column: l.column,
                 }),
                 fingerprint: String::new(),
+                root: None,
             })
             .collect();
-        CheckReport { findings: with_fingerprints(findings), resources, bindings, unreadable: false }
+        CheckReport { findings: with_fingerprints(findings), resources, bindings, unreadable: false, roots: Vec::new() }
     }
 
     /// Findings from input that could not be read (rule `InvalidInput`).
@@ -104,9 +130,43 @@ impl<'a> CheckReport<'a> {
                 help: None,
                 location: Some(FindingLocation { file: report_path(std::path::Path::new(&e.path)), line: e.line, column: e.column }),
                 fingerprint: String::new(),
+                root: None,
             })
             .collect();
-        CheckReport { findings: with_fingerprints(findings), resources: 0, bindings: 0, unreadable: true }
+        CheckReport { findings: with_fingerprints(findings), resources: 0, bindings: 0, unreadable: true, roots: Vec::new() }
+    }
+
+    /// One report of a repository run: `notices` (about the repository as a whole) first, then
+    /// every set's findings marked with its root, in order. Totals add up; the input counts as
+    /// unreadable only when no set could be read.
+    pub fn merge(notices: Vec<Finding<'a>>, sets: Vec<(String, Option<String>, CheckReport<'a>)>) -> Self {
+        let mut findings = notices;
+        let (mut resources, mut bindings, mut roots) = (0, 0, Vec::new());
+        let unreadable = !sets.is_empty() && sets.iter().all(|(_, _, r)| r.unreadable);
+        for (root, builder, report) in sets {
+            roots.push(RootSummary {
+                root: root.clone(),
+                builder,
+                errors: report.errors(),
+                warnings: report.warnings(),
+                notices: report.notices(),
+                resources: report.resources,
+                bindings: report.bindings,
+                unreadable: report.unreadable,
+            });
+            resources += report.resources;
+            bindings += report.bindings;
+            findings.extend(report.findings.into_iter().map(|f| Finding { root: Some(root.clone()), ..f }));
+        }
+        CheckReport { findings: with_fingerprints(findings), resources, bindings, unreadable, roots }
+    }
+
+    /// The same report with `notices` (about the input as a whole) first.
+    pub fn with_notices(mut self, notices: Vec<Finding<'a>>) -> Self {
+        let mut findings = notices;
+        findings.append(&mut self.findings);
+        self.findings = with_fingerprints(findings);
+        self
     }
 
     pub fn errors(&self) -> usize {
@@ -155,13 +215,17 @@ fn with_fingerprints(mut findings: Vec<Finding<'_>>) -> Vec<Finding<'_>> {
     const NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x6b69_6e64_6572_5f66_696e_6469_6e67_0001);
     let mut seen: HashMap<String, usize> = HashMap::new();
     for f in &mut findings {
-        let identity = format!(
+        let mut identity = format!(
             "{}\0{}\0{}\0{}",
             f.rule,
             f.location.as_ref().map_or("", |l| l.file.as_str()),
             f.binding.as_deref().unwrap_or(""),
             without_line_numbers(&f.message)
         );
+        if let Some(root) = &f.root {
+            identity.push('\0');
+            identity.push_str(root);
+        }
         let base = uuid::Uuid::new_v5(&NAMESPACE, identity.as_bytes()).simple().to_string();
         let n = seen.entry(base.clone()).or_insert(0);
         *n += 1;
@@ -218,6 +282,9 @@ struct JsonReport<'a> {
     tool: JsonTool,
     summary: JsonSummary,
     problems: Vec<JsonProblem<'a>>,
+    /// Repository mode: each set's totals.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    roots: &'a [RootSummary],
 }
 
 #[derive(Serialize)]
@@ -244,6 +311,8 @@ struct JsonProblem<'a> {
     help: Option<&'a str>,
     location: Option<&'a FindingLocation>,
     fingerprint: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    root: Option<&'a str>,
 }
 
 /// The stable JSON schema documented in the README ("Reports").
@@ -269,8 +338,10 @@ pub fn to_json(report: &CheckReport<'_>) -> String {
                 help: f.help.as_deref(),
                 location: f.location.as_ref(),
                 fingerprint: &f.fingerprint,
+                root: f.root.as_deref(),
             })
             .collect(),
+        roots: &report.roots,
     };
     super::json_text(&doc)
 }

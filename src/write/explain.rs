@@ -155,26 +155,30 @@ fn binding_ref(rendered: &Rendered, index: usize) -> BindingRef {
     let rb = &rendered.resolution.bindings[index];
     let docs = &rendered.loaded.documents;
     let secret_source = match &rb.resolved {
+        Resolved::Spec(spec) if spec.collected.is_some() => unreadable_items(spec.collected.iter().map(|c| &c.data)),
         Resolved::Spec(spec) => spec.secret.as_ref().filter(|s| !s.source.has_values()).map(|s| match &s.source {
             crate::index::runtime_secrets::SecretSource::Sops { .. } => {
                 format!("Secret {} is SOPS-encrypted (values never decrypted)", s.name)
             }
             other => format!("Secret {} is created at run time by {}", s.name, other.creator(docs)),
         }),
-        Resolved::Operator(operator) => {
-            let mut creators: Vec<String> = Vec::new();
-            for item in operator.data.iter().flat_map(|d| &d.items) {
-                if let (Some(c), crate::bindings::sbo::collect::ItemSource::SecretKey { name, .. }) = (&item.runtime, &item.source) {
-                    let line = format!("Secret {name}: {c}");
-                    if !creators.contains(&line) {
-                        creators.push(line);
-                    }
-                }
-            }
-            (!creators.is_empty()).then(|| format!("not readable offline: {}", creators.join("; ")))
-        }
+        Resolved::Operator(operator) => unreadable_items(operator.data.iter()),
     };
     BindingRef { title: rb.title(), namespace: rb.namespace().to_string(), doc: rb.doc, secret_source }
+}
+
+/// Who creates the Secrets of collected binding data that are not readable offline.
+fn unreadable_items<'a>(data: impl Iterator<Item = &'a crate::bindings::sbo::collect::Collected>) -> Option<String> {
+    let mut creators: Vec<String> = Vec::new();
+    for item in data.flat_map(|d| &d.items) {
+        if let (Some(c), crate::bindings::sbo::collect::ItemSource::SecretKey { name, .. }) = (&item.runtime, &item.source) {
+            let line = format!("Secret {name}: {c}");
+            if !creators.contains(&line) {
+                creators.push(line);
+            }
+        }
+    }
+    (!creators.is_empty()).then(|| format!("not readable offline: {}", creators.join("; ")))
 }
 
 /// The Secrets and ConfigMaps of a run by kind, namespace and name: the first of each in input

@@ -12,6 +12,7 @@ pub mod diagnostics;
 pub mod diff;
 pub mod emit;
 pub mod explain;
+pub mod graph;
 pub mod materialize;
 pub mod redact;
 pub mod secret_values;

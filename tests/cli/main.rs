@@ -9,12 +9,17 @@
 mod common;
 
 mod checks;
+mod configuration;
 mod conventions;
+mod diagnosis;
+mod faithful;
 mod fuzz_regressions;
 mod gitops_repo;
 mod migrate;
+mod polish;
 mod quirks;
 mod render;
+mod repo_mode;
 mod review;
 mod runtime_secrets;
 mod safety;

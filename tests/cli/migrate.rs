@@ -19,8 +19,10 @@ use bindery::resolve::Options;
 use crate::common;
 
 fn options(dir: &Path) -> Options {
-    let runtime = bindery::index::runtime_secrets::RuntimeConfig::load(None, &[dir.to_path_buf()]).unwrap();
-    Options { runtime, ..Options::default() }
+    // The configuration `bindery migrate DIR` reads: the `.bindery.yaml` next to DIR.
+    let mut found = bindery::hosts::config::Found::default();
+    bindery::hosts::config::found::add_config_files(&mut found, &[dir.to_path_buf()], &[]).unwrap();
+    bindery::hosts::config::Layers { found, ..Default::default() }.effective().unwrap().settings().options
 }
 
 fn load_dir(dir: &Path) -> Loaded {

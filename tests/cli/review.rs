@@ -276,7 +276,11 @@ fn diff_json_lists_resources_with_identity_place_and_hunks() {
 
 #[test]
 fn diff_fails_closed_when_a_binding_cannot_be_resolved() {
+    // With --exit-code, 1 means "changes"; a binding that cannot be resolved is 3.
     let run = bindery(["diff", "fixtures/invalid/missing-secret", "--exit-code"]);
+    run.assert_fails_closed(3);
+    assert!(run.stderr.contains("SecretNotFound"), "{}", run.stderr);
+    let run = bindery(["diff", "fixtures/invalid/missing-secret"]);
     run.assert_fails_closed(1);
     assert!(run.stderr.contains("SecretNotFound"), "{}", run.stderr);
     bindery(["diff", "fixtures/invalid/bad-yaml"]).assert_fails_closed(2);
@@ -816,7 +820,19 @@ fn outputs(input: &Path, args: &[String], scratch: &Path) -> Vec<(String, String
     for format in FORMATS {
         commands.push(vec!["check", "--format", format]);
     }
-    for cmd in &commands {
+    // Repository mode (kustomizations built with kustomize) checks other sets than render's
+    // plain directory: those runs are compared with render as plain runs, and their own
+    // outputs are checked for leaks below.
+    let plain: Vec<Vec<&str>> = commands.iter().map(|c| [c.as_slice(), &["--no-kustomize"]].concat()).collect();
+    if has_kustomization(input) {
+        for cmd in &commands {
+            let r = run(cmd);
+            assert!(matches!(r.code, Some(0..=2)), "`{}` exited {:?}:\n{}", r.command, r.code, r.stderr);
+            out.push((format!("{} (stdout)", r.command), r.stdout));
+            out.push((format!("{} (stderr)", r.command), r.stderr));
+        }
+    }
+    for cmd in &plain {
         let r = run(cmd);
         // Every command agrees with render on whether the input resolves.
         let expected = match (cmd[0], render_code) {
@@ -829,7 +845,7 @@ fn outputs(input: &Path, args: &[String], scratch: &Path) -> Vec<(String, String
     }
     // materialize (without --show-secrets) every bound container, and read what it wrote.
     if render_code == Some(0) {
-        let explained: Value = serde_json::from_str(&run(&["explain", "--format=json"]).stdout).unwrap();
+        let explained: Value = serde_json::from_str(&run(&["explain", "--format=json", "--no-kustomize"]).stdout).unwrap();
         for w in explained["workloads"].as_array().unwrap() {
             let workload = match w["namespace"].as_str() {
                 Some(ns) => format!("{}/{ns}/{}", w["kind"].as_str().unwrap(), w["name"].as_str().unwrap()),
@@ -860,6 +876,15 @@ fn outputs(input: &Path, args: &[String], scratch: &Path) -> Vec<(String, String
         }
     }
     out
+}
+
+/// Whether a kustomization file is anywhere under `dir`.
+fn has_kustomization(dir: &Path) -> bool {
+    let mut files = Vec::new();
+    if dir.is_dir() {
+        all_files(dir, &mut files);
+    }
+    files.iter().any(|f| f.file_name().is_some_and(|n| n == "kustomization.yaml" || n == "kustomization.yml"))
 }
 
 fn all_files(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -497,9 +497,12 @@ fn hints_for_typical_mistakes() {
         ),
         (
             "SelectorMatchesNothing",
-            "the label selector matches no workload (looked at 1 Deployment in namespace \"analytics\": reports); nothing is bound here, \
-             workloads created at run time are bound by the cluster's runtime",
-            None,
+            "the label selector matches no workload (looked at 1 Deployment in namespace \"analytics\": reports); nothing is bound, and \
+             the binding is consumed, so no runtime binds it later",
+            Some(
+                "if the workloads are created at run time (a Knative Revision, an operator's Deployment), annotate the binding with \
+                 bindery.dev/bind-at-run-time: \"true\" to leave it to the cluster's runtime",
+            ),
         ),
     ];
     let expected: Vec<(String, String, Option<String>)> =

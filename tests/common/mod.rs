@@ -114,6 +114,12 @@ impl Out {
         self
     }
 
+    #[track_caller]
+    pub fn assert_code(&self, code: i32) -> &Self {
+        assert_eq!(self.code, Some(code), "`{}`\n--- stdout\n{}\n--- stderr\n{}", self.command, self.stdout, self.stderr);
+        self
+    }
+
     /// stdout + stderr, for "the output names X" checks.
     pub fn all(&self) -> String {
         format!("{}\n{}", self.stdout, self.stderr)
@@ -214,7 +220,7 @@ pub fn conformance_kit() -> Option<PathBuf> {
 }
 
 /// The folders of `fixtures/` that hold collections of small fixtures, one folder each.
-pub const FIXTURE_COLLECTIONS: [&str; 4] = ["invalid", "conventions", "producers", "checks"];
+pub const FIXTURE_COLLECTIONS: [&str; 5] = ["invalid", "conventions", "producers", "checks", "configuration"];
 
 /// The sub-folders of `dir`, sorted.
 fn subdirs(dir: &Path) -> Vec<PathBuf> {

@@ -46,7 +46,7 @@ fn workspace(tmp: &Path, broken: bool) -> PathBuf {
 }
 
 /// `bindery` and a fake `gh` on PATH.
-fn fake_bin(tmp: &Path) -> PathBuf {
+pub(crate) fn fake_bin(tmp: &Path) -> PathBuf {
     let dir = bin_dir(tmp);
     let gh = dir.join("gh");
     std::fs::write(&gh, format!("#!/bin/sh\nexec python3 {} \"$@\"\n", host_script("fake_gh.py").display())).unwrap();
@@ -55,24 +55,24 @@ fn fake_bin(tmp: &Path) -> PathBuf {
     dir
 }
 
-struct ActionRun {
-    out: Out,
-    report: Value,
+pub(crate) struct ActionRun {
+    pub(crate) out: Out,
+    pub(crate) report: Value,
 }
 
 impl ActionRun {
-    fn output(&self, name: &str) -> &str {
+    pub(crate) fn output(&self, name: &str) -> &str {
         self.report["outputs"][name].as_str().unwrap_or_else(|| panic!("no output {name}: {}", self.report))
     }
     fn summary(&self) -> &str {
         self.report["summary"].as_str().unwrap()
     }
-    fn annotations(&self) -> &[Value] {
+    pub(crate) fn annotations(&self) -> &[Value] {
         self.report["annotations"].as_array().unwrap()
     }
 }
 
-fn run_action(tmp: &Path, ws: &Path, path: &std::ffi::OsStr, with: &[&str], env: &[(&str, &str)]) -> ActionRun {
+pub(crate) fn run_action(tmp: &Path, ws: &Path, path: &std::ffi::OsStr, with: &[&str], env: &[(&str, &str)]) -> ActionRun {
     let mut cmd = Command::new("python3");
     cmd.arg(host_script("run_composite.py")).arg(repo()).arg(ws);
     for w in with {
@@ -220,4 +220,39 @@ fn without_bindery_on_path_the_action_builds_it_from_its_own_checkout() {
     assert_eq!(install["outcome"], "success");
     assert!(r.out.stderr.contains("built bindery"), "{}", r.out.stderr);
     assert_eq!(r.output("changed"), "true");
+}
+
+#[test]
+fn a_kustomize_repository_is_checked_per_overlay_with_a_graph_per_overlay() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path().join("ws");
+    copy_tree(&repo().join("fixtures/gitops-repo"), &ws, &[]);
+    let path = path_with(&[&fake_bin(tmp.path())]);
+    let r = run_action(tmp.path(), &ws, &path, &["comment=true"], &[]);
+    assert_eq!(r.report["rc"], 0, "{}", r.out.all());
+    assert_eq!(r.output("errors"), "0");
+    assert_eq!(r.output("changed"), "true");
+    let summary = r.summary();
+    assert_eq!(summary.matches("```mermaid\n").count(), 2, "one graph per overlay:\n{summary}");
+    assert!(summary.contains("#### `overlays/staging (kubectl kustomize)`"), "{summary}");
+    assert!(summary.contains("ServiceBinding shop-staging/orders-db"), "{summary}");
+    let state = gh_state(tmp.path());
+    assert!(state["comments"][0]["body"].as_str().unwrap().contains("```mermaid"), "the PR comment embeds the graph");
+    assert!(r.annotations().iter().all(|a| !a["file"].as_str().unwrap_or("").contains("stdin")), "{}", r.report);
+
+    // An error injected in one overlay: annotated at the repository file and line, with the overlay.
+    crate::precommit::break_staging(&ws);
+    let r = run_action(tmp.path(), &ws, &path, &[], &[]);
+    assert_eq!(r.report["rc"], 1, "{}", r.out.all());
+    let errors: Vec<&Value> = r.annotations().iter().filter(|a| a["level"] == "error").collect();
+    assert_eq!(errors.len(), 1, "{}", r.report);
+    assert_eq!(errors[0]["file"], "overlays/staging/cache-binding.yaml");
+    assert_eq!(errors[0]["line"], "7");
+    assert!(
+        errors[0]["message"].as_str().unwrap().starts_with("[overlays/staging] ServiceBinding shop-staging/orders-cache"),
+        "{}",
+        errors[0]
+    );
+    // The graph still shows the failing overlay, with the problem highlighted.
+    assert!(r.summary().contains("error: SecretNotFound"), "{}", r.summary());
 }

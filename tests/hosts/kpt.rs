@@ -14,7 +14,7 @@ use serde_json::Value;
 
 const T: Duration = Duration::from_secs(120);
 
-fn kpt() -> PathBuf {
+pub(crate) fn kpt() -> PathBuf {
     require_tool("kpt", "kpt is part of the machine image (google-cloud-cli-kpt)")
 }
 
@@ -25,7 +25,7 @@ fn package(tmp: &Path) -> PathBuf {
     pkg
 }
 
-fn kpt_cmd(tmp: &Path) -> Command {
+pub(crate) fn kpt_cmd(tmp: &Path) -> Command {
     let mut cmd = Command::new(kpt());
     cmd.env("PATH", path_with(&[&bin_dir(tmp)])).env("HOME", tmp);
     cmd

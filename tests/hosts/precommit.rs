@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use common::*;
 
-fn pre_commit() -> PathBuf {
+pub(crate) fn pre_commit() -> PathBuf {
     venv_python(&["pre-commit"])
 }
 
@@ -32,7 +32,7 @@ fn consumer(tmp: &Path) -> PathBuf {
     dir
 }
 
-fn git(dir: &Path, args: &[&str]) {
+pub(crate) fn git(dir: &Path, args: &[&str]) {
     run(
         Command::new("git")
             .args(args)
@@ -61,7 +61,7 @@ fn break_it(dir: &Path) {
 /// The hook repository as pre-commit fetches it: this working tree (without `target/`),
 /// committed to a fresh git repository (`try-repo` on a dirty checkout would leave out files
 /// that are not tracked yet).
-fn hook_repo(tmp: &Path) -> PathBuf {
+pub(crate) fn hook_repo(tmp: &Path) -> PathBuf {
     let dir = tmp.join("bindery-hooks");
     if dir.exists() {
         return dir;
@@ -73,7 +73,7 @@ fn hook_repo(tmp: &Path) -> PathBuf {
     dir
 }
 
-fn try_repo(python: &Path, consumer: &Path, hook: &str, path: &std::ffi::OsStr) -> Out {
+pub(crate) fn try_repo(python: &Path, consumer: &Path, hook: &str, path: &std::ffi::OsStr) -> Out {
     let tools = tools_dir();
     let hooks = hook_repo(consumer.parent().unwrap());
     let mut cmd = Command::new(python);
@@ -143,4 +143,53 @@ fn the_system_hook_uses_bindery_from_path() {
     let out = try_repo(&python, &dir, "bindery-check-system", &path_with(&[&bare, Path::new("/usr/bin"), Path::new("/bin")]));
     out.fails();
     assert!(out.all().contains("bindery"), "{}", out.all());
+}
+
+/// `fixtures/gitops-repo` as a deployment repository (base, overlays, bindery as a transformer).
+fn gitops_consumer(tmp: &Path) -> PathBuf {
+    let dir = tmp.join("consumer");
+    copy_tree(&repo().join("fixtures/gitops-repo"), &dir, &[]);
+    git(&dir, &["init", "-q"]);
+    git(&dir, &["add", "-A"]);
+    dir
+}
+
+/// A binding whose Secret exists nowhere, added to the staging overlay only.
+pub(crate) fn break_staging(dir: &Path) {
+    let staging = dir.join("overlays/staging");
+    std::fs::write(
+        staging.join("cache-binding.yaml"),
+        "# the cache: its Secret is in no overlay\napiVersion: servicebinding.io/v1\nkind: ServiceBinding\nmetadata:\n  name: orders-cache\nspec:\n  service:\n    apiVersion: v1\n    kind: Secret\n    name: orders-cache\n  workload:\n    apiVersion: apps/v1\n    kind: Deployment\n    name: orders\n",
+    )
+    .unwrap();
+    let k = std::fs::read_to_string(staging.join("kustomization.yaml")).unwrap();
+    std::fs::write(
+        staging.join("kustomization.yaml"),
+        k.replace("- sealed-orders-smtp.yaml\n", "- sealed-orders-smtp.yaml\n- cache-binding.yaml\n"),
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_kustomize_repository_is_checked_per_overlay_through_try_repo() {
+    let python = pre_commit();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = gitops_consumer(tmp.path());
+    // kubectl (for kubectl kustomize) is on PATH with bindery.
+    let with_bindery = path_with(&[&bin_dir(tmp.path())]);
+    let out = try_repo(&python, &dir, "bindery-check-system", &with_bindery);
+    out.ok();
+    assert!(out.stdout.contains("Passed"), "{}", out.all());
+    assert!(out.all().contains("2 kustomizations built with kubectl kustomize"), "{}", out.all());
+    assert!(!out.all().contains("SecretInOtherNamespace"), "{}", out.all());
+
+    break_staging(&dir);
+    git(&dir, &["add", "-A"]);
+    let out = try_repo(&python, &dir, "bindery-check-system", &with_bindery);
+    out.fails();
+    assert!(out.stdout.contains("Failed"), "{}", out.all());
+    assert!(out.all().contains("== overlays/staging (kubectl kustomize) =="), "{}", out.all());
+    assert!(out.all().contains("overlays/staging/cache-binding.yaml:7"), "{}", out.all());
+    assert!(out.all().contains("overlays/staging: 1 error"), "{}", out.all());
+    assert!(out.all().contains("overlays/production-resolved: 0 errors"), "{}", out.all());
 }

@@ -610,10 +610,10 @@ fn the_crate_package_holds_only_what_it_builds_from() {
     let files: Vec<&str> = out.stdout.lines().collect();
     for f in &files {
         let allowed = f.starts_with("src/") && f.ends_with(".rs")
-            || [".cargo_vcs_info.json", "Cargo.toml", "Cargo.toml.orig", "Cargo.lock", "README.md", "LICENSE"].contains(f);
+            || [".cargo_vcs_info.json", "Cargo.toml", "Cargo.toml.orig", "Cargo.lock", "README.md", "LICENSE", "build.rs"].contains(f);
         assert!(allowed, "the package holds {f}: {files:?}");
     }
-    for needed in ["LICENSE", "README.md", "Cargo.lock", "src/main.rs", "src/lib.rs"] {
+    for needed in ["LICENSE", "README.md", "Cargo.lock", "build.rs", "src/main.rs", "src/lib.rs"] {
         assert!(files.contains(&needed), "no {needed} in {files:?}");
     }
     let license = std::fs::read_to_string(repo().join("LICENSE")).unwrap();

@@ -75,6 +75,10 @@ struct Service<'a> {
     /// ExternalSecret in the input, a config-file declaration): `doc` is then its producer (or
     /// the binding) and is not read as the service.
     run_time: Option<crate::index::runtime_secrets::KnownSecret>,
+    /// The version the binding reads the service at (`spec.services[i].version`): SBO fetches
+    /// the resource at that version, whichever version its manifest is written at, and looks
+    /// the registry and OLM descriptors up by it. Empty: the manifest's own.
+    version: String,
 }
 
 impl Service<'_> {
@@ -365,13 +369,18 @@ impl<'a> Collector<'a> {
     }
 
     /// Help for a Secret that is neither in the input nor declared: the ways to declare it.
-    fn missing_secret_help(&mut self, name: &str) {
-        let help = format!(
+    /// `name`: the Secret's name when it may be shown (near names are hinted then), `None` when it
+    /// was read out of a Secret (a hint would print it, or names one or two edits from it);
+    /// `shown`: how the message names it.
+    fn missing_secret_help(&mut self, namespace: &str, name: Option<&str>, shown: &str) {
+        let mut hints = name.map(|name| self.index.name_hints("", "Secret", namespace, name)).unwrap_or_default();
+        hints.push(format!(
             "add the Secret to the input, or declare who creates it at run time with its key names: a SealedSecret or ExternalSecret \
-             for {name} in the input, or a `secrets:` entry (name, namespace, keys) in {} (Service Binding Operator binding data \
+             for {shown} in the input, or a `secrets:` entry (name, namespace, keys) in {} (Service Binding Operator binding data \
              needs the key names, so --allow-missing-secrets does not apply)",
             crate::index::runtime_secrets::CONFIG_FILE
-        );
+        ));
+        let help = hints.join("; ");
         if let Some(p) = self.problems.last_mut() {
             p.add_help(help);
         }
@@ -428,31 +437,59 @@ impl<'a> Collector<'a> {
                 _ => None,
             };
             match (found, run_time) {
-                (Some(id), _) => services.push(Service { id, doc: &self.docs[id], namespace: s.namespace.clone(), run_time: None }),
+                (Some(id), _) => services.push(Service {
+                    id,
+                    doc: &self.docs[id],
+                    namespace: s.namespace.clone(),
+                    run_time: None,
+                    version: s.type_ref.version.clone(),
+                }),
                 (None, Some(known)) => {
                     let (id, doc) = match &known.source {
                         crate::index::runtime_secrets::SecretSource::Producer { doc, .. } => (*doc, &self.docs[*doc]),
                         _ => (self.docs.iter().position(|d| std::ptr::eq(d, self.binding_doc)).unwrap_or(0), self.binding_doc),
                     };
-                    services.push(Service { id, doc, namespace: s.namespace.clone(), run_time: Some(known) });
+                    services.push(Service {
+                        id,
+                        doc,
+                        namespace: s.namespace.clone(),
+                        run_time: Some(known),
+                        version: s.type_ref.version.clone(),
+                    });
                 }
-                (None, None) => {
-                    let what =
-                        if s.type_ref.resource.is_empty() { s.type_ref.kind.to_ascii_lowercase() } else { s.type_ref.resource.clone() };
-                    let gr = if s.type_ref.group.is_empty() { what } else { format!("{what}.{}", s.type_ref.group) };
-                    self.problem(
-                        Rule::ErrorReadingServices,
-                        format!("spec.services[{i}]: {gr} {:?} not found in namespace {:?} of the input", s.name, s.namespace),
-                    );
-                    let hint =
-                        if s.type_ref.resource.is_empty() { crate::kube::hints::suggest_kind(self.docs, &s.type_ref.kind) } else { None };
-                    if let (Some(k), Some(p)) = (hint, self.problems.last_mut()) {
-                        p.add_help(format!("kinds are case-sensitive CamelCase: did you mean kind: {k}?"));
-                    }
-                }
+                (None, None) => self.service_not_found(i, s, kind.as_deref()),
             }
         }
         services
+    }
+
+    /// `spec.services[i]` is not in the input: reported at that entry, with what it was probably
+    /// meant to be (a kind in another case, a resource's plural, a name one or two edits away, the
+    /// namespace that has it). `kind`: the kind the entry names, when known.
+    fn service_not_found(&mut self, i: usize, s: &super::ServiceRef, kind: Option<&str>) {
+        let t = &s.type_ref;
+        let what = if t.resource.is_empty() { t.kind.to_ascii_lowercase() } else { t.resource.clone() };
+        let gr = if t.group.is_empty() { what } else { format!("{what}.{}", t.group) };
+        let message = format!("spec.services[{i}]: {gr} {:?} not found in namespace {:?} of the input", s.name, s.namespace);
+        let mut hints = Vec::new();
+        if t.resource.is_empty() {
+            if let Some(k) = crate::kube::hints::suggest_kind(self.index.kinds(), &t.kind) {
+                hints.push(format!("kinds are case-sensitive CamelCase: did you mean kind: {k}?"));
+            }
+        } else if kind.is_none() {
+            if let Some(r) = self.index.suggest_resource(&t.group, &t.resource) {
+                hints.push(format!("did you mean resource: {r}? (resources are lower-case plurals)"));
+            }
+        }
+        if let Some(kind) = kind {
+            hints.extend(self.index.name_hints(&t.group, kind, &s.namespace, &s.name));
+        }
+        let loc = Location::of_field(self.binding_doc, &format!("spec.services[{i}]"));
+        let mut p = Problem::error(Rule::ErrorReadingServices, message).binding(&self.binding.namespace, &self.binding.name).at(loc);
+        if !hints.is_empty() {
+            p.add_help(hints.join("; "));
+        }
+        self.problems.push(p);
     }
 
     /// The items of every service, by source: Secret-backed groups (provisioned, then direct),
@@ -673,7 +710,9 @@ impl<'a> Collector<'a> {
     fn annotations(&self, svc: &Service) -> BTreeMap<String, String> {
         let mut out = BTreeMap::new();
         let group = crate::kube::group_of(svc.doc.api_version());
-        let version = crate::kube::version_of(svc.doc.api_version());
+        // The version SBO reads the resource at (the binding's), not the one its manifest is
+        // written at: the API server serves a custom resource at every served version of its CRD.
+        let version = if svc.version.is_empty() { crate::kube::version_of(svc.doc.api_version()) } else { svc.version.as_str() };
         let crd = self.index.crd(group, svc.doc.kind()).map(|id| &self.docs[id]);
         let mut bindable = false;
         // OLM descriptors first (lowest precedence); they make the CRD bindable, as they did.
@@ -727,7 +766,7 @@ impl<'a> Collector<'a> {
                             svc.namespace
                         ),
                     );
-                    self.missing_secret_help(&format!("{s:?}"));
+                    self.missing_secret_help(&svc.namespace, Some(s), &format!("{s:?}"));
                     None
                 }
             },
@@ -925,7 +964,7 @@ impl<'a> Collector<'a> {
                     },
                     None => {
                         let stop = self.stop(ctx, format!("{kind} {shown} not found in namespace {:?} of the input", svc.namespace));
-                        self.missing_secret_help(&shown);
+                        self.missing_secret_help(&svc.namespace, (svc.kind() != "Secret").then_some(name), &shown);
                         return Err(stop);
                     }
                 },
@@ -1028,3 +1067,45 @@ fn crd_declares_binding_status(crd: &Value) -> bool {
             == Some("string")
     })
 }
+
+/// Where the Service Binding Operator would find binding definitions for a service resource
+/// (without evaluating them): its own `service.binding…` annotations, its CRD's (in the input)
+/// or OLM descriptors, SBO's built-in registry (used only when the CRD is not bindable itself).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DefinitionSources {
+    pub resource: bool,
+    pub crd: bool,
+    pub registry: bool,
+}
+
+impl DefinitionSources {
+    /// Definitions the service or its CRD declare (not only the built-in registry).
+    pub fn declared(&self) -> bool {
+        self.resource || self.crd
+    }
+
+    pub fn any(&self) -> bool {
+        self.declared() || self.registry
+    }
+}
+
+/// [`DefinitionSources`] of `svc` (in `namespace`), read at `version` (the version the binding
+/// reads it at), with the precedence [`Collector`] applies.
+pub fn definition_sources(docs: &[Document], index: &Index, namespace: &str, svc: &Document, version: &str) -> DefinitionSources {
+    let is_definition = |k: &str| matches!(annotation_name(k), Some(Ok(_)));
+    let declares =
+        |v: &Value| v.pointer("/metadata/annotations").and_then(Value::as_object).is_some_and(|a| a.keys().any(|k| is_definition(k)));
+    let group = crate::kube::group_of(svc.api_version());
+    let crd = index.crd(group, svc.kind()).map(|id| &docs[id]);
+    let crd_name = crd.map_or_else(|| format!("{}.{group}", index.plural(group, svc.kind())), |c| c.name().to_string());
+    let olm = !super::olm::descriptor_annotations(docs, index, namespace, &crd_name, svc.kind(), version).is_empty();
+    let crd_annotated = crd.is_some_and(|c| declares(&c.value));
+    let bindable = olm || crd_annotated || crd.is_some_and(|c| crd_declares_binding_status(&c.value));
+    let registry =
+        !bindable && registry::annotations(group, version, svc.kind()).is_some_and(|entries| entries.iter().any(|(k, _)| is_definition(k)));
+    DefinitionSources { resource: declares(&svc.value), crd: crd_annotated || olm, registry }
+}
+
+#[cfg(test)]
+#[path = "collect_tests.rs"]
+mod collect_tests;
