@@ -291,6 +291,54 @@ fn generated_secret_names_hold_no_value() {
     assert_eq!((again, out2), (first, out));
 }
 
+/// A Secret name read out of a Secret used as a service is one of its values: a missing one is
+/// reported without it, and without the name hints (`did you mean Secret …?`, `Secret … exists
+/// in namespace …`) that would print it or a name one edit from it. (The entry is read as it is
+/// written, so `ref` holds the name itself here.)
+#[test]
+fn names_read_out_of_a_secret_are_not_hinted() {
+    const NAME: &str = "hidden-name-7x";
+    let text = format!(
+        r#"apiVersion: v1
+kind: Secret
+metadata:
+  name: pointer
+  annotations: {{service.binding/token: "path={{.data.ref}},objectType=Secret,sourceKey=token"}}
+data: {{ref: {NAME}}}
+---
+apiVersion: v1
+kind: Secret
+metadata: {{name: {NAME}, namespace: other}}
+data: {{token: eA==}}
+---
+apiVersion: v1
+kind: Secret
+metadata: {{name: hidden-name-7y}}
+data: {{token: eA==}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: app}}
+spec: {{template: {{spec: {{containers: [{{name: app, image: app:1}}]}}}}}}
+---
+apiVersion: binding.operators.coreos.com/v1alpha1
+kind: ServiceBinding
+metadata: {{name: app-p}}
+spec:
+  bindAsFiles: false
+  services: [{{group: "", version: v1, kind: Secret, name: pointer, id: p}}]
+  application: {{group: apps, version: v1, kind: Deployment, name: app}}
+"#
+    );
+    let dir = folder(&text);
+    for (command, code, output) in every_output(dir.path(), &text) {
+        assert_ne!(code, 0, "`{command}` must fail:\n{output}");
+        assert!(!output.contains("hidden-name-7"), "`{command}` prints the name or a near one:\n{output}");
+    }
+    let r = bindery(&["render", dir.path().to_str().unwrap()], None);
+    assert!(r.stderr.contains("ErrorReadingBinding") && r.stderr.contains("is not shown"), "{}", r.stderr);
+}
+
 /// Item 14: `{..a..a..a..a}` over a 150-deep status (1.3 KB) grew to 7 GB; a `range` nested
 /// over a 200-item list ran for minutes. Both are refused, naming the annotation or mapping.
 #[test]
