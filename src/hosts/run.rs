@@ -261,9 +261,11 @@ pub fn place_new_item<'a>(item: &mut Value, anchors: &[(DocId, String)], rendere
     }
     let name = item.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string();
     let kind = item.get("kind").and_then(Value::as_str).unwrap_or("resource").to_ascii_lowercase();
+    // Only anchors inside the package: kpt writes the item wherever its path says.
+    let anchors: Vec<(DocId, &Path)> = anchors.iter().filter_map(|(id, p)| package_dir(p).map(|d| (*id, d))).collect();
     let anchor = anchors.iter().find(|(id, _)| !name.is_empty() && rendered(*id).is_some_and(|v| mentions(&v, &name))).or(anchors.first());
-    let dir = anchor.and_then(|(_, p)| Path::new(p).parent()).map(|d| d.to_string_lossy().into_owned()).unwrap_or_default();
-    let file = format!("{kind}_{name}.yaml");
+    let dir = anchor.map(|(_, d)| d.to_string_lossy().into_owned()).unwrap_or_default();
+    let file = file_name_part(&format!("{kind}_{name}.yaml"));
     let path = if dir.is_empty() { file } else { format!("{dir}/{file}") };
     let Some(obj) = item.as_object_mut() else { return };
     let meta = obj.entry("metadata").or_insert_with(|| json!({}));
@@ -278,6 +280,25 @@ pub fn place_new_item<'a>(item: &mut Value, anchors: &[(DocId, String)], rendere
     ] {
         ann.entry(k).or_insert_with(|| Value::from(v));
     }
+}
+
+/// The directory of a package-relative path, when the path stays inside the package: no root,
+/// no `..`, no `.`, no empty component (`None` otherwise).
+fn package_dir(path: &str) -> Option<&Path> {
+    use std::path::Component;
+    let p = Path::new(path);
+    let inside = !path.is_empty() && !path.contains('\\') && p.components().all(|c| matches!(c, Component::Normal(_)));
+    inside.then(|| p.parent()).flatten()
+}
+
+/// A file name that cannot leave its directory: characters other than ASCII letters, digits,
+/// `-`, `_` and `.` become `_`, and a name of dots only is prefixed with `_`.
+fn file_name_part(name: &str) -> String {
+    let mut out: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' }).collect();
+    if out.chars().all(|c| c == '.') {
+        out.insert(0, '_');
+    }
+    out
 }
 
 pub fn severity_word(s: Severity) -> &'static str {
@@ -376,5 +397,28 @@ mod tests {
         let mut root = json!({"kind": "ConfigMap", "metadata": {"name": "y"}});
         place_new_item(&mut root, &[], rendered);
         assert_eq!(root["metadata"]["annotations"][PATH_ANNOTATION], "configmap_y.yaml");
+    }
+
+    /// Issue 19 item 12: whatever the item's name and the anchors' paths, the path stays inside
+    /// the package.
+    #[test]
+    fn new_items_never_leave_the_package() {
+        let rendered = [json!({"kind": "Deployment", "spec": {"x": [{"secretRef": {"name": "../../x"}}]}})];
+        let rendered = |id: DocId| rendered.get(id).map(Cow::Borrowed);
+        for (anchor, name) in [
+            ("apps/web/deploy.yaml", "../../x"),
+            ("../../etc/deploy.yaml", "gen"),
+            ("/etc/deploy.yaml", "gen"),
+            ("apps/../../deploy.yaml", "gen"),
+            ("./deploy.yaml", "/abs/olute"),
+            ("apps/web/deploy.yaml", ".."),
+        ] {
+            let mut new = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name}});
+            place_new_item(&mut new, &[(0, anchor.to_string())], rendered);
+            let path = new["metadata"]["annotations"][PATH_ANNOTATION].as_str().unwrap().to_string();
+            let p = Path::new(&path);
+            assert!(p.is_relative() && p.components().all(|c| matches!(c, std::path::Component::Normal(_))), "{anchor} {name}: {path}");
+            assert_eq!(p.components().count(), if anchor.starts_with("apps/web") { 3 } else { 1 }, "{anchor} {name}: {path}");
+        }
     }
 }

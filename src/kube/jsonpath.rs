@@ -3,8 +3,8 @@
 //! into RFC 9535 syntax and evaluated with jsonpath-rust.
 
 use crate::doc::value::{Map, Value};
+use jsonpath_rust::parser::model::{JpQuery, Segment, Selector};
 use jsonpath_rust::query::queryable::Queryable;
-use jsonpath_rust::JsonPath;
 
 /// Why a JSONPath expression or template cannot be used, or what it could not find.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -41,7 +41,28 @@ pub enum JsonPathError {
     /// A fixed path meets a non-map before its last key.
     #[error("expected an object at .{at}, found {found}")]
     NotAnObject { at: String, found: &'static str },
+    /// A template's expression would find too much or visit too much ([`MAX_RESULTS`],
+    /// [`MAX_WORK`]).
+    #[error("JSONPath {expr:?} exceeds the evaluation bounds (at most {MAX_RESULTS} results and {MAX_WORK} nodes visited per expression)")]
+    TooExpensive { expr: String },
+    /// Recursive descent inside a filter is not evaluated (its cost cannot be bounded).
+    #[error("unsupported node: recursive descent inside a filter in {expr:?}")]
+    DescentInFilter { expr: String },
+    /// A filter reading the root (`$`) in an expression with recursive descent or a union.
+    #[error("unsupported node: a filter reading the root ($) together with recursive descent or a union in {expr:?}")]
+    RootInFilter { expr: String },
+    /// The expression parsed but its evaluation failed (the library's reason is not shown: it
+    /// may print the data).
+    #[error("JSONPath {expr:?} cannot be evaluated")]
+    Unevaluable { expr: String },
 }
+
+/// At most this many values per template expression, after each of its steps.
+pub const MAX_RESULTS: usize = 10_000;
+/// At most this many nodes visited per template expression (a step over a node visits the
+/// node, or its children for `*` and slices, or its whole subtree for `..` and filters; each
+/// result copied counts its nodes and every 64 bytes of its strings).
+pub const MAX_WORK: usize = 1_000_000;
 
 /// Read a field name after `.`: it runs until a delimiter; a backslash escapes (and is removed).
 fn read_name(chars: &[char], mut i: usize) -> (String, usize) {
@@ -412,14 +433,221 @@ fn is_definite(expr: &str) -> bool {
     !(expr.contains('*') || expr.contains('?') || expr.contains("..") || expr.contains(':'))
 }
 
+/// The work a template expression has done so far.
+struct Budget<'e> {
+    expr: &'e str,
+    work: usize,
+}
+
+impl Budget<'_> {
+    fn spend(&mut self, n: usize) -> Result<(), JsonPathError> {
+        self.work = self.work.saturating_add(n);
+        if self.work > MAX_WORK {
+            return Err(JsonPathError::TooExpensive { expr: self.expr.to_string() });
+        }
+        Ok(())
+    }
+
+    fn left(&self) -> usize {
+        MAX_WORK - self.work.min(MAX_WORK)
+    }
+}
+
+/// The weight of a value: its nodes and every 64 bytes of its keys and strings, counted up to
+/// `cap` (then `cap + 1`).
+fn weight(v: &Value, cap: usize) -> usize {
+    let mut n = 0usize;
+    let mut stack = vec![v];
+    while let Some(v) = stack.pop() {
+        n += 1;
+        match v {
+            Value::String(s) => n += s.len() / 64,
+            Value::Array(a) => stack.extend(a.iter()),
+            Value::Object(m) => {
+                for (k, c) in m {
+                    n += k.len() / 64;
+                    stack.push(c);
+                }
+            }
+            _ => {}
+        }
+        if n > cap {
+            return cap + 1;
+        }
+    }
+    n
+}
+
+/// The nodes a step over `v` visits: the subtree for recursive descent and filters, the
+/// children for wildcards and slices, else the node (counted up to `cap`).
+fn step_work(segment: &Segment, v: &Value, cap: usize) -> usize {
+    let children = match v {
+        Value::Array(a) => a.len(),
+        Value::Object(m) => m.len(),
+        _ => 0,
+    };
+    let whole = match segment {
+        Segment::Descendant(_) => true,
+        Segment::Selector(Selector::Filter(_)) => true,
+        Segment::Selectors(s) => s.iter().any(|s| matches!(s, Selector::Filter(_))),
+        _ => false,
+    };
+    let wide = matches!(segment, Segment::Selector(Selector::Wildcard | Selector::Slice(..)))
+        || matches!(segment, Segment::Selectors(s) if s.iter().any(|s| matches!(s, Selector::Wildcard | Selector::Slice(..))));
+    if whole {
+        weight(v, cap)
+    } else if wide {
+        1 + children
+    } else {
+        1
+    }
+}
+
+/// Evaluate a parsed query as jsonpath-rust does (segment by segment, in the same result
+/// order), node by node, within [`MAX_RESULTS`] and [`MAX_WORK`].
+fn bounded_query<'a>(query: &JpQuery, root: &'a Value, budget: &mut Budget) -> Result<Vec<&'a Value>, JsonPathError> {
+    let too_much = |budget: &Budget| JsonPathError::TooExpensive { expr: budget.expr.to_string() };
+    let mut current: Vec<&'a Value> = vec![root];
+    for segment in &query.segments {
+        // A union applies each selector to every node in turn; recursive descent into a union
+        // likewise (jsonpath-rust's order).
+        let parts: Vec<Segment> = match segment {
+            Segment::Selectors(list) => list.iter().map(|s| Segment::Selector(s.clone())).collect(),
+            Segment::Descendant(inner) => match inner.as_ref() {
+                Segment::Selectors(list) => list.iter().map(|s| Segment::Descendant(Box::new(Segment::Selector(s.clone())))).collect(),
+                _ => vec![segment.clone()],
+            },
+            _ => vec![segment.clone()],
+        };
+        let mut next: Vec<&'a Value> = Vec::new();
+        for part in parts {
+            let step = JpQuery::new(vec![part]);
+            for &node in &current {
+                apply_step(&step, node, &mut next, budget)?;
+                if next.len() > MAX_RESULTS {
+                    return Err(too_much(budget));
+                }
+            }
+        }
+        current = next;
+    }
+    Ok(current)
+}
+
+/// One step of a query (`step` holds one segment) applied to `node`, as jsonpath-rust applies
+/// it, its results appended to `out`. Names, wildcards and recursive descent are walked here
+/// (jsonpath-rust builds a path string for every node it visits: quadratic in the depth); other
+/// selectors go to jsonpath-rust node by node.
+fn apply_step<'a>(step: &JpQuery, node: &'a Value, out: &mut Vec<&'a Value>, budget: &mut Budget) -> Result<(), JsonPathError> {
+    match &step.segments[0] {
+        Segment::Selector(sel @ (Selector::Name(_) | Selector::Wildcard)) => {
+            budget.spend(step_work(&step.segments[0], node, 0))?;
+            select(sel, node, out);
+            Ok(())
+        }
+        Segment::Descendant(inner) => {
+            let Segment::Selector(sel) = inner.as_ref() else { return delegate(step, node, out, budget) };
+            // jsonpath-rust's descendants: every map and list under `node` (itself included), in
+            // pre-order; scalars are not descendants.
+            let inner_step = JpQuery::new(vec![Segment::Selector(sel.clone())]);
+            let mut stack = vec![node];
+            while let Some(d) = stack.pop() {
+                budget.spend(1)?;
+                let children: Vec<&'a Value> = match d {
+                    Value::Array(a) => a.iter().collect(),
+                    Value::Object(m) => m.values().collect(),
+                    _ => continue,
+                };
+                match sel {
+                    Selector::Name(_) | Selector::Wildcard => {
+                        budget.spend(step_work(&inner_step.segments[0], d, 0))?;
+                        select(sel, d, out);
+                    }
+                    _ => delegate(&inner_step, d, out, budget)?,
+                }
+                if out.len() > MAX_RESULTS {
+                    return Err(JsonPathError::TooExpensive { expr: budget.expr.to_string() });
+                }
+                stack.extend(children.into_iter().rev());
+            }
+            Ok(())
+        }
+        _ => delegate(step, node, out, budget),
+    }
+}
+
+/// A name or wildcard selector on one node.
+fn select<'a>(sel: &Selector, node: &'a Value, out: &mut Vec<&'a Value>) {
+    match (sel, node) {
+        (Selector::Name(k), Value::Object(m)) => out.extend(m.get(k)),
+        (Selector::Wildcard, Value::Array(a)) => out.extend(a.iter()),
+        (Selector::Wildcard, Value::Object(m)) => out.extend(m.values()),
+        _ => {}
+    }
+}
+
+/// A step jsonpath-rust evaluates on one node.
+fn delegate<'a>(step: &JpQuery, node: &'a Value, out: &mut Vec<&'a Value>, budget: &mut Budget) -> Result<(), JsonPathError> {
+    let cap = budget.left();
+    budget.spend(step_work(&step.segments[0], node, cap))?;
+    let found =
+        jsonpath_rust::query::js_path_process(step, node).map_err(|_| JsonPathError::Unevaluable { expr: budget.expr.to_string() })?;
+    out.extend(found.into_iter().map(|r| r.val));
+    Ok(())
+}
+
+/// Evaluate in one go a query whose filters read the root (`$`): node by node, the root would
+/// be the node. Without recursive descent and unions each step finds distinct children, so the
+/// results are at most the nodes of `root`.
+fn whole_query<'a>(query: &JpQuery, root: &'a Value, budget: &mut Budget) -> Result<Vec<&'a Value>, JsonPathError> {
+    let multiplies = query.segments.iter().any(|s| matches!(s, Segment::Descendant(_) | Segment::Selectors(_)));
+    if multiplies {
+        return Err(JsonPathError::RootInFilter { expr: budget.expr.to_string() });
+    }
+    let found =
+        jsonpath_rust::query::js_path_process(query, root).map_err(|_| JsonPathError::Unevaluable { expr: budget.expr.to_string() })?;
+    if found.len() > MAX_RESULTS {
+        return Err(JsonPathError::TooExpensive { expr: budget.expr.to_string() });
+    }
+    Ok(found.into_iter().map(|r| r.val).collect())
+}
+
+/// The filters of a query, as text.
+fn filters(query: &JpQuery) -> Vec<String> {
+    let selectors = query.segments.iter().flat_map(|s| {
+        let selectors: Vec<&Selector> = match s {
+            Segment::Selector(sel) => vec![sel],
+            Segment::Selectors(list) => list.iter().collect(),
+            Segment::Descendant(inner) => match inner.as_ref() {
+                Segment::Selector(sel) => vec![sel],
+                Segment::Selectors(list) => list.iter().collect(),
+                Segment::Descendant(_) => Vec::new(),
+            },
+        };
+        selectors
+    });
+    selectors.filter(|sel| matches!(sel, Selector::Filter(_))).map(ToString::to_string).collect()
+}
+
 fn eval_action(expr: &str, root: &Value) -> Result<Vec<Value>, JsonPathError> {
     let rfc = translate(expr)?;
-    let found: Vec<Value> = root
-        .query(&rfc)
-        .map_err(|e| JsonPathError::Invalid { expr: expr.to_string(), reason: e.to_string() })?
-        .into_iter()
-        .cloned()
-        .collect();
+    let query = jsonpath_rust::parser::parse_json_path(&rfc)
+        .map_err(|e| JsonPathError::Invalid { expr: expr.to_string(), reason: e.to_string() })?;
+    let filters = filters(&query);
+    if filters.iter().any(|f| f.contains("..")) {
+        return Err(JsonPathError::DescentInFilter { expr: expr.to_string() });
+    }
+    let mut budget = Budget { expr, work: 0 };
+    let found = if filters.iter().any(|f| f.contains('$')) {
+        whole_query(&query, root, &mut budget)?
+    } else {
+        bounded_query(&query, root, &mut budget)?
+    };
+    for v in &found {
+        let cap = budget.left();
+        budget.spend(weight(v, cap))?;
+    }
+    let found: Vec<Value> = found.into_iter().cloned().collect();
     if is_definite(expr) && (found.is_empty() || found.iter().all(Value::is_null)) {
         let last = expr.trim().rsplit(['.', '[']).next().unwrap_or(expr).trim_end_matches(']').trim_matches(['\'', '"']);
         return Err(JsonPathError::NotFound { field: last.to_string() });
@@ -474,5 +702,40 @@ mod template_tests {
         assert_eq!(eval_template("{.spec.missing}", &obj).unwrap_err().to_string(), "missing is not found");
         assert!(eval_template("{.spec.n}", &obj).unwrap_err().to_string().contains("n is not found"));
         assert_eq!(eval_template("{.spec.tags[5]}", &obj).unwrap_err().to_string(), "5 is not found");
+    }
+
+    /// Step by step evaluation keeps jsonpath-rust's result order (unions, descent, filters).
+    #[test]
+    fn results_in_jsonpath_rust_order() {
+        use jsonpath_rust::JsonPath;
+        let obj = json!({"a": {"x": 1, "y": 2, "b": {"x": 3, "y": 4}}, "l": [{"n": "p", "v": 1}, {"n": "q", "v": 2}, {"n": "p", "v": 3}]});
+        for expr in
+            ["{..x}", "{..b['x','y']}", "{.a['y','x']}", "{.l[*]['v','n']}", "{.l[?(@.n == 'p')].v}", "{..l[1:]}", "{.a.*}", "{..*}"]
+        {
+            let rfc = translate(&expr[1..expr.len() - 1]).unwrap();
+            let direct: Vec<Value> = obj.query(&rfc).unwrap().into_iter().cloned().collect();
+            assert_eq!(eval_template(expr, &obj).unwrap(), TemplateResult::Values(direct), "{expr}");
+        }
+        let root_filter = json!({"want": "q", "l": [{"n": "p"}, {"n": "q"}]});
+        assert_eq!(eval_template("{.l[?(@.n == $.want)].n}", &root_filter).unwrap(), TemplateResult::Values(vec![json!("q")]));
+    }
+
+    /// Issue 19 item 14: `{..a..a..a..a}` over a 150-deep object (1.3 KB) grew to 7 GB.
+    #[test]
+    fn evaluation_is_bounded() {
+        let mut deep = json!("end");
+        for _ in 0..150 {
+            deep = json!({"a": deep});
+        }
+        let e = eval_template("{..a..a..a..a}", &deep).unwrap_err();
+        assert_eq!(e, JsonPathError::TooExpensive { expr: "..a..a..a..a".into() });
+        assert!(e.to_string().contains("exceeds the evaluation bounds"), "{e}");
+        assert!(matches!(eval_template("{..a}", &deep).unwrap(), TemplateResult::Values(v) if v.len() == 150));
+        // A union repeated: 2^20 copies of one node.
+        let twice = format!("{{.a['a','a']{}}}", "['a','a']".repeat(19));
+        assert!(matches!(eval_template(&twice, &deep), Err(JsonPathError::TooExpensive { .. })));
+        let wide = json!({"l": (0..20_000).collect::<Vec<i32>>()});
+        assert!(matches!(eval_template("{.l[*]}", &wide), Err(JsonPathError::TooExpensive { .. })));
+        assert!(matches!(eval_template("{.l[?(@..x)]}", &wide), Err(JsonPathError::DescentInFilter { .. })));
     }
 }

@@ -1,7 +1,9 @@
 //! Kubernetes knowledge that knows nothing of bindings: API group/version, object references,
 //! label selectors, name syntax, `path.Join`, JSONPath ([`jsonpath`]), workload resource mappings
-//! ([`mapping`]), pod-spec editing ([`podspec`]) and hints for typical mistakes ([`hints`]).
+//! ([`mapping`]), pod-spec editing ([`podspec`]), the kubelet's `$(VAR)` expansion of env values
+//! ([`envvar`]) and hints for typical mistakes ([`hints`]).
 
+pub mod envvar;
 pub mod hints;
 pub mod jsonpath;
 pub mod mapping;

@@ -3,6 +3,7 @@
 //! the checks over what each container received ([`checks`]). [`rendered`] runs the pipeline and
 //! holds its one result.
 
+pub mod batch;
 pub mod checks;
 pub mod rendered;
 pub mod sbo;
@@ -27,8 +28,8 @@ pub fn env_entry(name: &str, source: &ValueSource) -> Value {
         ValueSource::ConfigMapKey { configmap, key } => {
             json!({"name": name, "valueFrom": {"configMapKeyRef": {"name": configmap, "key": key}}})
         }
-        // `$(` would be expanded by the kubelet; `$$(` keeps it literal.
-        ValueSource::Literal { value } => json!({"name": name, "value": value.replace("$(", "$$(")}),
+        // The kubelet expands `$(VAR)` and `$$`: every `$` doubled, the container sees `value`.
+        ValueSource::Literal { value } => json!({"name": name, "value": crate::kube::envvar::escape_literal(value)}),
     }
 }
 
@@ -88,6 +89,12 @@ pub fn touches(resolution: &Resolution, id: DocId) -> bool {
 /// the inputs and the resolution, so a render can project a workload again when it writes it
 /// instead of holding every rewritten workload.
 pub fn project_workload(inputs: &[Document], wid: DocId, resolution: &Resolution) -> Projected {
+    project_workload_with(inputs, wid, resolution, true)
+}
+
+/// [`project_workload`]; `batch`: many bindings of one API in one pass ([`batch`]) where that
+/// gives the same result (tests compare both ways).
+pub(crate) fn project_workload_with(inputs: &[Document], wid: DocId, resolution: &Resolution, batch: bool) -> Projected {
     let input = &inputs[wid].value;
     let mut out = Projected::default();
     let Some(plan) = resolution.workloads.get(&wid) else { return out };
@@ -95,25 +102,64 @@ pub fn project_workload(inputs: &[Document], wid: DocId, resolution: &Resolution
     // The reference runtime's projections first, then SBO's (as an operator would rewrite a
     // workload the runtime already projected).
     let (runtime, operator): (Vec<&Step>, Vec<&Step>) = plan.steps.iter().partition(|s| !resolution.bindings[s.binding].is_operator());
-    for step in runtime.into_iter().chain(operator) {
-        let result = match &resolution.bindings[step.binding].resolved {
+    // Many bindings of one API on one workload: in one pass, where that gives the same.
+    let (spec_batch, operator_batch): (Batch, Batch) = (batch::spec_steps, batch::operator_steps);
+    let ctx = StepContext { input, plan, resolution, wid };
+    ctx.project_steps(&mut out, &mut value, &runtime, batch.then_some(spec_batch));
+    ctx.project_steps(&mut out, &mut value, &operator, batch.then_some(operator_batch));
+    out.value = value;
+    out
+}
+
+/// Project many steps of one API in one pass ([`batch`]); `None` when that would differ.
+pub(crate) type Batch = fn(&mut Option<Value>, &Value, &Resolution, &[&Step], DocId) -> Option<Vec<StepOutcome>>;
+
+/// What every step of one workload reads.
+struct StepContext<'a> {
+    input: &'a Value,
+    plan: &'a crate::resolve::WorkloadPlan,
+    resolution: &'a Resolution,
+    wid: DocId,
+}
+
+impl StepContext<'_> {
+    /// Project `steps` in order: in one pass with `batch` when there are many and it applies.
+    fn project_steps(&self, out: &mut Projected, value: &mut Option<Value>, steps: &[&Step], batch: Option<Batch>) {
+        if steps.len() >= batch::MIN_STEPS {
+            if let Some(outcomes) = batch.and_then(|f| f(value, self.input, self.resolution, steps, self.wid)) {
+                record(out, steps, outcomes);
+                return;
+            }
+        }
+        for step in steps {
+            self.run_step(out, value, step);
+        }
+    }
+
+    /// Project one step into `value` and keep what it gave (or why it failed).
+    fn run_step(&self, out: &mut Projected, value: &mut Option<Value>, step: &Step) {
+        let (input, wid) = (self.input, self.wid);
+        let result = match &self.resolution.bindings[step.binding].resolved {
             Resolved::Spec(binding) => {
                 // Resolution gives a workload its mapping with its first servicebinding.io step.
-                let Some(mapping) = &plan.mapping else { continue };
-                spec::project_step(&mut value, input, mapping, binding, *step, wid).map_err(ProjectionError::from)
+                let Some(mapping) = &self.plan.mapping else { return };
+                spec::project_step(value, input, mapping, binding, *step, wid).map_err(ProjectionError::from)
             }
-            Resolved::Operator(binding) => sbo::project_binding(&mut value, input, binding, step.binding, wid),
+            Resolved::Operator(binding) => sbo::project_binding(value, input, binding, step.binding, wid),
         };
         match result {
-            Ok(done) => {
-                out.bound.extend(done.bound);
-                out.shadowed.extend(done.shadowed.into_iter().map(|v| (step.binding, v)));
-            }
+            Ok(done) => record(out, &[step], vec![done]),
             Err(e) => out.errors.push((step.binding, format!("cannot project into {}: {e}", describe(value.as_ref().unwrap_or(input))))),
         }
     }
-    out.value = value;
-    out
+}
+
+/// Keep what the steps gave.
+fn record(out: &mut Projected, steps: &[&Step], outcomes: Vec<StepOutcome>) {
+    for (step, done) in steps.iter().zip(outcomes) {
+        out.bound.extend(done.bound);
+        out.shadowed.extend(done.shadowed.into_iter().map(|v| (step.binding, v)));
+    }
 }
 
 fn describe(v: &Value) -> String {

@@ -41,17 +41,22 @@ pub fn project_binding(
     let workload = value.get_or_insert_with(|| input.clone());
     unproject(workload, &tmpl, b)?;
     let projected = project(workload, &tmpl, b, delivery)?;
+    Ok(StepOutcome { bound: bound_records(binding, index, wid, projected.containers), shadowed: projected.shadowed })
+}
+
+/// What SBO binding `binding` (index `index`) gives each container (name, mount path) it was
+/// projected into.
+pub fn bound_records(binding: &OperatorResolved, index: usize, wid: DocId, containers: Vec<(String, String)>) -> Vec<BoundContainer> {
+    let (Some(delivery), b) = (&binding.delivery, &binding.binding) else { return Vec::new() };
     let sources: Entries = delivery.entries.iter().map(|(name, via)| (name.clone(), via.source())).collect();
     let none: Entries = Entries::from([]);
-    let bound = projected
-        .containers
+    containers
         .into_iter()
         .map(|(container, mount_path)| {
             let (files, env) = if b.bind_as_files { (sources.clone(), none.clone()) } else { (none.clone(), sources.clone()) };
             BoundContainer { workload: wid, binding: index, container, mount_path, files, env, replaced_env: Vec::new() }
         })
-        .collect();
-    Ok(StepOutcome { bound, shadowed: projected.shadowed })
+        .collect()
 }
 
 /// SBO's container template for a workload version (sbo-semantics §13.1).
@@ -93,7 +98,7 @@ pub fn sbo_template(cwrm: Option<&MappingSpec>, version: &str, containers_path: 
 }
 
 /// The record bindery leaves on the workload for one SBO binding.
-fn marker_key(b: &OperatorBinding) -> String {
+pub fn marker_key(b: &OperatorBinding) -> String {
     format!("{MARKER_PREFIX}{}", b.uid)
 }
 

@@ -16,7 +16,7 @@ use crate::kube::podspec::{
 };
 use crate::kube::{path_join, version_of};
 use crate::model::bound::{BoundContainer, Entries, ValueSource};
-use crate::resolve::{CollectedData, ResolvedMapping, SpecResolved, Step};
+use crate::resolve::{BindingSecret, CollectedData, ResolvedMapping, SpecResolved, Step};
 
 use super::StepOutcome;
 
@@ -83,16 +83,28 @@ pub fn project_step(
     let secret = if step.project { binding.secret.as_ref() } else { None };
     let workload = value.get_or_insert_with(|| input.clone());
     let containers = apply(workload, &mapping.spec, &binding.binding, secret.map(|s| s.name.as_str()))?;
-    let mut out = StepOutcome::default();
-    let Some(secret) = secret else { return Ok(out) };
+    let Some(secret) = secret else { return Ok(StepOutcome::default()) };
+    Ok(StepOutcome { bound: bound_records(binding, secret, step, wid, containers), shadowed: Vec::new() })
+}
+
+/// What binding `binding` (Secret `secret`, plan step `step`) gives each container it was
+/// projected into.
+pub fn bound_records(
+    binding: &SpecResolved,
+    secret: &BindingSecret,
+    step: Step,
+    wid: DocId,
+    containers: Vec<BoundInto>,
+) -> Vec<BoundContainer> {
     let b = &binding.binding;
     let mut keys = secret.keys.clone();
     keys.extend(b.type_override.as_ref().map(|_| "type".to_string()));
     keys.extend(b.provider_override.as_ref().map(|_| "provider".to_string()));
     let files: Entries = keys.iter().map(|k| (k.clone(), entry_source(b, k, &secret.name))).collect();
     let env: Entries = b.env.iter().map(|m| (m.name.clone(), entry_source(b, &m.key, &secret.name))).collect();
-    for BoundInto { container, mount_path, replaced_env } in containers {
-        out.bound.push(BoundContainer {
+    containers
+        .into_iter()
+        .map(|BoundInto { container, mount_path, replaced_env }| BoundContainer {
             workload: wid,
             binding: step.binding,
             container,
@@ -100,9 +112,8 @@ pub fn project_step(
             files: files.clone(),
             env: env.clone(),
             replaced_env,
-        });
-    }
-    Ok(out)
+        })
+        .collect()
 }
 
 /// One container a binding was projected into.

@@ -138,16 +138,32 @@ impl Resolver<'_> {
                 }
             }
         }
+        let unhelped = |p: &Problem| p.rule == "ApplicationNotFound" && p.help.is_none();
+        // The hints look names up: only when there is a problem to help (issue 19 item 15).
+        if self.out.problems[problems_before..].iter().any(unhelped) {
+            let help = self.application_hints(b, kind.as_deref());
+            for p in self.out.problems[problems_before..].iter_mut().filter(|p| unhelped(p)) {
+                p.add_help(help.clone());
+            }
+        }
+        (kind, workloads)
+    }
+
+    /// Help for an application that is not found: a resource's plural, a name one or two edits
+    /// away or in another namespace, the right group or kind, else where it may come from.
+    fn application_hints(&self, b: &OperatorBinding, kind: Option<&str>) -> String {
+        let app = &b.application;
+        let group = &app.type_ref.group;
         let mut hints = Vec::new();
         if kind.is_none() && !app.type_ref.resource.is_empty() {
-            if let Some(r) = self.index.suggest_resource(&group, &app.type_ref.resource) {
+            if let Some(r) = self.index.suggest_resource(group, &app.type_ref.resource) {
                 hints.push(format!("did you mean resource: {r}? (resources are lower-case plurals)"));
             }
         }
-        if let (Some(kind), Some(name)) = (&kind, &app.name) {
-            hints.extend(self.index.name_hints(&group, kind, &b.namespace, name));
+        if let (Some(kind), Some(name)) = (kind, &app.name) {
+            hints.extend(self.index.name_hints(group, kind, &b.namespace, name));
         }
-        hints.extend(crate::kube::hints::application_not_found(self.index.kinds(), &group, &app.type_ref.kind, &app.type_ref.resource));
+        hints.extend(crate::kube::hints::application_not_found(self.index.kinds(), group, &app.type_ref.kind, &app.type_ref.resource));
         if hints.is_empty() {
             hints.push(
                 "the application may be created at run time by a controller (an operator, a Knative Configuration), so it is not in the \
@@ -155,11 +171,7 @@ impl Resolver<'_> {
                     .into(),
             );
         }
-        let help = hints.join("; ");
-        for p in self.out.problems[problems_before..].iter_mut().filter(|p| p.rule == "ApplicationNotFound" && p.help.is_none()) {
-            p.add_help(help.clone());
-        }
-        (kind, workloads)
+        hints.join("; ")
     }
 
     /// The workload kind's ClusterWorkloadResourceMapping, looked up as SBO does:

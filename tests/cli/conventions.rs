@@ -546,16 +546,16 @@ Deployment shop/orders, container api
         explain: r#"
 Deployment shop/orders, container api
   binding shop/orders-mq
-    file /bindings/orders-mq/host <- secret orders-mq-5446ce3d[host]
-    file /bindings/orders-mq/password <- secret orders-mq-5446ce3d[password]
-    file /bindings/orders-mq/type <- secret orders-mq-5446ce3d[type]
-    file /bindings/orders-mq/username <- secret orders-mq-5446ce3d[username]
+    file /bindings/orders-mq/host <- secret orders-mq-cd5d6912[host]
+    file /bindings/orders-mq/password <- secret orders-mq-cd5d6912[password]
+    file /bindings/orders-mq/type <- secret orders-mq-cd5d6912[type]
+    file /bindings/orders-mq/username <- secret orders-mq-cd5d6912[username]
 "#,
         render: r#"
 Deployment shop/orders, container api
   env SERVICE_BINDING_ROOT = "/bindings"
-  mount /bindings/orders-mq <- projected: secret orders-mq-5446ce3d [host->host, password->password, type->type, username->username]
-generated Secret orders-mq-5446ce3d for shop/orders-mq: keys host, password, type, username
+  mount /bindings/orders-mq <- projected: secret orders-mq-cd5d6912 [host->host, password->password, type->type, username->username]
+generated Secret orders-mq-cd5d6912 for shop/orders-mq: keys host, password, type, username
 "#,
     },
     Case {

@@ -1,6 +1,8 @@
 //! Inputs the fuzz targets (`fuzz/fuzz_targets/`) found crashes with, replayed with the same
 //! checks as the targets: `tests/fuzz-regressions/load/*` through the loader and a writer/reader
-//! round trip, `tests/fuzz-regressions/render/*` appended to a valid application and rendered.
+//! round trip, `tests/fuzz-regressions/render/*` appended to a valid application and rendered,
+//! `tests/fuzz-regressions/templates/*` as Go template, JSONPath and service shape (the target's
+//! own checks, `fuzz/fuzz_targets/templates_check.rs`).
 
 use std::path::PathBuf;
 
@@ -54,5 +56,19 @@ fn render_regressions() {
     for f in inputs("render") {
         eprintln!("{}", f.display());
         check_render(&std::fs::read(&f).expect("read"));
+    }
+}
+
+mod templates {
+    include!("../../fuzz/fuzz_targets/templates_check.rs");
+}
+
+#[test]
+fn templates_regressions() {
+    let files = inputs("templates");
+    assert!(!files.is_empty());
+    for f in files {
+        eprintln!("{}", f.display());
+        templates::check_templates(&templates::FuzzInput::from_bytes(&std::fs::read(&f).expect("read")));
     }
 }

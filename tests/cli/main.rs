@@ -24,5 +24,6 @@ mod render;
 mod repo_mode;
 mod review;
 mod runtime_secrets;
+mod safety;
 mod sbo;
 mod terminal;

@@ -16,7 +16,7 @@ use super::{registry, OperatorBinding};
 use crate::bindings::sbo::gotemplate::{print_value, Escape, Template};
 use crate::doc::document::{DocId, Document};
 use crate::index::Index;
-use crate::kube::jsonpath::{eval_template, TemplateResult};
+use crate::kube::jsonpath::{eval_template, JsonPathError, TemplateResult};
 use crate::model::problem::{Location, Problem};
 use crate::model::rules::Rule;
 
@@ -247,8 +247,8 @@ fn named_or_flat(name: &str, map: Map) -> Map {
 enum NamingError {
     #[error("namingStrategy {template:?} does not parse: {message}")]
     Parse { template: String, message: String },
-    #[error("please check the namingStrategy template provided ({template:?}): {message}")]
-    Render { template: String, message: String },
+    #[error("please check the namingStrategy template provided ({template:?}) for binding item {item:?}: {message}")]
+    Render { template: String, item: String, message: String },
 }
 
 /// What a Secret lookup found.
@@ -369,11 +369,14 @@ impl<'a> Collector<'a> {
     }
 
     /// Help for a Secret that is neither in the input nor declared: the ways to declare it.
-    fn missing_secret_help(&mut self, namespace: &str, name: &str) {
-        let mut hints = self.index.name_hints("", "Secret", namespace, name);
+    /// `name`: the Secret's name when it may be shown (near names are hinted then), `None` when it
+    /// was read out of a Secret (a hint would print it, or names one or two edits from it);
+    /// `shown`: how the message names it.
+    fn missing_secret_help(&mut self, namespace: &str, name: Option<&str>, shown: &str) {
+        let mut hints = name.map(|name| self.index.name_hints("", "Secret", namespace, name)).unwrap_or_default();
         hints.push(format!(
             "add the Secret to the input, or declare who creates it at run time with its key names: a SealedSecret or ExternalSecret \
-             for {name:?} in the input, or a `secrets:` entry (name, namespace, keys) in {} (Service Binding Operator binding data \
+             for {shown} in the input, or a `secrets:` entry (name, namespace, keys) in {} (Service Binding Operator binding data \
              needs the key names, so --allow-missing-secrets does not apply)",
             crate::index::runtime_secrets::CONFIG_FILE
         ));
@@ -615,7 +618,11 @@ impl<'a> Collector<'a> {
             let t = parsed.as_ref().map_err(|e| NamingError::Parse { template: template.clone(), message: e.message.clone() })?;
             let svc = &services[item.service.unwrap_or(0)];
             let ctx = json!({"name": item.name, "service": {"kind": svc.kind(), "name": svc.name()}});
-            let r = t.render(&ctx, Escape::Html).map_err(|e| NamingError::Render { template: template.clone(), message: e.message })?;
+            let r = t.render(&ctx, Escape::Html).map_err(|e| NamingError::Render {
+                template: template.clone(),
+                item: item.name.clone(),
+                message: e.message,
+            })?;
             item.name = r.text;
             Ok(())
         };
@@ -759,7 +766,7 @@ impl<'a> Collector<'a> {
                             svc.namespace
                         ),
                     );
-                    self.missing_secret_help(&svc.namespace, s);
+                    self.missing_secret_help(&svc.namespace, Some(s), &format!("{s:?}"));
                     None
                 }
             },
@@ -910,6 +917,8 @@ impl<'a> Collector<'a> {
         match eval_template(path, &ctx.value) {
             Ok(TemplateResult::Values(v)) => Ok(v),
             Ok(TemplateResult::Text(t)) => Ok(vec![Value::from(t)]),
+            // Bounds are refused even for an optional definition: the path is not "missing".
+            Err(e @ JsonPathError::TooExpensive { .. }) => Err(self.stop(ctx, e.to_string())),
             Err(_) if ctx.def.optional => Err(Stop::Skip),
             Err(e) => Err(self.stop(ctx, e.to_string())),
         }
@@ -939,6 +948,8 @@ impl<'a> Collector<'a> {
         let n = &ctx.def.name;
         let kind = if object == RefKind::Secret { "Secret" } else { "ConfigMap" };
         let rename = |key: &str| if !source_key.is_empty() && !n.is_empty() { n.clone() } else { key.to_string() };
+        // A name read out of a Secret used as a service may be one of its values: never shown.
+        let shown = if svc.kind() == "Secret" { "(its name, read out of a Secret, is not shown)".to_string() } else { format!("{name:?}") };
         let readable = self.find("", kind, &svc.namespace, name).is_some_and(|d| !crate::index::runtime_secrets::is_sops(d));
         if object == RefKind::Secret && !readable {
             // SOPS-encrypted, or created at run time: by reference, from key names.
@@ -952,27 +963,27 @@ impl<'a> Collector<'a> {
                         _ => return Err(Stop::Reported),
                     },
                     None => {
-                        let stop = self.stop(ctx, format!("{kind} {name:?} not found in namespace {:?} of the input", svc.namespace));
-                        self.missing_secret_help(&svc.namespace, name);
+                        let stop = self.stop(ctx, format!("{kind} {shown} not found in namespace {:?} of the input", svc.namespace));
+                        self.missing_secret_help(&svc.namespace, (svc.kind() != "Secret").then_some(name), &shown);
                         return Err(stop);
                     }
                 },
             };
             if entry && !items.iter().any(|it| it.name == source_key) {
-                return Err(self.stop(ctx, format!("key {source_key:?} not found in {kind} {name:?}")));
+                return Err(self.stop(ctx, format!("key {source_key:?} not found in {kind} {shown}")));
             }
             let wanted = items.into_iter().filter(|it| source_key.is_empty() || it.name == source_key);
             return Ok(wanted.map(|it| Item { name: rename(&it.name), ..it }).collect());
         }
         let Some(doc) = self.find("", kind, &svc.namespace, name) else {
-            return Err(self.stop(ctx, format!("{kind} {name:?} not found in namespace {:?} of the input", svc.namespace)));
+            return Err(self.stop(ctx, format!("{kind} {shown} not found in namespace {:?} of the input", svc.namespace)));
         };
         let data = match resource_data(doc, object) {
             Ok(d) => d,
-            Err(e) => return Err(self.stop(ctx, format!("{kind} {name:?}: {e}"))),
+            Err(e) => return Err(self.stop(ctx, format!("{kind} {shown}: {e}"))),
         };
         if entry && !data.contains_key(source_key) {
-            return Err(self.stop(ctx, format!("key {source_key:?} not found in {kind} {name:?}")));
+            return Err(self.stop(ctx, format!("key {source_key:?} not found in {kind} {shown}")));
         }
         let source = |k: &str| {
             let (namespace, name, key) = (svc.namespace.clone(), name.to_string(), k.to_string());

@@ -9,7 +9,7 @@ use crate::doc::value::{Map, Value};
 use crate::json;
 use base64::Engine;
 
-use super::collect::{Collected, ItemSource};
+use super::collect::{Collected, Item, ItemSource};
 use super::OperatorBinding;
 
 /// Annotation on generated ConfigMaps and Secrets: the binding they were generated for.
@@ -58,6 +58,9 @@ pub struct Delivery {
 }
 
 /// SBO's generated-resource name: `<metadata.name>-<first 8 hex of sha256(k1 v1 k2 v2 …)>`.
+/// bindery names generated ConfigMaps so (their values are not secret: the ConfigMap prints
+/// them anyway); a generated Secret is named by [`generated_secret_name`] instead, since this
+/// hash over short values is inverted offline by trying every value.
 pub fn generated_name(binding_name: &str, data: &BTreeMap<String, String>) -> String {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
@@ -70,8 +73,50 @@ pub fn generated_name(binding_name: &str, data: &BTreeMap<String, String>) -> St
     format!("{binding_name}-{hex}")
 }
 
-fn generated_doc(kind: &str, b: &OperatorBinding, data: &BTreeMap<String, String>) -> Value {
-    let name = generated_name(&b.name, data);
+/// The name of the Secret generated for a binding: `<metadata.name>-<first 8 hex of sha256>`
+/// over the binding's namespace and name and, per key in sorted order, the key and where its
+/// value comes from ([`origin`]), never the value. Deterministic, and the same whatever the
+/// values are.
+pub fn generated_secret_name(b: &OperatorBinding, origins: &BTreeMap<String, String>) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(b"bindery.dev/generated-secret/v1\0");
+    for part in [&b.namespace, &b.name] {
+        h.update(part.as_bytes());
+        h.update(b"\0");
+    }
+    for (key, origin) in origins {
+        for part in [key, origin] {
+            // Length-prefixed: no two key/origin lists hash the same text.
+            h.update((part.len() as u64).to_be_bytes());
+            h.update(part.as_bytes());
+        }
+    }
+    let digest = h.finalize();
+    let hex: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    format!("{}-{hex}", b.name)
+}
+
+/// Where an item's value comes from, in words that hold no value: the Secret or ConfigMap
+/// entry, the service and field kind, or the mapping's template.
+pub fn origin(b: &OperatorBinding, item: &Item) -> String {
+    let service = |i: Option<usize>| {
+        i.and_then(|i| b.services.get(i)).map_or_else(String::new, |s| {
+            format!("{}/{} {} {}/{}", s.type_ref.group, s.type_ref.version, s.type_ref.kind, s.namespace, s.name)
+        })
+    };
+    match &item.source {
+        ItemSource::SecretKey { namespace, name, key } => format!("secret {namespace}/{name} key {key}"),
+        ItemSource::ConfigMapKey { namespace, name, key } => format!("configmap {namespace}/{name} key {key}"),
+        ItemSource::Literal { secret } => format!("field of {} (secret: {secret})", service(item.service)),
+        ItemSource::Mapping { .. } => {
+            let template = b.mappings.iter().find(|m| m.name == item.name).map_or("", |m| m.value.as_str());
+            format!("mapping {template}")
+        }
+    }
+}
+
+fn generated_doc(kind: &str, b: &OperatorBinding, name: &str, data: &BTreeMap<String, String>) -> Value {
     let mut meta = json!({"name": name, "namespace": b.namespace, "annotations": {GENERATED_FOR: format!("{}/{}", b.namespace, b.name)}});
     if kind == "Secret" {
         let encoded: Map = data.iter().map(|(k, v)| (k.clone(), json!(base64::engine::general_purpose::STANDARD.encode(v)))).collect();
@@ -94,9 +139,11 @@ pub fn plan(b: &OperatorBinding, data: &Collected) -> Delivery {
     }
     let everything_in_one_secret = b.application.secret_path.is_some();
     let mut to_secret: BTreeMap<String, String> = BTreeMap::new();
+    let mut secret_origins: BTreeMap<String, String> = BTreeMap::new();
     let mut to_configmap: BTreeMap<String, String> = BTreeMap::new();
     let mut planned: Vec<(String, Option<Via>, bool)> = Vec::new(); // (name, reference, goes to generated secret)
     for item in &data.items {
+        secret_origins.insert(item.name.clone(), origin(b, item));
         if everything_in_one_secret {
             to_secret.insert(item.name.clone(), item.value.clone());
             planned.push((item.name.clone(), None, true));
@@ -139,13 +186,15 @@ pub fn plan(b: &OperatorBinding, data: &Collected) -> Delivery {
     if everything_in_one_secret {
         d.copies.push("bindingPath.secretPath needs one Secret holding all binding data".into());
     }
-    let secret_name = (!to_secret.is_empty()).then(|| generated_name(&b.name, &to_secret));
+    // The generated Secret's name: from the key names and origins of what it holds.
+    secret_origins.retain(|k, _| to_secret.contains_key(k));
+    let secret_name = (!to_secret.is_empty()).then(|| generated_secret_name(b, &secret_origins));
     let configmap_name = (!to_configmap.is_empty()).then(|| generated_name(&b.name, &to_configmap));
-    if !to_configmap.is_empty() {
-        d.generated.push(generated_doc("ConfigMap", b, &to_configmap));
+    if let Some(name) = &configmap_name {
+        d.generated.push(generated_doc("ConfigMap", b, name, &to_configmap));
     }
-    if !to_secret.is_empty() {
-        d.generated.push(generated_doc("Secret", b, &to_secret));
+    if let Some(name) = &secret_name {
+        d.generated.push(generated_doc("Secret", b, name, &to_secret));
     }
     d.secret_name = secret_name.clone();
     for (name, via, secret) in planned {
@@ -180,6 +229,61 @@ pub fn plan(b: &OperatorBinding, data: &Collected) -> Delivery {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bindings::sbo::{ApplicationRef, Mapping, ServiceRef, TypeRef};
+    use std::collections::BTreeSet;
+
+    fn binding(mappings: &[(&str, &str)]) -> OperatorBinding {
+        let type_ref =
+            |group: &str, kind: &str| TypeRef { group: group.into(), version: "v1".into(), kind: kind.into(), resource: String::new() };
+        OperatorBinding {
+            namespace: "shop".into(),
+            name: "app-db".into(),
+            uid: "u".into(),
+            binding_name: "app-db".into(),
+            naming_strategy: String::new(),
+            bind_as_files: false,
+            detect_binding_resources: false,
+            services: vec![ServiceRef { type_ref: type_ref("", "Secret"), name: "creds".into(), namespace: "shop".into(), id: None }],
+            application: ApplicationRef {
+                type_ref: type_ref("apps", "Deployment"),
+                name: Some("app".into()),
+                match_labels: None,
+                containers_path: None,
+                secret_path: None,
+            },
+            mappings: mappings.iter().map(|(n, v)| Mapping { name: n.to_string(), value: v.to_string() }).collect(),
+        }
+    }
+
+    fn item(name: &str, value: &str, source: ItemSource) -> Item {
+        Item { name: name.into(), value: value.into(), raw: Value::from(value), source, service: None, runtime: None }
+    }
+
+    /// Issue 19 item 3: a generated Secret's name is made of key names and origins, so a short
+    /// value (a PIN) cannot be found again by hashing every candidate as SBO's name allows.
+    #[test]
+    fn generated_secret_names_hold_no_value() {
+        let b = binding(&[("PIN", "{{ .pin }}")]);
+        let plan_for = |pin: &str| {
+            let items =
+                vec![item("PIN", pin, ItemSource::Mapping { secret: true }), item("HOST", "db", ItemSource::Literal { secret: false })];
+            plan(&b, &Collected { items, reuse: None })
+        };
+        let names: BTreeSet<String> = (0..10_000).map(|p| plan_for(&format!("{p:04}")).secret_name.expect("generated")).collect();
+        assert_eq!(names.len(), 1, "the name does not depend on the value");
+        let name = names.into_iter().next().unwrap();
+        assert!(name.starts_with("app-db-") && name.len() == "app-db-".len() + 8, "{name}");
+        let d = plan_for("1234");
+        assert_eq!(d.generated[0]["metadata"]["name"], name.as_str(), "the document has that name");
+        assert!(d.entries.contains(&("PIN".to_string(), Via::SecretRef { name: name.clone(), key: "PIN".into() })));
+        // SBO's name would tell the PIN: bindery's is not that one.
+        let pin: BTreeMap<String, String> = [("PIN".to_string(), "1234".to_string())].into();
+        assert_ne!(name, generated_name("app-db", &pin));
+        // Other keys or another template: another name (a changed mapping rolls the workload).
+        let other = binding(&[("PIN", "{{ .pin }}-x")]);
+        let items = vec![item("PIN", "1234", ItemSource::Mapping { secret: true })];
+        assert_ne!(plan(&other, &Collected { items, reuse: None }).secret_name.unwrap(), name);
+    }
 
     #[test]
     fn generated_names_match_sbo_test_vectors() {

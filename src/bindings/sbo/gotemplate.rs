@@ -10,9 +10,10 @@
 //! `println`, `eq`, `ne`, `lt`, `le`, `gt`, `ge`, `and`, `or`, `not`, `html`, `js`, `urlquery`.
 //! Not supported: variables (`$x :=`), `define`/`template`/`block`, method calls.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
-use crate::doc::value::Value;
+use crate::doc::value::{Map, Value};
 
 /// How action output is escaped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,10 +30,23 @@ pub enum ErrorKind {
     Exec,
 }
 
+/// Why a template does not parse or cannot be evaluated. The message names the action, key
+/// names and types, never a value of the data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TemplateError {
     pub kind: ErrorKind,
     pub message: String,
+}
+
+impl TemplateError {
+    /// The error as raised in action `src` (`at <{{range .x}}>: …`, as Go says it), unless it
+    /// already names an action.
+    fn at(mut self, src: &str) -> Self {
+        if !self.message.starts_with("at <{{") {
+            self.message = format!("at <{{{{{src}}}}}>: {}", self.message);
+        }
+        self
+    }
 }
 
 fn parse_err(m: impl Into<String>) -> TemplateError {
@@ -64,13 +78,20 @@ enum Arg {
 type Command = Vec<Arg>;
 type Pipeline = Vec<Command>;
 
+/// A pipeline and the text of the action it was written in (`range .items`), for messages.
+#[derive(Debug, Clone, PartialEq)]
+struct Action {
+    pipeline: Pipeline,
+    src: String,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 enum Node {
     Text(String),
-    Action(Pipeline),
-    If(Pipeline, Vec<Node>, Vec<Node>),
-    With(Pipeline, Vec<Node>, Vec<Node>),
-    Range(Pipeline, Vec<Node>, Vec<Node>),
+    Action(Action),
+    If(Action, Vec<Node>, Vec<Node>),
+    With(Action, Vec<Node>, Vec<Node>),
+    Range(Action, Vec<Node>, Vec<Node>),
 }
 
 /// A parsed template.
@@ -269,7 +290,7 @@ fn parse_nodes(ps: &[(bool, String)], i: &mut usize, stop: &[&str], depth: usize
         match word {
             "if" | "with" | "range" => {
                 let toks = tokens(&text[word.len()..])?;
-                let cond = parse_pipeline(&toks, &mut 0, 0)?;
+                let cond = Action { pipeline: parse_pipeline(&toks, &mut 0, 0)?, src: text.clone() };
                 let (body, end) = parse_nodes(ps, i, &["else", "end"], depth + 1)?;
                 let mut alt = Vec::new();
                 match end.as_deref() {
@@ -279,7 +300,7 @@ fn parse_nodes(ps: &[(bool, String)], i: &mut usize, stop: &[&str], depth: usize
                         if word == "if" && rest.starts_with("if ") {
                             // `else if`: a nested if that shares this if's `end`.
                             let toks = tokens(&rest[2..])?;
-                            let cond2 = parse_pipeline(&toks, &mut 0, 0)?;
+                            let cond2 = Action { pipeline: parse_pipeline(&toks, &mut 0, 0)?, src: rest.to_string() };
                             let (body2, end2) = parse_nodes(ps, i, &["else", "end"], depth + 1)?;
                             let mut alt2 = Vec::new();
                             if end2.as_deref().is_some_and(|e| e.starts_with("else")) {
@@ -312,7 +333,7 @@ fn parse_nodes(ps: &[(bool, String)], i: &mut usize, stop: &[&str], depth: usize
             "define" | "template" | "block" => return Err(parse_err(format!("{{{{{word}}}}} is not supported"))),
             _ => {
                 let toks = tokens(text)?;
-                nodes.push(Node::Action(parse_pipeline(&toks, &mut 0, 0)?));
+                nodes.push(Node::Action(Action { pipeline: parse_pipeline(&toks, &mut 0, 0)?, src: text.clone() }));
             }
         }
     }
@@ -330,33 +351,46 @@ impl Template {
         Ok(Template { nodes })
     }
 
+    /// Evaluate over `data`. Errors never hold a value of `data` (only its key names, types and
+    /// the template's own text), and evaluation is bounded ([`MAX_OUTPUT`], [`MAX_STEPS`]).
     pub fn render(&self, data: &Value, escape: Escape) -> Result<Rendered, TemplateError> {
-        let mut st = State { root: data, nested: 0, escape, out: String::new(), keys: BTreeSet::new() };
-        st.nodes(&self.nodes, &Val::V(data.clone()))?;
-        Ok(Rendered { text: st.out, keys_read: st.keys })
+        let mut st = State { root: data, nested: 0, escape, out: String::new(), keys: BTreeSet::new(), whole: false, steps: 0 };
+        st.nodes(&self.nodes, &Val::V(Cow::Borrowed(data)))?;
+        let mut keys = st.keys;
+        if st.whole {
+            // The whole data was reachable (`.` at the top, `$`): every key counts as read.
+            keys.extend(data.as_object().into_iter().flat_map(|m| m.keys().map(|k| k.to_string())));
+        }
+        Ok(Rendered { text: st.out, keys_read: keys })
     }
 }
 
 // ------------------------------------------------------------------ evaluation
 
-/// A value, or the "no value" of a missing map key.
+/// A value (borrowed from the data where it comes from there), or the "no value" of a missing
+/// map key.
 #[derive(Debug, Clone, PartialEq)]
-enum Val {
+enum Val<'a> {
     Missing,
-    V(Value),
+    V(Cow<'a, Value>),
 }
 
-impl Val {
-    fn value(&self) -> Value {
+static NULL: Value = Value::Null;
+
+impl<'a> Val<'a> {
+    fn value(&self) -> &Value {
         match self {
-            Val::Missing => Value::Null,
-            Val::V(v) => v.clone(),
+            Val::Missing => &NULL,
+            Val::V(v) => v,
         }
+    }
+    fn owned(v: Value) -> Self {
+        Val::V(Cow::Owned(v))
     }
     fn truthy(&self) -> bool {
         match self {
             Val::Missing => false,
-            Val::V(v) => match v {
+            Val::V(v) => match v.as_ref() {
                 Value::Null => false,
                 Value::Bool(b) => *b,
                 Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
@@ -366,9 +400,52 @@ impl Val {
             },
         }
     }
+
+    /// The elements `range` visits: a list's items, a map's values in sorted key order.
+    fn elements(self) -> Result<Vec<Val<'a>>, TemplateError> {
+        let sorted_values = |m: &Map| {
+            let mut keys: Vec<&crate::doc::value::Str> = m.keys().collect();
+            keys.sort();
+            keys.into_iter().map(|k| m[k].clone()).collect::<Vec<Value>>()
+        };
+        Ok(match self {
+            Val::Missing => Vec::new(),
+            Val::V(Cow::Borrowed(v)) => match v {
+                Value::Array(a) => a.iter().map(|x| Val::V(Cow::Borrowed(x))).collect(),
+                Value::Object(m) => {
+                    let mut keys: Vec<&crate::doc::value::Str> = m.keys().collect();
+                    keys.sort();
+                    keys.into_iter().map(|k| Val::V(Cow::Borrowed(&m[k]))).collect()
+                }
+                Value::Null => Vec::new(),
+                other => return Err(exec_err(format!("range can't iterate over {}", go_type(other)))),
+            },
+            Val::V(Cow::Owned(v)) => match v {
+                Value::Array(a) => a.into_iter().map(Val::owned).collect(),
+                Value::Object(m) => sorted_values(&m).into_iter().map(Val::owned).collect(),
+                Value::Null => Vec::new(),
+                other => return Err(exec_err(format!("range can't iterate over {}", go_type(&other)))),
+            },
+        })
+    }
+
+    /// The value under `key` of a map (`Missing` when it has none).
+    fn field(self, key: &str) -> Result<Val<'a>, &'static str> {
+        match self {
+            Val::V(Cow::Borrowed(Value::Object(m))) => Ok(m.get(key).map_or(Val::Missing, |v| Val::V(Cow::Borrowed(v)))),
+            Val::V(Cow::Owned(Value::Object(mut m))) => Ok(m.shift_remove(key).map_or(Val::Missing, Val::owned)),
+            Val::Missing => Err("nil"),
+            Val::V(v) if v.is_null() => Err("nil"),
+            Val::V(v) => Err(go_type(&v)),
+        }
+    }
 }
 
-const MAX_OUTPUT: usize = 1 << 20;
+/// At most this much output.
+pub const MAX_OUTPUT: usize = 1 << 20;
+/// At most this many evaluation steps (a node, a command, a `range` iteration, or 16 bytes of a
+/// string a function builds): a `range` nested over large values fails instead of running on.
+pub const MAX_STEPS: usize = 1_000_000;
 
 struct State<'a> {
     root: &'a Value,
@@ -376,16 +453,29 @@ struct State<'a> {
     nested: usize,
     escape: Escape,
     out: String,
+    /// The top-level keys of the data read so far.
     keys: BTreeSet<String>,
+    /// The whole data was reachable (`.` outside `with`/`range`, or `$`).
+    whole: bool,
+    steps: usize,
 }
 
-impl State<'_> {
-    fn nodes(&mut self, nodes: &[Node], dot: &Val) -> Result<(), TemplateError> {
+impl<'a> State<'a> {
+    fn spend(&mut self, steps: usize) -> Result<(), TemplateError> {
+        self.steps = self.steps.saturating_add(steps);
+        if self.steps > MAX_STEPS {
+            return Err(exec_err(format!("template evaluation exceeds {MAX_STEPS} steps")));
+        }
+        Ok(())
+    }
+
+    fn nodes(&mut self, nodes: &[Node], dot: &Val<'a>) -> Result<(), TemplateError> {
         for n in nodes {
+            self.spend(1)?;
             match n {
                 Node::Text(t) => self.out.push_str(t),
-                Node::Action(p) => {
-                    let v = self.pipeline(p, dot)?;
+                Node::Action(a) => {
+                    let v = self.action(a, dot)?;
                     let text = match (&v, self.escape) {
                         (Val::Missing, Escape::Html) => String::new(),
                         (Val::Missing, Escape::None) => "<no value>".into(),
@@ -397,11 +487,11 @@ impl State<'_> {
                     }
                 }
                 Node::If(c, body, alt) => {
-                    let v = self.pipeline(c, dot)?;
+                    let v = self.action(c, dot)?;
                     self.nodes(if v.truthy() { body } else { alt }, dot)?;
                 }
                 Node::With(c, body, alt) => {
-                    let v = self.pipeline(c, dot)?;
+                    let v = self.action(c, dot)?;
                     if v.truthy() {
                         self.nested += 1;
                         let r = self.nodes(body, &v);
@@ -412,72 +502,72 @@ impl State<'_> {
                     }
                 }
                 Node::Range(c, body, alt) => {
-                    let items: Vec<Value> = match self.pipeline(c, dot)?.value() {
-                        Value::Array(a) => a,
-                        Value::Object(m) => {
-                            let mut keys: Vec<&crate::doc::value::Str> = m.keys().collect();
-                            keys.sort();
-                            keys.into_iter().map(|k| m[k].clone()).collect()
-                        }
-                        Value::Null => Vec::new(),
-                        other => return Err(exec_err(format!("range can't iterate over {}", print_value(&other)))),
-                    };
+                    let items = self.action(c, dot)?.elements().map_err(|e| e.at(&c.src))?;
                     if items.is_empty() {
                         self.nodes(alt, dot)?;
                     }
                     self.nested += 1;
-                    let r = items.into_iter().try_for_each(|item| self.nodes(body, &Val::V(item)));
+                    let r = items.iter().try_for_each(|item| {
+                        self.spend(1)?;
+                        self.nodes(body, item)
+                    });
                     self.nested -= 1;
                     r?;
                 }
             }
             if self.out.len() > MAX_OUTPUT {
-                return Err(exec_err("template output exceeds 1 MiB"));
+                return Err(exec_err(format!("template output exceeds {} MiB", MAX_OUTPUT >> 20)));
             }
         }
         Ok(())
     }
 
-    fn pipeline(&mut self, p: &Pipeline, dot: &Val) -> Result<Val, TemplateError> {
-        let mut piped: Option<Val> = None;
+    /// An action's pipeline; an error names the action.
+    fn action(&mut self, a: &Action, dot: &Val<'a>) -> Result<Val<'a>, TemplateError> {
+        self.pipeline(&a.pipeline, dot).map_err(|e| e.at(&a.src))
+    }
+
+    fn pipeline(&mut self, p: &Pipeline, dot: &Val<'a>) -> Result<Val<'a>, TemplateError> {
+        let mut piped: Option<Val<'a>> = None;
         for cmd in p {
+            self.spend(1)?;
             piped = Some(self.command(cmd, dot, piped)?);
         }
         Ok(piped.unwrap_or(Val::Missing))
     }
 
-    fn arg(&mut self, a: &Arg, dot: &Val) -> Result<Val, TemplateError> {
+    fn arg(&mut self, a: &Arg, dot: &Val<'a>) -> Result<Val<'a>, TemplateError> {
         match a {
-            Arg::Literal(v) => Ok(Val::V(v.clone())),
+            Arg::Literal(v) => Ok(Val::owned(v.clone())),
             Arg::Pipe(p) => self.pipeline(p, dot),
             Arg::Func(f) => self.call(f, Vec::new()),
             Arg::Field { root, chain } => {
-                let start = if *root { Val::V(self.root.clone()) } else { dot.clone() };
-                if let (true, Some(first)) = (*root || self.nested == 0, chain.first()) {
-                    self.keys.insert(first.clone());
+                let start = if *root { Val::V(Cow::Borrowed(self.root)) } else { dot.clone() };
+                if *root || self.nested == 0 {
+                    match chain.first() {
+                        Some(first) => {
+                            self.keys.insert(first.clone());
+                        }
+                        // `.` or `$`: everything the data holds can be reached.
+                        None => self.whole = true,
+                    }
                 }
                 let mut cur = start;
                 for (n, key) in chain.iter().enumerate() {
-                    cur = match cur {
-                        Val::V(Value::Object(m)) => m.get(key).cloned().map_or(Val::Missing, Val::V),
-                        Val::Missing | Val::V(Value::Null) => {
-                            return Err(exec_err(format!("nil pointer evaluating interface {{}}.{key} (at .{})", chain[..=n].join("."))))
+                    cur = cur.field(key).map_err(|found| {
+                        let at = chain[..=n].join(".");
+                        match found {
+                            "nil" => exec_err(format!("nil pointer evaluating interface {{}}.{key} (at .{at})")),
+                            found => exec_err(format!("can't evaluate field {key} in type {found} (at .{at})")),
                         }
-                        Val::V(other) => {
-                            return Err(exec_err(format!(
-                                "can't evaluate field {key} in type {} (at .{})",
-                                go_type(&other),
-                                chain[..=n].join(".")
-                            )))
-                        }
-                    };
+                    })?;
                 }
                 Ok(cur)
             }
         }
     }
 
-    fn command(&mut self, cmd: &Command, dot: &Val, piped: Option<Val>) -> Result<Val, TemplateError> {
+    fn command(&mut self, cmd: &Command, dot: &Val<'a>, piped: Option<Val<'a>>) -> Result<Val<'a>, TemplateError> {
         match cmd.first() {
             Some(Arg::Func(f)) => {
                 let mut args = Vec::new();
@@ -493,7 +583,16 @@ impl State<'_> {
         }
     }
 
-    fn call(&mut self, f: &str, args: Vec<Val>) -> Result<Val, TemplateError> {
+    /// A function's result; the strings it builds are paid for in steps.
+    fn call(&mut self, f: &str, args: Vec<Val<'a>>) -> Result<Val<'a>, TemplateError> {
+        let v = self.call_function(f, args)?;
+        if let Val::V(Cow::Owned(Value::String(s))) = &v {
+            self.spend(s.len() / 16)?;
+        }
+        Ok(v)
+    }
+
+    fn call_function(&mut self, f: &str, mut args: Vec<Val<'a>>) -> Result<Val<'a>, TemplateError> {
         let want = |n: usize| -> Result<(), TemplateError> {
             if args.len() != n {
                 return Err(exec_err(format!("wrong number of args for {f}: want {n} got {}", args.len())));
@@ -502,7 +601,7 @@ impl State<'_> {
         };
         let s = |v: &Val| match v.value() {
             Value::String(s) => s.to_string(),
-            other => print_value(&other),
+            other => print_value(other),
         };
         let v = match f {
             "upper" => {
@@ -519,7 +618,7 @@ impl State<'_> {
             }
             "json" => {
                 want(1)?;
-                Value::from(go_json(&args[0].value()))
+                Value::from(go_json(args[0].value()))
             }
             "len" => {
                 want(1)?;
@@ -527,36 +626,29 @@ impl State<'_> {
                     Value::String(s) => s.len(),
                     Value::Array(a) => a.len(),
                     Value::Object(m) => m.len(),
-                    other => return Err(exec_err(format!("len of {}", go_type(&other)))),
+                    other => return Err(exec_err(format!("len of {}", go_type(other)))),
                 };
                 Value::from(n as u64)
             }
             "index" => {
-                let Some((first, rest)) = args.split_first() else { return Err(exec_err("index of nothing")) };
-                let mut cur = first.clone();
+                if args.is_empty() {
+                    return Err(exec_err("index of nothing"));
+                }
+                let rest = args.split_off(1);
+                let mut cur = args.pop().expect("one argument");
                 for k in rest {
-                    cur = match (cur.value(), k.value()) {
-                        (Value::Object(m), Value::String(key)) => m.get(&key).cloned().map_or(Val::Missing, Val::V),
-                        (Value::Array(a), Value::Number(n)) => {
-                            let i = n.as_u64().ok_or_else(|| exec_err("index out of range"))? as usize;
-                            Val::V(a.get(i).cloned().ok_or_else(|| exec_err(format!("index out of range: {i}")))?)
-                        }
-                        (Value::Null, _) => return Err(exec_err("index of untyped nil")),
-                        (other, _) => return Err(exec_err(format!("can't index item of type {}", go_type(&other)))),
-                    };
+                    cur = index(cur, k.value())?;
                 }
                 return Ok(cur);
             }
             "print" | "println" => {
-                let parts: Vec<String> = args.iter().map(|a| print_value(&a.value())).collect();
                 let mut text = String::new();
-                for (i, p) in parts.iter().enumerate() {
-                    let both_strings =
-                        i > 0 && matches!(args[i - 1].value(), Value::String(_)) && matches!(args[i].value(), Value::String(_));
+                for (i, a) in args.iter().enumerate() {
+                    let both_strings = i > 0 && matches!(args[i - 1].value(), Value::String(_)) && matches!(a.value(), Value::String(_));
                     if i > 0 && (f == "println" || !both_strings) {
                         text.push(' ');
                     }
-                    text.push_str(p);
+                    text.push_str(&print_value(a.value()));
                 }
                 if f == "println" {
                     text.push('\n');
@@ -565,42 +657,73 @@ impl State<'_> {
             }
             "printf" => {
                 let Some((fmt, rest)) = args.split_first() else { return Err(exec_err("printf needs a format")) };
-                Value::from(sprintf(&s(fmt), &rest.iter().map(Val::value).collect::<Vec<_>>()))
+                Value::from(sprintf(&s(fmt), &rest.iter().map(|a| a.value().clone()).collect::<Vec<_>>()))
             }
-            "eq" | "ne" | "lt" | "le" | "gt" | "ge" => {
-                if args.len() < 2 {
-                    return Err(exec_err(format!("missing argument for {f}")));
-                }
-                let a = args[0].value();
-                let result = match f {
-                    "eq" => args[1..].iter().any(|b| loosely_equal(&a, &b.value())),
-                    "ne" => !loosely_equal(&a, &args[1].value()),
-                    _ => {
-                        let ord =
-                            compare(&a, &args[1].value()).ok_or_else(|| exec_err(format!("incompatible types for comparison in {f}")))?;
-                        match f {
-                            "lt" => ord.is_lt(),
-                            "le" => ord.is_le(),
-                            "gt" => ord.is_gt(),
-                            _ => ord.is_ge(),
-                        }
-                    }
-                };
-                Value::Bool(result)
-            }
-            "and" => return Ok(args.iter().find(|a| !a.truthy()).or(args.last()).cloned().unwrap_or(Val::Missing)),
-            "or" => return Ok(args.iter().find(|a| a.truthy()).or(args.last()).cloned().unwrap_or(Val::Missing)),
+            "eq" | "ne" | "lt" | "le" | "gt" | "ge" => Value::Bool(comparison(f, &args)?),
+            "and" => return Ok(pick(args, |a| !a.truthy())),
+            "or" => return Ok(pick(args, Val::truthy)),
             "not" => {
                 want(1)?;
                 Value::Bool(!args[0].truthy())
             }
-            "html" => Value::from(html_escape(&args.iter().map(&s).collect::<String>())),
-            "js" => Value::from(args.iter().map(&s).collect::<String>().replace('\\', "\\\\").replace('\'', "\\'").replace('"', "\\\"")),
-            "urlquery" => Value::from(urlquery(&args.iter().map(&s).collect::<String>())),
+            "html" => Value::from(html_escape(&args.iter().map(s).collect::<String>())),
+            "js" => Value::from(args.iter().map(s).collect::<String>().replace('\\', "\\\\").replace('\'', "\\'").replace('"', "\\\"")),
+            "urlquery" => Value::from(urlquery(&args.iter().map(s).collect::<String>())),
             other => return Err(exec_err(format!("function {other:?} not defined"))),
         };
-        Ok(Val::V(v))
+        Ok(Val::owned(v))
     }
+}
+
+/// `and`/`or`: the first argument `stop` holds for, else the last.
+fn pick<'a>(args: Vec<Val<'a>>, stop: impl Fn(&Val<'a>) -> bool) -> Val<'a> {
+    let at = args.iter().position(stop).unwrap_or(args.len().saturating_sub(1));
+    args.into_iter().nth(at).unwrap_or(Val::Missing)
+}
+
+/// One step of `index`. The messages name types, never the index or a value.
+fn index<'a>(cur: Val<'a>, key: &Value) -> Result<Val<'a>, TemplateError> {
+    match (cur, key) {
+        (Val::V(Cow::Borrowed(Value::Object(m))), Value::String(k)) => Ok(m.get(k).map_or(Val::Missing, |v| Val::V(Cow::Borrowed(v)))),
+        (Val::V(Cow::Owned(Value::Object(mut m))), Value::String(k)) => Ok(m.shift_remove(k).map_or(Val::Missing, Val::owned)),
+        (cur @ Val::V(_), Value::Number(n)) if cur.value().is_array() => {
+            let i = n.as_u64().ok_or_else(|| exec_err("index out of range"))? as usize;
+            match cur {
+                Val::V(Cow::Borrowed(Value::Array(a))) => a.get(i).map(|v| Val::V(Cow::Borrowed(v))),
+                Val::V(Cow::Owned(Value::Array(mut a))) if i < a.len() => Some(Val::owned(a.swap_remove(i))),
+                _ => None,
+            }
+            .ok_or_else(|| exec_err("index out of range"))
+        }
+        (Val::Missing, _) => Err(exec_err("index of untyped nil")),
+        (cur, _) if cur.value().is_null() => Err(exec_err("index of untyped nil")),
+        (cur, key) => Err(exec_err(format!("can't index item of type {} with {}", go_type(cur.value()), go_type(key)))),
+    }
+}
+
+/// `eq`, `ne`, `lt`, `le`, `gt`, `ge` over basic values (as Go's: maps and lists cannot be
+/// compared).
+fn comparison(f: &str, args: &[Val]) -> Result<bool, TemplateError> {
+    if args.len() < 2 {
+        return Err(exec_err(format!("missing argument for {f}")));
+    }
+    if let Some(bad) = args.iter().map(Val::value).find(|v| v.is_array() || v.is_object()) {
+        return Err(exec_err(format!("{f}: non-comparable type {}", go_type(bad))));
+    }
+    let a = args[0].value();
+    Ok(match f {
+        "eq" => args[1..].iter().any(|b| loosely_equal(a, b.value())),
+        "ne" => !loosely_equal(a, args[1].value()),
+        _ => {
+            let ord = compare(a, args[1].value()).ok_or_else(|| exec_err(format!("incompatible types for comparison in {f}")))?;
+            match f {
+                "lt" => ord.is_lt(),
+                "le" => ord.is_le(),
+                "gt" => ord.is_gt(),
+                _ => ord.is_ge(),
+            }
+        }
+    })
 }
 
 fn go_type(v: &Value) -> &'static str {
@@ -838,6 +961,75 @@ mod tests {
         assert_eq!(print_value(&json!(1e21)), "1e+21");
         assert_eq!(print_value(&json!(1e-7)), "1e-07");
         assert_eq!(print_value(&json!(null)), "<nil>");
+    }
+
+    /// Issue 19 item 2: whatever reaches the data through the whole dot (`.` outside
+    /// `with`/`range`, `$`) counts as reading every key.
+    #[test]
+    fn the_whole_dot_reads_every_key() {
+        let data = json!({"user": "admin", "password": "Sup3r-Secret-Pw", "c": {"kind": "Secret"}});
+        let read = |t: &str| Template::parse(t).unwrap().render(&data, Escape::None).unwrap().keys_read.into_iter().collect::<Vec<_>>();
+        let every = ["c", "password", "user"];
+        for t in [
+            "{{ with . }}{{ .password }}{{ end }}",
+            "{{ range . }}{{ . }}{{ end }}",
+            r#"{{ index . "password" }}"#,
+            "{{ . }}",
+            "{{ with $ }}{{ .password }}{{ end }}",
+            "{{ range .c }}{{ $ }}{{ end }}",
+            "{{ json . }}",
+            "{{ printf \"%v\" . }}",
+            "{{ len . }}",
+            "{{ if . }}x{{ end }}",
+        ] {
+            assert_eq!(read(t), every, "{t}");
+        }
+        assert_eq!(read("{{ .user }}"), ["user"]);
+        assert_eq!(read("{{ with .c }}{{ .kind }}{{ end }}"), ["c"]);
+        assert_eq!(read("{{ range .c }}{{ $.user }}{{ end }}"), ["c", "user"]);
+    }
+
+    /// Issue 19 item 1: errors name the action, keys and types, never a value of the data.
+    #[test]
+    fn errors_never_print_a_value() {
+        let secret = "Sup3r-Secret-Pw";
+        let data = json!({"password": secret, "n": 7, "list": [secret], "m": {"k": secret}});
+        for t in [
+            "{{ range .password }}{{ end }}",
+            "{{ range .n }}{{ end }}",
+            "{{ index .list 5 }}",
+            "{{ index .list (len .password) }}",
+            "{{ index .password 0 }}",
+            "{{ .password.x }}",
+            "{{ .list.x }}",
+            "{{ len .n }}",
+            "{{ lt .password 3 }}",
+            "{{ eq .m .m }}",
+            "{{ with .password }}{{ .x }}{{ end }}",
+            "{{ .password | upper | len | index .list }}",
+        ] {
+            let e = render(t, &data, Escape::None).unwrap_err();
+            assert!(!e.message.contains(secret) && !e.message.contains("Sup3r"), "{t}: {}", e.message);
+            assert!(e.message.starts_with("at <{{"), "{t}: names the action: {}", e.message);
+        }
+        let e = render("{{ range .password }}{{ end }}", &data, Escape::None).unwrap_err();
+        assert_eq!(e.message, "at <{{range .password}}>: range can't iterate over string");
+    }
+
+    /// Issue 19 item 14: a `range` nested over large values, and output past 1 MiB, fail.
+    #[test]
+    fn evaluation_is_bounded() {
+        let list: Vec<Value> = (0..200).map(|i| json!(i)).collect();
+        let data = json!({"l": list, "s": "x".repeat(1000)});
+        let nested = "{{ range .l }}{{ range $.l }}{{ range $.l }}{{ end }}{{ end }}{{ end }}";
+        let e = render(nested, &data, Escape::None).unwrap_err();
+        assert!(e.message.contains("exceeds 1000000 steps"), "{}", e.message);
+        let big = "{{ range .l }}{{ range $.l }}{{ $.s }}{{ end }}{{ end }}";
+        assert!(render(big, &data, Escape::None).unwrap_err().message.contains("exceeds 1 MiB"));
+        let built = "{{ range .l }}{{ range $.l }}{{ if printf \"%s%s%s%s\" $.s $.s $.s $.s }}{{ end }}{{ end }}{{ end }}";
+        assert!(render(built, &data, Escape::None).unwrap_err().message.contains("steps"));
+        // Ordinary templates stay well inside.
+        assert_eq!(render("{{ range .l }}.{{ end }}", &data, Escape::None).unwrap().len(), 200);
     }
 
     #[test]

@@ -313,6 +313,15 @@ pub fn parse(doc: &Document, default_ns: &str) -> (Option<OperatorBinding>, Vec<
     let mut c = Checker { doc, namespace: namespace.clone(), name: name.clone(), problems: Vec::new() };
     if name.is_empty() {
         c.report("metadata.name", "Required value");
+    } else if !crate::kube::is_dns1123_subdomain(&name) {
+        // It names the generated Secret and ConfigMap (and, under kpt, their file).
+        c.report(
+            "metadata.name",
+            format!(
+                "{name:?} must be a DNS-1123 subdomain (lower-case letters, digits, '-' and '.', at most 253 characters), \
+                 as the API server requires: it names the resources generated for the binding"
+            ),
+        );
     }
     let empty = Value::Object(Default::default());
     let spec = match doc.value.get("spec") {
