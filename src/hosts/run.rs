@@ -105,7 +105,8 @@ pub fn take_configuration(loaded: &mut Loaded) -> Vec<Document> {
 
 /// One run over a list of documents: which ones the resolver saw, and its result.
 pub struct HostRun {
-    pub originals: Vec<Value>,
+    /// The pass-through documents (the resolver's inputs stay in `rendered`), by slot.
+    passed: Vec<Option<Value>>,
     /// Per original document: its role and, for resolver inputs, its [`DocId`] in `rendered`.
     pub slots: Vec<(Role, Option<DocId>)>,
     pub rendered: Rendered,
@@ -117,18 +118,29 @@ impl HostRun {
     pub fn new(files: Vec<Arc<SourceFile>>, documents: Vec<Document>, settings: Settings) -> Self {
         let mut inputs = Vec::new();
         let mut slots = Vec::with_capacity(documents.len());
-        let originals = documents.iter().map(|d| d.value.clone()).collect();
+        let mut passed = Vec::with_capacity(documents.len());
         for doc in documents {
             let role = role_of(&doc);
             if role == Role::Pass {
                 slots.push((role, None));
+                passed.push(Some(doc.value));
             } else {
+                passed.push(None);
                 slots.push((role, Some(inputs.len())));
                 inputs.push(doc);
             }
         }
         let rendered = crate::render(Loaded { files, documents: inputs }, &settings.options);
-        HostRun { originals, slots, rendered, settings }
+        HostRun { passed, slots, rendered, settings }
+    }
+
+    /// Original document `slot`, as it was given.
+    pub fn original(&self, slot: usize) -> &Value {
+        match (&self.passed[slot], self.slots[slot].1) {
+            (Some(v), _) => v,
+            (None, Some(id)) => &self.rendered.loaded.documents[id].value,
+            (None, None) => unreachable!("a document is passed through or an input"),
+        }
     }
 
     pub fn has_errors(&self) -> bool {
@@ -156,7 +168,8 @@ impl HostRun {
         let mut out = Vec::new();
         // Where each input came out in `out` (its workloads are projected once, here).
         let mut at: Vec<Option<usize>> = vec![None; docs.len()];
-        for (original, (role, id)) in self.originals.iter().zip(&self.slots) {
+        for (slot, (role, id)) in self.slots.iter().enumerate() {
+            let original = self.original(slot);
             match (role, id) {
                 (Role::Pass | Role::LocalInput, _) => {
                     let own = super::config::schema::is_config_group(original);

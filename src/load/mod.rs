@@ -266,7 +266,7 @@ fn parse_documents(file: &Arc<SourceFile>, text: &str) -> Result<Vec<Document>, 
         push_resource(file, 1, end_line, value, &mut docs);
         return Ok(docs);
     }
-    let parsed = crate::doc::yaml_in::parse_stream(text).map_err(|e| LoadError {
+    let parsed = crate::doc::yaml_split::parse_stream_parallel(text).map_err(|e| LoadError {
         path: file.display(),
         line: Some(e.line),
         column: Some(e.column),
