@@ -103,6 +103,15 @@ pub fn take_configuration(loaded: &mut Loaded) -> Vec<Document> {
     pass
 }
 
+/// One document of a run's output, before it is projected.
+#[derive(Debug, Clone, Copy)]
+pub enum Pick<'a> {
+    /// Passed through as it was given.
+    Original(&'a Value),
+    /// A resolver input, as rendered.
+    Rendered(DocId),
+}
+
 /// One run over a list of documents: which ones the resolver saw, and its result.
 pub struct HostRun {
     /// The pass-through documents (the resolver's inputs stay in `rendered`), by slot.
@@ -159,22 +168,40 @@ impl HostRun {
     /// them back; Argo CD and Helm apply everything they are given). With `place_new`, created
     /// documents get kpt path annotations (ResourceList runs only). `None` when the run failed.
     pub fn output(&self, keep: Keep, place_new: bool) -> Option<Vec<Value>> {
+        let (picks, created) = self.output_parts(keep, place_new)?;
+        use rayon::prelude::*;
+        let values: Vec<Option<Value>> = picks.par_iter().map(|p| self.pick_value(p).map(Cow::into_owned)).collect();
+        let mut out: Vec<Value> = values.into_iter().flatten().collect();
+        out.extend(created);
+        Some(out)
+    }
+
+    /// A pick of [`HostRun::output_parts`] as it comes out (`None`: it does not).
+    pub fn pick_value<'s>(&'s self, pick: &Pick<'s>) -> Option<Cow<'s, Value>> {
+        match pick {
+            Pick::Original(v) => Some(Cow::Borrowed(*v)),
+            Pick::Rendered(id) => self.rendered.output_value(*id),
+        }
+    }
+
+    /// [`HostRun::output`] before anything is projected: which documents come out, in order,
+    /// and the documents the render created (to follow them). Nothing is held projected: a
+    /// caller writing the output can project and write a piece at a time.
+    pub fn output_parts(&self, keep: Keep, place_new: bool) -> Option<(Vec<Pick<'_>>, Vec<Value>)> {
         if self.failed() {
             return None;
         }
         self.rendered.output.as_ref()?;
         let res = &self.rendered.resolution;
         let docs = &self.rendered.loaded.documents;
-        let mut out = Vec::new();
-        // Where each input came out in `out` (its workloads are projected once, here).
-        let mut at: Vec<Option<usize>> = vec![None; docs.len()];
+        let mut picks = Vec::with_capacity(self.slots.len());
         for (slot, (role, id)) in self.slots.iter().enumerate() {
             let original = self.original(slot);
             match (role, id) {
                 (Role::Pass | Role::LocalInput, _) => {
                     let own = super::config::schema::is_config_group(original);
                     if keep == Keep::All || (keep == Keep::AllButOwnConfig && !own) {
-                        out.push(original.clone());
+                        picks.push(Pick::Original(original));
                     }
                 }
                 (Role::Input, Some(id)) => {
@@ -184,18 +211,13 @@ impl HostRun {
                     {
                         continue;
                     }
-                    if let Some(v) = self.rendered.output_value(*id) {
-                        at[*id] = Some(out.len());
-                        out.push(v.into_owned());
-                    }
+                    picks.push(Pick::Rendered(*id));
                 }
                 (Role::Input, None) => unreachable!("inputs have an id"),
             }
         }
-        let rendered = |id: DocId| match at[id] {
-            Some(i) => Some(Cow::Borrowed(&out[i])),
-            None => self.rendered.output_value(id),
-        };
+        // A rendered input is the same value whenever it is projected.
+        let rendered = |id: DocId| self.rendered.output_value(id);
         let mut created = Vec::new();
         for (binding, generated) in &res.generated {
             let mut new = generated.clone();
@@ -210,8 +232,7 @@ impl HostRun {
             }
             created.push(new);
         }
-        out.extend(created);
-        Some(out)
+        Some((picks, created))
     }
 
     /// For a document generated for `binding`: the kpt paths of the bound workloads, then of
