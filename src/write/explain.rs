@@ -181,23 +181,36 @@ fn unreadable_items<'a>(data: impl Iterator<Item = &'a crate::bindings::sbo::col
     (!creators.is_empty()).then(|| format!("not readable offline: {}", creators.join("; ")))
 }
 
-/// The first document of `kind` named `name` in `namespace`: input order, then generated ones
-/// (as resolution picks them).
-fn find_resource<'a>(rendered: &'a Rendered, kind: &str, namespace: &str, name: &str, default_ns: &str) -> Option<&'a Value> {
-    let matches = |v: &Value| {
-        v.get("kind").and_then(Value::as_str) == Some(kind)
-            && v.pointer("/metadata/name").and_then(Value::as_str) == Some(name)
-            && v.pointer("/metadata/namespace").and_then(Value::as_str).filter(|n| !n.is_empty()).unwrap_or(default_ns) == namespace
-    };
-    rendered.loaded.documents.iter().map(|d| &d.value).chain(rendered.resolution.generated.iter().map(|(_, v)| v)).find(|v| matches(v))
+/// Secrets and ConfigMaps by (kind, namespace, name): the first of each in input order, then
+/// generated ones (as resolution picks them). Built once per report: a scan of every document
+/// per value made a report quadratic in the input.
+struct Resources<'a>(std::collections::HashMap<(&'a str, &'a str, &'a str), &'a Value>);
+
+impl<'a> Resources<'a> {
+    fn new(rendered: &'a Rendered, default_ns: &'a str) -> Self {
+        let mut map = std::collections::HashMap::new();
+        let values = rendered.loaded.documents.iter().map(|d| &d.value).chain(rendered.resolution.generated.iter().map(|(_, v)| v));
+        for v in values {
+            let Some(kind) = v.get("kind").and_then(Value::as_str).filter(|k| matches!(*k, "Secret" | "ConfigMap")) else { continue };
+            let Some(name) = v.pointer("/metadata/name").and_then(Value::as_str) else { continue };
+            let namespace = v.pointer("/metadata/namespace").and_then(Value::as_str).filter(|n| !n.is_empty()).unwrap_or(default_ns);
+            map.entry((kind, namespace, name)).or_insert(v);
+        }
+        Resources(map)
+    }
+}
+
+/// The first document of `kind` named `name` in `namespace`.
+fn find_resource<'a>(resources: &Resources<'a>, kind: &str, namespace: &str, name: &str) -> Option<&'a Value> {
+    resources.0.get(&(kind, namespace, name)).copied()
 }
 
 /// The content of a source, when `reveal` allows it.
-fn read_value(rendered: &Rendered, source: &ValueSource, namespace: &str, default_ns: &str, reveal: Reveal) -> Option<Vec<u8>> {
+fn read_value(resources: &Resources<'_>, source: &ValueSource, namespace: &str, reveal: Reveal) -> Option<Vec<u8>> {
     match source {
         ValueSource::SecretKey { secret, key } if reveal == Reveal::All => {
             // A SOPS-encrypted Secret's values are ciphertext: never shown as values.
-            find_resource(rendered, "Secret", namespace, secret, default_ns)
+            find_resource(resources, "Secret", namespace, secret)
                 .filter(|s| s.get("sops").is_none())
                 .and_then(|s| secret_entry(s, key))
         }
@@ -205,7 +218,7 @@ fn read_value(rendered: &Rendered, source: &ValueSource, namespace: &str, defaul
         _ if reveal == Reveal::Nothing => None,
         ValueSource::Override { value, .. } | ValueSource::Literal { value } => Some(value.clone().into_bytes()),
         ValueSource::ConfigMapKey { configmap, key } => {
-            let cm = find_resource(rendered, "ConfigMap", namespace, configmap, default_ns)?;
+            let cm = find_resource(resources, "ConfigMap", namespace, configmap)?;
             if let Some(v) = cm.get("data").and_then(|d| d.get(key)).and_then(Value::as_str) {
                 return Some(v.as_bytes().to_vec());
             }
@@ -220,7 +233,10 @@ fn read_value(rendered: &Rendered, source: &ValueSource, namespace: &str, defaul
 pub fn build(rendered: &Rendered, default_ns: &str, reveal: Reveal) -> ExplainReport {
     let docs = &rendered.loaded.documents;
     let records = rendered.bound.iter().map(|bc| (bc, binding_ref(rendered, bc.binding)));
+    let resources = Resources::new(rendered, default_ns);
     let mut workloads: Vec<WorkloadView> = Vec::new();
+    // Where each workload's view is in `workloads` (a scan per record was quadratic too).
+    let mut view_of: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
     for (bc, b) in records {
         let BoundContainer { workload, container, mount_path, files, env, .. } = bc;
         let entries = |list: &[(String, ValueSource)]| -> Vec<Entry> {
@@ -228,7 +244,7 @@ pub fn build(rendered: &Rendered, default_ns: &str, reveal: Reveal) -> ExplainRe
                 .map(|(name, source)| Entry {
                     name: name.clone(),
                     source: source.clone(),
-                    value: read_value(rendered, source, &b.namespace, default_ns, reveal),
+                    value: read_value(&resources, source, &b.namespace, reveal),
                 })
                 .collect()
         };
@@ -242,9 +258,10 @@ pub fn build(rendered: &Rendered, default_ns: &str, reveal: Reveal) -> ExplainRe
             env: entries(env),
             secret_source: b.secret_source.clone(),
         };
-        let w = match workloads.iter().position(|w| w.doc == *workload) {
-            Some(i) => &mut workloads[i],
+        let w = match view_of.get(workload) {
+            Some(&i) => &mut workloads[i],
             None => {
+                view_of.insert(*workload, workloads.len());
                 let d = &docs[*workload];
                 workloads.push(WorkloadView {
                     doc: *workload,
