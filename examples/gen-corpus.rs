@@ -7,6 +7,13 @@
 //! the bindings select the workload by label, half map env variables, a fifth override
 //! `type`/`provider`. N = 2000 is 12,000 documents, about 5 MB. The output is a pure function
 //! of N (a fixed-seed generator), so every run writes the same bytes.
+//!
+//! Options (after DIR N): `--operator` writes Service Binding Operator bindings
+//! (`binding.operators.coreos.com/v1alpha1`) instead, for `bindery migrate`: most migrate, every
+//! seventh cannot (`spec.mountPath`), and every seventh other is a candidate that fails the
+//! proof (`bindAsFiles: false`); `--stream FILE` also writes every document as one `---`
+//! stream (for `bindery render -`), `--resource-list FILE` as one KRM `ResourceList` with kpt's
+//! path and index annotations (for the KRM function).
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -42,7 +49,7 @@ const KINDS: &[(&str, &str, &str, &str)] = &[
     ("kafka.example.com/v1", "KafkaTopic", "kafka", "9092"),
 ];
 
-fn app(i: usize, rng: &mut Rng) -> Vec<(&'static str, String)> {
+fn app(i: usize, rng: &mut Rng, operator: bool) -> Vec<(&'static str, String)> {
     let ns = format!("team-{:02}", i % 20);
     let name = format!("svc-{i:05}");
     let (api, kind, ty, port) = KINDS[i % KINDS.len()];
@@ -217,6 +224,9 @@ spec:
             "  env:\n  - name: DB_HOST\n    key: host\n  - name: DB_PORT\n    key: port\n  - name: DB_PASSWORD\n    key: password\n",
         );
     }
+    if operator {
+        binding = operator_binding(i, &name, &ns, api, kind);
+    }
     vec![
         ("deployment.yaml", deployment),
         ("service.yaml", service),
@@ -226,31 +236,110 @@ spec:
     ]
 }
 
+/// The app's binding as a Service Binding Operator binding (see the module documentation).
+fn operator_binding(i: usize, name: &str, ns: &str, api: &str, kind: &str) -> String {
+    let (group, version) = api.split_once('/').expect("group/version");
+    let mut b = format!(
+        r#"apiVersion: binding.operators.coreos.com/v1alpha1
+kind: ServiceBinding
+metadata:
+  name: {name}-db
+  namespace: {ns}
+spec:
+  services:
+  - group: {group}
+    version: {version}
+    kind: {kind}
+    name: {name}-db
+  application:
+    group: apps
+    version: v1
+    resource: deployments
+    name: {name}
+"#
+    );
+    match i % 7 {
+        3 => b.push_str("  bindAsFiles: false\n"),
+        5 => b.push_str("  mountPath: /var/run/db\n"),
+        _ => {}
+    }
+    b
+}
+
+/// One file's text as ResourceList entries: each document indented under `- `, with kpt's
+/// path and index annotations.
+fn list_items(out: &mut String, path: &str, text: &str) {
+    for (index, doc) in text.split("---\n").filter(|d| d.contains("kind:")).enumerate() {
+        let mut first = true;
+        let mut annotated = false;
+        for line in doc.lines().filter(|l| !l.starts_with('#')) {
+            out.push_str(if first { "- " } else { "  " });
+            first = false;
+            out.push_str(line);
+            out.push('\n');
+            if !annotated && (line == "  annotations:" || line == "metadata:") {
+                if line == "metadata:" && doc.contains("\n  annotations:") {
+                    continue;
+                }
+                if line == "metadata:" {
+                    out.push_str("    annotations:\n");
+                }
+                writeln!(out, "      config.kubernetes.io/path: '{path}'\n      config.kubernetes.io/index: '{index}'").unwrap();
+                annotated = true;
+            }
+        }
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (dir, n) = match args.as_slice() {
-        [dir, n] => match n.parse::<usize>() {
+    let (dir, n) = match args.get(..2) {
+        Some([dir, n]) => match n.parse::<usize>() {
             Ok(n) => (PathBuf::from(dir), n),
             Err(_) => usage(),
         },
         _ => usage(),
     };
+    let (mut operator, mut stream, mut list) = (false, None, None);
+    let mut rest = args[2..].iter();
+    while let Some(a) = rest.next() {
+        match a.as_str() {
+            "--operator" => operator = true,
+            "--stream" => stream = Some(PathBuf::from(rest.next().unwrap_or_else(|| usage()))),
+            "--resource-list" => list = Some(PathBuf::from(rest.next().unwrap_or_else(|| usage()))),
+            _ => usage(),
+        }
+    }
     let mut rng = Rng(0x05ee_db1d_e7a9);
     let mut bytes = 0usize;
+    let mut stream_text = String::new();
+    let mut list_text = String::from("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n");
     for i in 0..n {
         let folder = dir.join(format!("app-{i:05}"));
         std::fs::create_dir_all(&folder).unwrap_or_else(|e| fail(&folder, e));
-        for (file, text) in app(i, &mut rng) {
+        for (file, text) in app(i, &mut rng, operator) {
             let path = folder.join(file);
             std::fs::write(&path, &text).unwrap_or_else(|e| fail(&path, e));
             bytes += text.len();
+            if stream.is_some() {
+                stream_text.push_str("---\n");
+                stream_text.push_str(&text);
+            }
+            if list.is_some() {
+                list_items(&mut list_text, &format!("app-{i:05}/{file}"), &text);
+            }
+        }
+    }
+    for (path, text) in [(stream, stream_text), (list, list_text)] {
+        if let Some(path) = path {
+            std::fs::write(&path, text).unwrap_or_else(|e| fail(&path, e));
         }
     }
     eprintln!("gen-corpus: {n} apps, {} documents, {bytes} bytes in {}", n * 6, dir.display());
 }
 
 fn usage() -> ! {
-    eprintln!("usage: gen-corpus DIR N");
+    eprintln!("usage: gen-corpus DIR N [--operator] [--stream FILE] [--resource-list FILE]");
     std::process::exit(2)
 }
 

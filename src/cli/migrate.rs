@@ -44,7 +44,21 @@ pub fn migrate(args: &MigrateArgs) -> ExitCode {
         Ok(l) => l,
         Err(code) => return code,
     };
-    let migration = match crate::migrate::migrate(loaded, &settings.options) {
+    // A progress line for long runs, on a terminal only (never in a pipe or a log).
+    let started = std::time::Instant::now();
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let shown = std::sync::atomic::AtomicBool::new(false);
+    let progress = |done: usize, total: usize| {
+        if terminal && (done == total || started.elapsed().as_secs() >= 1) {
+            shown.store(true, std::sync::atomic::Ordering::Relaxed);
+            eprint!("\rbindery migrate: proving candidates, group {done} of {total}\x1b[K");
+        }
+    };
+    let result = crate::migrate::migrate_with_progress(loaded, &settings.options, &progress);
+    if shown.load(std::sync::atomic::Ordering::Relaxed) {
+        eprint!("\r\x1b[K");
+    }
+    let migration = match result {
         Ok(m) => m,
         Err(crate::migrate::Unrenderable(rendered)) => {
             return report_problems(&rendered, settings.fail_on, "migrate (the input does not render, so no migration can be proven)")

@@ -6,6 +6,7 @@ pub mod source_map;
 pub mod value;
 pub mod yaml_in;
 pub mod yaml_out;
+pub mod yaml_split;
 
 #[cfg(test)]
 mod yaml_props;

@@ -247,6 +247,13 @@ fn clip_final_break_at_end_of_input(text: &mut std::borrow::Cow<'_, str>, span: 
 
 /// Parse a whole stream.
 pub fn parse_stream(text: &str) -> Result<Vec<ParsedDoc>, YamlError> {
+    parse_counted(text, MAX_DEPTH).map(|(docs, _)| docs)
+}
+
+/// [`parse_stream`] with a nesting limit, also returning how many nodes aliases expanded to
+/// (the limit [`MAX_ALIAS_NODES`] is on the whole stream: a caller parsing a stream in pieces
+/// adds them up).
+pub(crate) fn parse_counted(text: &str, max_depth: usize) -> Result<(Vec<ParsedDoc>, usize), YamlError> {
     let mut b = Builder { stack: Vec::new(), anchors: HashMap::new(), alias_nodes: 0, docs: Vec::new(), doc_line: 1 };
     let mut doc_started = false;
     let input = text;
@@ -287,7 +294,7 @@ pub fn parse_stream(text: &str) -> Result<Vec<ParsedDoc>, YamlError> {
                 }
                 b.push(value, 0, &span, false)?;
             }
-            Event::SequenceStart(..) | Event::MappingStart(..) if b.stack.len() >= MAX_DEPTH => {
+            Event::SequenceStart(..) | Event::MappingStart(..) if b.stack.len() >= max_depth => {
                 return Err(err(&span, format!("nesting deeper than {MAX_DEPTH} levels")));
             }
             Event::SequenceStart(anchor, _) => b.stack.push(Frame::Seq { items: Vec::new(), anchor }),
@@ -322,7 +329,7 @@ pub fn parse_stream(text: &str) -> Result<Vec<ParsedDoc>, YamlError> {
             Event::DocumentEnd | Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
         }
     }
-    Ok(b.docs)
+    Ok((b.docs, b.alias_nodes))
 }
 
 #[cfg(test)]

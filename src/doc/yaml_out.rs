@@ -25,6 +25,12 @@ pub fn write_document(out: &mut String, value: &Value) {
     }
 }
 
+/// Append `items` as the entries of a block sequence at indentation 0 (as [`write_document`] writes
+/// a non-empty list that is the value of a top-level key).
+pub fn write_sequence_entries(out: &mut String, items: &[Value]) {
+    write_seq(out, items, 0, false);
+}
+
 /// Longest key written as an implicit (`key: value`) key; YAML allows 1024 characters.
 const MAX_IMPLICIT_KEY: usize = 1000;
 

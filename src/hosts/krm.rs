@@ -36,14 +36,20 @@ pub enum StreamHost {
 /// `flags` the command line; the configuration found with the input is read here (README
 /// "Configuration").
 pub fn filter(bytes: Vec<u8>, given: &Config, flags: &Config, host: StreamHost) -> Outcome {
-    let (file, docs) = match load::parse_file(PathBuf::from("<stdin>"), PathBuf::from("stdin.yaml"), bytes) {
+    let (file, mut docs) = match load::parse_file(PathBuf::from("<stdin>"), PathBuf::from("stdin.yaml"), bytes) {
         Ok(parsed) => parsed,
         Err(e) => return Outcome::bad_input(e.to_string()),
     };
     let lists = docs.iter().filter(|d| is_resource_list(&d.value)).count();
     match (lists, docs.len()) {
         (0, _) => process_stream(file, docs, given, flags, host),
-        (1, 1) => process_resource_list(&docs[0].value, given, flags),
+        (1, 1) => {
+            // The list's text is not quoted by anything (items get texts of their own): let
+            // it go before the run.
+            let list = docs.pop().expect("one document").value;
+            drop((file, docs));
+            process_resource_list(list, given, flags)
+        }
         _ => Outcome::bad_input("standard input holds a ResourceList and other documents; expected exactly one ResourceList"),
     }
 }
@@ -162,17 +168,43 @@ pub fn result_of(p: &Problem, item: Option<&Value>) -> Value {
 }
 
 fn resource_list(input: &Map, items: Vec<Value>, results: Vec<Value>) -> String {
-    let mut out = Map::new();
-    out.insert("apiVersion", input.get("apiVersion").cloned().unwrap_or_else(|| "config.kubernetes.io/v1".into()));
-    out.insert("kind", "ResourceList".into());
-    out.insert("items", Value::Array(items));
+    resource_list_of(input, items.len(), |range| {
+        let mut out = String::new();
+        crate::doc::yaml_out::write_sequence_entries(&mut out, &items[range]);
+        out
+    }, results)
+}
+
+/// [`resource_list`] of `n` items whose text `entries` writes a range at a time (in parallel).
+fn resource_list_of(input: &Map, n: usize, entries: impl Fn(std::ops::Range<usize>) -> String + Sync, results: Vec<Value>) -> String {
+    let mut head = Map::new();
+    head.insert("apiVersion", input.get("apiVersion").cloned().unwrap_or_else(|| "config.kubernetes.io/v1".into()));
+    head.insert("kind", "ResourceList".into());
+    let mut tail = Map::new();
     if let Some(fc) = input.get("functionConfig").filter(|v| !v.is_null()) {
-        out.insert("functionConfig", fc.clone());
+        tail.insert("functionConfig", fc.clone());
     }
     if !results.is_empty() {
-        out.insert("results", Value::Array(results));
+        tail.insert("results", Value::Array(results));
     }
-    crate::write::emit::to_yaml(&Value::Object(out))
+    if n == 0 {
+        head.insert("items", Value::Array(Vec::new()));
+        head.extend(tail);
+        return crate::write::emit::to_yaml(&Value::Object(head));
+    }
+    // The text `to_yaml` writes for the whole list, with the items written in parallel pieces.
+    use rayon::prelude::*;
+    let mut out = crate::write::emit::to_yaml(&Value::Object(head));
+    out.push_str("items:\n");
+    let pieces: Vec<String> = (0..n.div_ceil(64)).into_par_iter().map(|c| entries(c * 64..(c * 64 + 64).min(n))).collect();
+    out.reserve(pieces.iter().map(String::len).sum());
+    for p in pieces {
+        out.push_str(&p);
+    }
+    if !tail.is_empty() {
+        out.push_str(&crate::write::emit::to_yaml(&Value::Object(tail)));
+    }
+    out
 }
 
 /// A bad ResourceList: exit 2 with one error result. The functionConfig is not echoed, nor are
@@ -203,20 +235,21 @@ fn non_map_items(items: &[Value]) -> Option<ConfigError> {
 }
 
 /// A ResourceList in, a ResourceList out (see the module documentation).
-pub fn process_resource_list(list: &Value, given: &Config, flags: &Config) -> Outcome {
-    let Some(input) = list.as_object() else {
+pub fn process_resource_list(list: Value, given: &Config, flags: &Config) -> Outcome {
+    let Value::Object(mut input) = list else {
         return Outcome::bad_input("ResourceList must be a map");
     };
-    let items: Vec<Value> = match input.get("items") {
+    // The items are moved out (the output list is written from `input` without them).
+    let items: Vec<Value> = match input.get_mut("items").map(std::mem::take) {
         None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(a)) => a.clone(),
+        Some(Value::Array(a)) => a,
         Some(other) => {
-            let e = ConfigError::WrongType { at: "ResourceList items".into(), expected: "a list", found: type_name(other) };
+            let e = ConfigError::WrongType { at: "ResourceList items".into(), expected: "a list", found: type_name(&other) };
             return Outcome::bad_input(e);
         }
     };
     if let Some(e) = non_map_items(&items) {
-        return bad_resource_list(input, &items, &e);
+        return bad_resource_list(&input, &items, &e);
     }
     let fc = input.get("functionConfig").cloned().unwrap_or(Value::Null);
     let config = schema::from_function_config(&fc).and_then(|from_fc| {
@@ -225,38 +258,58 @@ pub fn process_resource_list(list: &Value, given: &Config, flags: &Config) -> Ou
     });
     let config = match config {
         Ok(c) => c,
-        Err(e) => return bad_resource_list(input, &items, &e),
+        Err(e) => return bad_resource_list(&input, &items, &e),
     };
     // One synthetic source file per item, so that a problem's location names its item.
     let mut files = Vec::with_capacity(items.len());
     let mut documents = Vec::with_capacity(items.len());
     let mut item_of_file: HashMap<*const SourceFile, usize> = HashMap::new();
-    for (i, item) in items.iter().enumerate() {
-        let label = item_label(i, item);
-        let text = crate::write::emit::to_yaml(item);
+    // Each item's text (what a diagnostic quotes), written in parallel.
+    let texts: Vec<(String, String)> = {
+        use rayon::prelude::*;
+        items.par_iter().enumerate().map(|(i, item)| (item_label(i, item), crate::write::emit::to_yaml(item))).collect()
+    };
+    for (i, (item, (label, text))) in items.into_iter().zip(texts).enumerate() {
         let end_line = text.lines().count().max(1);
         let file = Arc::new(SourceFile::new(PathBuf::from(&label), PathBuf::from(&label), text));
         item_of_file.insert(Arc::as_ptr(&file), i);
-        documents.push(Document { file: file.clone(), line: 1, end_line, value: item.clone() });
+        documents.push(Document { file: file.clone(), line: 1, end_line, value: item });
         files.push(file);
     }
     let run = HostRun::new(files, documents, config.settings());
     let mut stderr = String::new();
     let mut results = Vec::new();
     for p in run.rendered.problems() {
-        let item = p.location.as_ref().and_then(|l| item_of_file.get(&Arc::as_ptr(&l.file))).map(|&i| &items[i]);
+        let item = p.location.as_ref().and_then(|l| item_of_file.get(&Arc::as_ptr(&l.file))).map(|&i| run.original(i));
         results.push(result_of(p, item));
         let place = p.location.as_ref().map(|l| format!("{}: ", escape::controls(&l.file.display()))).unwrap_or_default();
         stderr.push_str(&format!("{place}{}: {}\n", severity_word(p.severity), problem_message(p)));
         stderr.push_str(&help_line(p));
     }
-    match run.output(Keep::All, true) {
-        Some(out) => Outcome { stdout: resource_list(input, out, results), stderr, code: 0 },
+    match run.output_parts(Keep::All, true) {
+        Some((picks, created)) => {
+            // Projected and written a piece at a time: the rendered items are never all held.
+            let entries = |range: std::ops::Range<usize>| {
+                let mut out = String::new();
+                for i in range {
+                    if let Some(p) = picks.get(i) {
+                        if let Some(v) = run.pick_value(p) {
+                            crate::doc::yaml_out::write_sequence_entries(&mut out, std::slice::from_ref(v.as_ref()));
+                        }
+                    } else {
+                        crate::doc::yaml_out::write_sequence_entries(&mut out, std::slice::from_ref(&created[i - picks.len()]));
+                    }
+                }
+                out
+            };
+            Outcome { stdout: resource_list_of(&input, picks.len() + created.len(), entries, results), stderr, code: 0 }
+        }
         None => {
             stderr.push_str(&failure_summary(&run));
             // Fail closed: the items go back unchanged; hosts discard them on a non-zero exit
             // but read the results.
-            Outcome { stdout: resource_list(input, items, results), stderr, code: EXIT_UNRESOLVED }
+            let items = (0..run.slots.len()).map(|i| run.original(i).clone()).collect();
+            Outcome { stdout: resource_list(&input, items, results), stderr, code: EXIT_UNRESOLVED }
         }
     }
 }

@@ -104,9 +104,19 @@ pub fn take_configuration(loaded: &mut Loaded) -> Vec<Document> {
     pass
 }
 
+/// One document of a run's output, before it is projected.
+#[derive(Debug, Clone, Copy)]
+pub enum Pick<'a> {
+    /// Passed through as it was given.
+    Original(&'a Value),
+    /// A resolver input, as rendered.
+    Rendered(DocId),
+}
+
 /// One run over a list of documents: which ones the resolver saw, and its result.
 pub struct HostRun {
-    pub originals: Vec<Value>,
+    /// The pass-through documents (the resolver's inputs stay in `rendered`), by slot.
+    passed: Vec<Option<Value>>,
     /// Per original document: its role and, for resolver inputs, its [`DocId`] in `rendered`.
     pub slots: Vec<(Role, Option<DocId>)>,
     pub rendered: Rendered,
@@ -118,18 +128,29 @@ impl HostRun {
     pub fn new(files: Vec<Arc<SourceFile>>, documents: Vec<Document>, settings: Settings) -> Self {
         let mut inputs = Vec::new();
         let mut slots = Vec::with_capacity(documents.len());
-        let originals = documents.iter().map(|d| d.value.clone()).collect();
+        let mut passed = Vec::with_capacity(documents.len());
         for doc in documents {
             let role = role_of(&doc);
             if role == Role::Pass {
                 slots.push((role, None));
+                passed.push(Some(doc.value));
             } else {
+                passed.push(None);
                 slots.push((role, Some(inputs.len())));
                 inputs.push(doc);
             }
         }
         let rendered = crate::render(Loaded { files, documents: inputs }, &settings.options);
-        HostRun { originals, slots, rendered, settings }
+        HostRun { passed, slots, rendered, settings }
+    }
+
+    /// Original document `slot`, as it was given.
+    pub fn original(&self, slot: usize) -> &Value {
+        match (&self.passed[slot], self.slots[slot].1) {
+            (Some(v), _) => v,
+            (None, Some(id)) => &self.rendered.loaded.documents[id].value,
+            (None, None) => unreachable!("a document is passed through or an input"),
+        }
     }
 
     pub fn has_errors(&self) -> bool {
@@ -148,21 +169,40 @@ impl HostRun {
     /// them back; Argo CD and Helm apply everything they are given). With `place_new`, created
     /// documents get kpt path annotations (ResourceList runs only). `None` when the run failed.
     pub fn output(&self, keep: Keep, place_new: bool) -> Option<Vec<Value>> {
+        let (picks, created) = self.output_parts(keep, place_new)?;
+        use rayon::prelude::*;
+        let values: Vec<Option<Value>> = picks.par_iter().map(|p| self.pick_value(p).map(Cow::into_owned)).collect();
+        let mut out: Vec<Value> = values.into_iter().flatten().collect();
+        out.extend(created);
+        Some(out)
+    }
+
+    /// A pick of [`HostRun::output_parts`] as it comes out (`None`: it does not).
+    pub fn pick_value<'s>(&'s self, pick: &Pick<'s>) -> Option<Cow<'s, Value>> {
+        match pick {
+            Pick::Original(v) => Some(Cow::Borrowed(*v)),
+            Pick::Rendered(id) => self.rendered.output_value(*id),
+        }
+    }
+
+    /// [`HostRun::output`] before anything is projected: which documents come out, in order,
+    /// and the documents the render created (to follow them). Nothing is held projected: a
+    /// caller writing the output can project and write a piece at a time.
+    pub fn output_parts(&self, keep: Keep, place_new: bool) -> Option<(Vec<Pick<'_>>, Vec<Value>)> {
         if self.failed() {
             return None;
         }
         self.rendered.output.as_ref()?;
         let res = &self.rendered.resolution;
         let docs = &self.rendered.loaded.documents;
-        let mut out = Vec::new();
-        // Where each input came out in `out` (its workloads are projected once, here).
-        let mut at: Vec<Option<usize>> = vec![None; docs.len()];
-        for (original, (role, id)) in self.originals.iter().zip(&self.slots) {
+        let mut picks = Vec::with_capacity(self.slots.len());
+        for (slot, (role, id)) in self.slots.iter().enumerate() {
+            let original = self.original(slot);
             match (role, id) {
                 (Role::Pass | Role::LocalInput, _) => {
                     let own = super::config::schema::is_config_group(original);
                     if keep == Keep::All || (keep == Keep::AllButOwnConfig && !own) {
-                        out.push(original.clone());
+                        picks.push(Pick::Original(original));
                     }
                 }
                 (Role::Input, Some(id)) => {
@@ -172,18 +212,13 @@ impl HostRun {
                     {
                         continue;
                     }
-                    if let Some(v) = self.rendered.output_value(*id) {
-                        at[*id] = Some(out.len());
-                        out.push(v.into_owned());
-                    }
+                    picks.push(Pick::Rendered(*id));
                 }
                 (Role::Input, None) => unreachable!("inputs have an id"),
             }
         }
-        let rendered = |id: DocId| match at[id] {
-            Some(i) => Some(Cow::Borrowed(&out[i])),
-            None => self.rendered.output_value(id),
-        };
+        // A rendered input is the same value whenever it is projected.
+        let rendered = |id: DocId| self.rendered.output_value(id);
         let mut created = Vec::new();
         for (binding, generated) in &res.generated {
             let mut new = generated.clone();
@@ -198,8 +233,7 @@ impl HostRun {
             }
             created.push(new);
         }
-        out.extend(created);
-        Some(out)
+        Some((picks, created))
     }
 
     /// For a document generated for `binding`: the kpt paths of the bound workloads, then of

@@ -16,6 +16,8 @@
 //! The views hold Secret values in memory to compare them; nothing in this module prints them
 //! ([`Content`]'s `Debug` masks them too).
 
+mod groups;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
@@ -699,13 +701,50 @@ pub struct Unrenderable(pub Box<Rendered>);
 /// All candidates are first proven together; when that fails, one at a time (each on top of the
 /// ones already accepted), so every accepted set keeps the original container view.
 pub fn migrate(loaded: Loaded, opts: &Options) -> Result<Migration, Unrenderable> {
+    migrate_with_progress(loaded, opts, &|_, _| {})
+}
+
+/// [`migrate`], calling `progress(done, total)` as groups of candidates are proven one at a
+/// time (see `groups.rs`).
+pub fn migrate_with_progress(loaded: Loaded, opts: &Options, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Migration, Unrenderable> {
     let default_ns = opts.default_namespace.as_str();
-    let original = render_with(&loaded, &BTreeMap::new(), opts);
+    let original = crate::render(loaded, opts);
     if original.output.is_none() {
         return Err(Unrenderable(Box::new(original)));
     }
     let original_view = container_views(&original, default_ns);
+    let loaded = &original.loaded;
+    let (mut outcomes, candidates) = candidates(&original, default_ns);
 
+    let all: BTreeMap<DocId, Value> = candidates.iter().map(|(id, c)| (*id, c.value.clone())).collect();
+    let all_render = (!all.is_empty()).then(|| render_with(loaded, &all, opts));
+    let accepted = match &all_render {
+        Some(r) if prove(r, &original_view, default_ns).is_ok() => all,
+        _ => {
+            let grouped = all_render.as_ref().and_then(|r| grouped_proof(&original, r, &candidates, &original_view, opts, progress));
+            drop(all_render);
+            let (accepted, failures) = grouped.unwrap_or_else(|| one_at_a_time(loaded, &candidates, &original_view, opts));
+            for (id, failure) in failures {
+                let outcome = outcomes.iter_mut().find(|o| o.doc == id).expect("every candidate has an outcome");
+                record_failure(outcome, &candidates[&id], failure);
+            }
+            accepted
+        }
+    };
+    for o in &mut outcomes {
+        if accepted.contains_key(&o.doc) {
+            o.migrated = true;
+            o.notes = candidates.get(&o.doc).map(|c| c.notes.clone()).unwrap_or_default();
+        }
+    }
+    let documents =
+        loaded.documents.iter().enumerate().map(|(i, d)| accepted.get(&i).cloned().unwrap_or_else(|| d.value.clone())).collect();
+    Ok(Migration { documents, outcomes })
+}
+
+/// One outcome per SBO or legacy binding, and the candidates of those that have one.
+fn candidates(original: &Rendered, default_ns: &str) -> (Vec<Outcome>, BTreeMap<DocId, Candidate>) {
+    let loaded = &original.loaded;
     let mut outcomes: Vec<Outcome> = Vec::new();
     let mut candidates: BTreeMap<DocId, Candidate> = BTreeMap::new();
     // servicebinding.io ServiceBindings by namespace/name: a migrated binding must not take a
@@ -722,7 +761,7 @@ pub fn migrate(loaded: Loaded, opts: &Options) -> Result<Migration, Unrenderable
         let title = format!("{}/{}", doc.namespace(default_ns), doc.name());
         let candidate = match classify(doc) {
             Some(BindingDocKind::OperatorServiceBinding) => match operator_bindings.get(&id) {
-                Some(rob) => operator_candidate(&original, id, rob, default_ns),
+                Some(rob) => operator_candidate(original, id, rob, default_ns),
                 None => Err(vec![reason("Unresolved", "the binding was not resolved")]),
             },
             Some(BindingDocKind::ServiceBinding(BindingApi::LegacyV1alpha2)) => legacy_candidate(doc),
@@ -757,42 +796,91 @@ pub fn migrate(loaded: Loaded, opts: &Options) -> Result<Migration, Unrenderable
         }
         outcomes.push(outcome);
     }
+    (outcomes, candidates)
+}
 
-    let all: BTreeMap<DocId, Value> = candidates.iter().map(|(id, c)| (*id, c.value.clone())).collect();
+/// What the accepted candidates are, and why each other one failed its proof.
+type Proven = (BTreeMap<DocId, Value>, Vec<(DocId, ProofFailure)>);
+
+/// Each candidate in document order, on top of the ones accepted before it, over the whole input.
+fn one_at_a_time(loaded: &Loaded, candidates: &BTreeMap<DocId, Candidate>, original_view: &ContainerViews, opts: &Options) -> Proven {
     let mut accepted: BTreeMap<DocId, Value> = BTreeMap::new();
-    if !all.is_empty() && prove(&render_with(&loaded, &all, opts), &original_view, default_ns).is_ok() {
-        accepted = all;
-    } else {
-        for (id, c) in &candidates {
-            let mut trial = accepted.clone();
-            trial.insert(*id, c.value.clone());
-            let outcome = outcomes.iter_mut().find(|o| o.doc == *id).expect("every candidate has an outcome");
-            match prove(&render_with(&loaded, &trial, opts), &original_view, default_ns) {
-                Ok(()) => accepted = trial,
-                Err(ProofFailure::DoesNotRender(errors)) => {
-                    outcome.reasons.extend(c.expected_differences.iter().cloned());
-                    outcome
-                        .reasons
-                        .push(reason("MigratedRenderFails", format!("the migrated binding does not resolve: {}", errors.join("; "))));
-                }
-                Err(ProofFailure::ViewDiffers(differences)) => {
-                    outcome.reasons.extend(c.expected_differences.iter().cloned());
-                    let text: Vec<String> = differences.iter().map(ViewDifference::describe).collect();
-                    outcome.reasons.push(reason("ViewDiffers", format!("containers would see something else: {}", text.join(" | "))));
-                    outcome.differences = differences;
+    let mut failures = Vec::new();
+    for (id, c) in candidates {
+        let mut trial = accepted.clone();
+        trial.insert(*id, c.value.clone());
+        match prove(&render_with(loaded, &trial, opts), original_view, &opts.default_namespace) {
+            Ok(()) => accepted = trial,
+            Err(failure) => failures.push((*id, failure)),
+        }
+    }
+    (accepted, failures)
+}
+
+/// [`one_at_a_time`] group by group (groups in parallel), each over its own input: the same
+/// result, since a candidate changes only what its group's containers see. `None` when the
+/// grouping does not hold up (see `groups.rs`).
+fn grouped_proof(
+    original: &Rendered,
+    all: &Rendered,
+    candidates: &BTreeMap<DocId, Candidate>,
+    original_view: &ContainerViews,
+    opts: &Options,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Option<Proven> {
+    use rayon::prelude::*;
+    let loaded = &original.loaded;
+    let default_ns = opts.default_namespace.as_str();
+    let ids: Vec<DocId> = candidates.keys().copied().collect();
+    let groups = groups::groups(loaded, &[original, all], &ids, default_ns)?;
+    let progress = groups::Progress { done: Default::default(), total: groups.len(), report: progress };
+    let proven: Vec<Option<Proven>> = groups
+        .par_iter()
+        .map(|group| {
+            let view = groups::restricted(original_view, loaded, group, default_ns);
+            if !groups::faithful(loaded, group, &view, opts) {
+                return None;
+            }
+            let mut accepted: BTreeMap<DocId, Value> = BTreeMap::new();
+            let mut failures = Vec::new();
+            for id in &group.candidates {
+                let mut trial = accepted.clone();
+                trial.insert(*id, candidates[id].value.clone());
+                match prove(&groups::render_group(loaded, group, &trial, opts), &view, default_ns) {
+                    Ok(()) => accepted = trial,
+                    Err(failure) => failures.push((*id, failure)),
                 }
             }
+            progress.tick();
+            Some((accepted, failures))
+        })
+        .collect();
+    let mut accepted = BTreeMap::new();
+    let mut failures = Vec::new();
+    for p in proven {
+        let (a, f) = p?;
+        accepted.extend(a);
+        failures.extend(f);
+    }
+    failures.sort_by_key(|(id, _)| *id);
+    // The accepted set as a whole keeps the original view (else the grouping was wrong).
+    prove(&render_with(loaded, &accepted, opts), original_view, default_ns).ok()?;
+    Some((accepted, failures))
+}
+
+/// Why a candidate is not migrated, after its proof failed.
+fn record_failure(outcome: &mut Outcome, c: &Candidate, failure: ProofFailure) {
+    outcome.reasons.extend(c.expected_differences.iter().cloned());
+    match failure {
+        ProofFailure::DoesNotRender(errors) => {
+            outcome.reasons.push(reason("MigratedRenderFails", format!("the migrated binding does not resolve: {}", errors.join("; "))));
+        }
+        ProofFailure::ViewDiffers(differences) => {
+            let text: Vec<String> = differences.iter().map(ViewDifference::describe).collect();
+            outcome.reasons.push(reason("ViewDiffers", format!("containers would see something else: {}", text.join(" | "))));
+            outcome.differences = differences;
         }
     }
-    for o in &mut outcomes {
-        if accepted.contains_key(&o.doc) {
-            o.migrated = true;
-            o.notes = candidates.get(&o.doc).map(|c| c.notes.clone()).unwrap_or_default();
-        }
-    }
-    let documents =
-        loaded.documents.iter().enumerate().map(|(i, d)| accepted.get(&i).cloned().unwrap_or_else(|| d.value.clone())).collect();
-    Ok(Migration { documents, outcomes })
 }
 
 // ---------------------------------------------------------------------------------------------
