@@ -7,7 +7,12 @@
 # EPOCHREALTIME, peak RSS with /usr/bin/time -f %M. The corpora are generated (deterministic)
 # under $BENCH_DIR (default: a temporary directory, removed afterwards).
 #
-# Targets: render ≤ baseline on N=2000; time(N=4000) ≤ 4.4 × time(N=1000); peak RSS ≤ 8 × input.
+# Routes (issue 18): CLI render of a directory, `render -` (one stream on stdin), the KRM
+# function (one ResourceList on stdin), `check`, `migrate` (the corpus, and the Operator-binding
+# corpus at N=100 and N=400).
+# Targets: render ≤ 0.5 × baseline on N=2000; time(N=4000) ≤ 4.2 × time(N=1000); peak RSS ≤ 6 ×
+# input; `render -` and the KRM function ≤ 1.15 × render's time, peak RSS ≤ 8 × their input;
+# migrate ≤ 2 × render on the corpus; migrate time(400) ≤ 4.4 × time(100) (Operator bindings).
 # Exit status 1 when a target is missed. HYPERFINE=1 also runs hyperfine (if installed) as a
 # cross-check (hyperfine does not alternate).
 set -euo pipefail
@@ -31,6 +36,10 @@ fi
 for n in 1000 2000 4000; do
     [[ -d $dir/c$n ]] || "$gen" "$dir/c$n" "$n" 2>/dev/null
 done
+[[ -f $dir/l2000.yaml ]] || "$gen" "$dir/s2000" 2000 --stream "$dir/s2000.yaml" --resource-list "$dir/l2000.yaml" 2>/dev/null
+for n in 100 400; do
+    [[ -d $dir/o$n ]] || "$gen" "$dir/o$n" "$n" --operator 2>/dev/null
+done
 
 input_bytes() { find "$1" -type f -name '*.yaml' -printf '%s\n' | awk '{s += $1} END {print s}'; }
 
@@ -40,7 +49,12 @@ run() {
     shift
     local t0 t1
     t0=$EPOCHREALTIME
-    /usr/bin/time -f '%M' -o "$dir/rss.tmp" "$@" >/dev/null 2>"$dir/stderr.tmp" || {
+    local stdin=/dev/null
+    if [[ $1 == "<" ]]; then
+        stdin=$2
+        shift 2
+    fi
+    /usr/bin/time -f '%M' -o "$dir/rss.tmp" "$@" <"$stdin" >/dev/null 2>"$dir/stderr.tmp" || {
         cat "$dir/stderr.tmp" >&2
         echo "bench: $label failed" >&2
         exit 2
@@ -69,6 +83,13 @@ for ((i = 0; i < runs; i++)); do
     run baseline2000 "$baseline" "$dir/c2000"
     run render1000 "$bin" render "$dir/c1000"
     run render4000 "$bin" render "$dir/c4000"
+    run stdin2000 "<" "$dir/s2000.yaml" "$bin" render -
+    run render2000 "$bin" render "$dir/c2000"
+    run krm2000 "<" "$dir/l2000.yaml" "$bin"
+    run check2000 "$bin" check "$dir/c2000"
+    run migrate2000 "$bin" migrate "$dir/c2000"
+    run migrate100 "$bin" migrate "$dir/o100"
+    run migrate400 "$bin" migrate "$dir/o400"
 done
 
 r2=$(median "$dir/render2000.txt" 1)
@@ -85,19 +106,42 @@ verdict() { if awk "BEGIN {exit !($1)}"; then echo PASS; else echo FAIL; fi; }
 
 echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1); $runs alternating runs, medians"
 echo "input:   N=2000 $(find "$dir/c2000" -name '*.yaml' | wc -l) files, $in2 bytes; N=4000 $in4 bytes"
-printf 'N=2000   render %8.1f ms   baseline %8.1f ms   ratio %.2f (target <= 1.00)  %s\n' \
-    "$r2" "$b2" "$(awk -v a="$r2" -v b="$b2" 'BEGIN {print a / b}')" "$(verdict "$r2 <= $b2")"
-printf 'scaling  N=1000 %8.1f ms   N=4000   %8.1f ms   ratio %.2f (target <= 4.40)  %s\n' \
-    "$r1" "$r4" "$(awk -v a="$r4" -v b="$r1" 'BEGIN {print a / b}')" "$(verdict "$r4 <= 4.4 * $r1")"
-printf 'peak RSS N=2000 %8.1f MB   (%.2f x input, baseline %.1f MB)  target <= 8x  %s\n' \
+printf 'N=2000   render %8.1f ms   baseline %8.1f ms   ratio %.2f (target <= 0.50)  %s\n' \
+    "$r2" "$b2" "$(awk -v a="$r2" -v b="$b2" 'BEGIN {print a / b}')" "$(verdict "$r2 <= 0.5 * $b2")"
+printf 'scaling  N=1000 %8.1f ms   N=4000   %8.1f ms   ratio %.2f (target <= 4.20)  %s\n' \
+    "$r1" "$r4" "$(awk -v a="$r4" -v b="$r1" 'BEGIN {print a / b}')" "$(verdict "$r4 <= 4.2 * $r1")"
+printf 'peak RSS N=2000 %8.1f MB   (%.2f x input, baseline %.1f MB)  target <= 6x  %s\n' \
     "$(awk -v k="$rss2" 'BEGIN {print k / 1024}')" "$(awk -v k="$rss2" -v b="$in2" 'BEGIN {print k * 1024 / b}')" \
-    "$(awk -v k="$brss2" 'BEGIN {print k / 1024}')" "$(verdict "$rss2 * 1024 <= 8 * $in2")"
-printf 'peak RSS N=4000 %8.1f MB   (%.2f x input)  target <= 8x  %s\n' \
+    "$(awk -v k="$brss2" 'BEGIN {print k / 1024}')" "$(verdict "$rss2 * 1024 <= 6 * $in2")"
+printf 'peak RSS N=4000 %8.1f MB   (%.2f x input)  target <= 6x  %s\n' \
     "$(awk -v k="$rss4" 'BEGIN {print k / 1024}')" "$(awk -v k="$rss4" -v b="$in4" 'BEGIN {print k * 1024 / b}')" \
-    "$(verdict "$rss4 * 1024 <= 8 * $in4")"
+    "$(verdict "$rss4 * 1024 <= 6 * $in4")"
+
+s2=$(median "$dir/stdin2000.txt" 1)
+k2=$(median "$dir/krm2000.txt" 1)
+c2=$(median "$dir/check2000.txt" 1)
+m2=$(median "$dir/migrate2000.txt" 1)
+m1=$(median "$dir/migrate100.txt" 1)
+m4=$(median "$dir/migrate400.txt" 1)
+srss=$(median "$dir/stdin2000.txt" 2)
+krss=$(median "$dir/krm2000.txt" 2)
+sin=$(stat -c %s "$dir/s2000.yaml")
+kin=$(stat -c %s "$dir/l2000.yaml")
+printf 'render - N=2000 %8.1f ms   (%.2f x render, target <= 1.15)  %s   peak RSS %.1f MB (%.2f x input, target <= 8)  %s\n' \
+    "$s2" "$(awk -v a="$s2" -v b="$r2" 'BEGIN {print a / b}')" "$(verdict "$s2 <= 1.15 * $r2")" \
+    "$(awk -v k="$srss" 'BEGIN {print k / 1024}')" "$(awk -v k="$srss" -v b="$sin" 'BEGIN {print k * 1024 / b}')" "$(verdict "$srss * 1024 <= 8 * $sin")"
+printf 'KRM fn   N=2000 %8.1f ms   (%.2f x render, target <= 1.15)  %s   peak RSS %.1f MB (%.2f x input, target <= 8)  %s\n' \
+    "$k2" "$(awk -v a="$k2" -v b="$r2" 'BEGIN {print a / b}')" "$(verdict "$k2 <= 1.15 * $r2")" \
+    "$(awk -v k="$krss" 'BEGIN {print k / 1024}')" "$(awk -v k="$krss" -v b="$kin" 'BEGIN {print k * 1024 / b}')" "$(verdict "$krss * 1024 <= 8 * $kin")"
+printf 'check    N=2000 %8.1f ms   (%.2f x render)\n' "$c2" "$(awk -v a="$c2" -v b="$r2" 'BEGIN {print a / b}')"
+printf 'migrate  N=2000 %8.1f ms   (%.2f x render, target <= 2.00)  %s\n' "$m2" "$(awk -v a="$m2" -v b="$r2" 'BEGIN {print a / b}')" "$(verdict "$m2 <= 2 * $r2")"
+printf 'migrate  Operator N=100 %8.1f ms  N=400 %8.1f ms  ratio %.2f (target <= 4.40)  %s\n' \
+    "$m1" "$m4" "$(awk -v a="$m4" -v b="$m1" 'BEGIN {print a / b}')" "$(verdict "$m4 <= 4.4 * $m1")"
 
 status=0
-awk "BEGIN {exit !($r2 <= $b2 && $r4 <= 4.4 * $r1 && $rss2 * 1024 <= 8 * $in2 && $rss4 * 1024 <= 8 * $in4)}" || status=1
+awk "BEGIN {exit !($r2 <= 0.5 * $b2 && $r4 <= 4.2 * $r1 && $rss2 * 1024 <= 6 * $in2 && $rss4 * 1024 <= 6 * $in4)}" || status=1
+awk "BEGIN {exit !($s2 <= 1.15 * $r2 && $k2 <= 1.15 * $r2 && $srss * 1024 <= 8 * $sin && $krss * 1024 <= 8 * $kin)}" || status=1
+awk "BEGIN {exit !($m2 <= 2 * $r2 && $m4 <= 4.4 * $m1)}" || status=1
 
 if [[ "${HYPERFINE:-}" == 1 ]] && command -v hyperfine >/dev/null; then
     hyperfine --warmup 2 --runs "$runs" -N \
