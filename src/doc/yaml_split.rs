@@ -179,8 +179,7 @@ fn parse_piece(text: &str) -> Option<(Vec<ParsedDoc>, usize)> {
 /// `None` when the stream must be read in one piece.
 fn parse_pieces(text: &str) -> Option<Vec<ParsedDoc>> {
     let pieces = split_documents(text)?;
-    let parsed: Vec<Option<(Vec<ParsedDoc>, usize)>> =
-        pieces.par_iter().map(|p| parse_piece(&text[p.start..p.end])).collect();
+    let parsed: Vec<Option<(Vec<ParsedDoc>, usize)>> = pieces.par_iter().map(|p| parse_piece(&text[p.start..p.end])).collect();
     let mut docs = Vec::with_capacity(pieces.len());
     let mut aliases = 0usize;
     for (piece, p) in pieces.iter().zip(parsed) {
@@ -260,7 +259,14 @@ mod tests {
         assert_eq!(items.len(), 4);
         assert_eq!(rest.lines().count(), list.lines().count());
         same(list);
-        same(&list.replace("\n- ", "\n  - ").replace("\n-\n", "\n  -\n").replace("\n  apiVersion: v1\n  kind: D", "\n    apiVersion: v1\n    kind: D").replace("\n  kind: A\n  data: |\n    x", "\n    kind: A\n    data: |\n      x").replace("\n  kind: B", "\n    kind: B"));
+        same(
+            &list
+                .replace("\n- ", "\n  - ")
+                .replace("\n-\n", "\n  -\n")
+                .replace("\n  apiVersion: v1\n  kind: D", "\n    apiVersion: v1\n    kind: D")
+                .replace("\n  kind: A\n  data: |\n    x", "\n    kind: A\n    data: |\n      x")
+                .replace("\n  kind: B", "\n    kind: B"),
+        );
         for text in [
             // not certain: the sequential reader decides
             "items:\n- a: &x 1\n- b: *x\n",
@@ -287,7 +293,8 @@ mod tests {
         assert_eq!(docs.len(), 2000);
         assert_eq!((docs[1999].line, docs[1999].end_line), (1999 * 9 + 2, 2000 * 9 + 1));
         same(&text);
-        let items = format!("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n{}", "- apiVersion: v1\n  kind: A\n".repeat(5000));
+        let items =
+            format!("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n{}", "- apiVersion: v1\n  kind: A\n".repeat(5000));
         same(&items);
         assert_eq!(parse_stream_parallel(&items).unwrap()[0].value["items"].as_array().unwrap().len(), 5000);
     }
@@ -297,7 +304,11 @@ mod tests {
         let mut doc = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
         for i in 1..5u8 {
             let p = (b'a' + i - 1) as char;
-            doc.push_str(&format!("{}: &{} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n", (b'a' + i) as char, (b'a' + i) as char));
+            doc.push_str(&format!(
+                "{}: &{} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n",
+                (b'a' + i) as char,
+                (b'a' + i) as char
+            ));
         }
         // Each document expands aliases to 123,440 nodes: ten are over the limit together.
         let text = format!("---\n{doc}").repeat(10);

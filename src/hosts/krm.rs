@@ -168,11 +168,16 @@ pub fn result_of(p: &Problem, item: Option<&Value>) -> Value {
 }
 
 fn resource_list(input: &Map, items: Vec<Value>, results: Vec<Value>) -> String {
-    resource_list_of(input, items.len(), |range| {
-        let mut out = String::new();
-        crate::doc::yaml_out::write_sequence_entries(&mut out, &items[range]);
-        out
-    }, results)
+    resource_list_of(
+        input,
+        items.len(),
+        |range| {
+            let mut out = String::new();
+            crate::doc::yaml_out::write_sequence_entries(&mut out, &items[range]);
+            out
+        },
+        results,
+    )
 }
 
 /// [`resource_list`] of `n` items whose text `entries` writes a range at a time (in parallel).

@@ -364,7 +364,8 @@ fn parse_documents(file: &Arc<SourceFile>, text: &str) -> Result<Vec<Document>, 
         push_resource(file, 1, end_line, value, &mut docs);
         return Ok(docs);
     }
-    let parsed = crate::doc::yaml_split::parse_stream_parallel(text).map_err(|e| syntax_error(file, text, "YAML", e.line, e.column, &e.message))?;
+    let parsed =
+        crate::doc::yaml_split::parse_stream_parallel(text).map_err(|e| syntax_error(file, text, "YAML", e.line, e.column, &e.message))?;
     for doc in parsed {
         push_resource(file, doc.line, doc.end_line, doc.value, &mut docs);
     }

@@ -63,17 +63,18 @@ pub(super) struct Group {
 fn collected_names<'a>(data: &'a Collected, out: &mut Vec<(&'a str, &'a str)>) {
     for item in &data.items {
         match &item.source {
-            ItemSource::SecretKey { namespace, name, .. } | ItemSource::ConfigMapKey { namespace, name, .. } => {
-                out.push((namespace, name))
-            }
+            ItemSource::SecretKey { namespace, name, .. } | ItemSource::ConfigMapKey { namespace, name, .. } => out.push((namespace, name)),
             _ => {}
         }
     }
 }
 
-/// What each binding of `renders` touches: document ids and `(namespace, name)` pairs.
-fn touched<'a>(renders: &[&'a Rendered]) -> BTreeMap<DocId, (BTreeSet<DocId>, BTreeSet<(&'a str, &'a str)>)> {
-    let mut out: BTreeMap<DocId, (BTreeSet<DocId>, BTreeSet<(&'a str, &'a str)>)> = BTreeMap::new();
+/// What one binding touches: document ids and `(namespace, name)` pairs.
+type Touched<'a> = (BTreeSet<DocId>, BTreeSet<(&'a str, &'a str)>);
+
+/// What each binding of `renders` touches.
+fn touched<'a>(renders: &[&'a Rendered]) -> BTreeMap<DocId, Touched<'a>> {
+    let mut out: BTreeMap<DocId, Touched<'a>> = BTreeMap::new();
     for rendered in renders {
         for rb in &rendered.resolution.bindings {
             let (ids, names) = out.entry(rb.doc).or_default();
