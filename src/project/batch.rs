@@ -467,6 +467,17 @@ fn sort_static(items: &mut [Value]) {
     });
 }
 
+/// A container's `SERVICE_BINDING_ROOT` (from its `env`), set to the default first when it has none.
+fn binding_root(env: &mut EditList) -> String {
+    match env.named(BINDING_ROOT_ENV) {
+        Some(e) => e.get("value").and_then(Value::as_str).unwrap_or("").to_string(),
+        None => {
+            env.push(json!({"name": BINDING_ROOT_ENV, "value": DEFAULT_BINDING_ROOT}));
+            DEFAULT_BINDING_ROOT.to_string()
+        }
+    }
+}
+
 /// `spec::project_container` on a session's container.
 fn project_container(
     c: &mut Container,
@@ -476,14 +487,7 @@ fn project_container(
     bound: &BoundSecrets,
     step: usize,
 ) -> BoundInto {
-    let root_dir = match c.env.named(BINDING_ROOT_ENV) {
-        Some(e) => e.get("value").and_then(Value::as_str).unwrap_or("").to_string(),
-        None => {
-            c.env.push(json!({"name": BINDING_ROOT_ENV, "value": DEFAULT_BINDING_ROOT}));
-            DEFAULT_BINDING_ROOT.to_string()
-        }
-    };
-    let mount_path = path_join(&root_dir, &b.directory);
+    let mount_path = path_join(&binding_root(&mut c.env), &b.directory);
     c.mounts.push(json!({"name": names.volume, "mountPath": mount_path.clone(), "readOnly": true}));
     c.mounts.sorted = true;
     c.mounts.touched = true;
@@ -639,14 +643,7 @@ impl<'t> OperatorSession<'t> {
         let (mut bound, mut shadowed, mut injected) = (Vec::new(), Vec::new(), Vec::new());
         for c in &mut self.containers {
             let mount_path = if b.bind_as_files {
-                let root_dir = match c.env.named(BINDING_ROOT_ENV) {
-                    Some(e) => e.get("value").and_then(Value::as_str).unwrap_or("").to_string(),
-                    None => {
-                        c.env.push(json!({"name": BINDING_ROOT_ENV, "value": DEFAULT_BINDING_ROOT}));
-                        DEFAULT_BINDING_ROOT.to_string()
-                    }
-                };
-                let mount_path = path_join(&root_dir, &b.binding_name);
+                let mount_path = path_join(&binding_root(&mut c.env), &b.binding_name);
                 c.mounts.upsert(json!({"name": b.binding_name, "mountPath": mount_path}));
                 c.mounts.touched = true;
                 mount_path

@@ -279,12 +279,25 @@ fn remove_keys(root: &mut Value, path: &[String], keys: &[&String], emptied: &mu
 fn project(root: &mut Value, tmpl: &CompiledTemplate, b: &Binding, secret: &str, names: &Names) -> Result<Vec<BoundInto>, PodSpecError> {
     let bound_secrets = annotate(root, tmpl, b, Some(secret), names)?;
     add_volume(root, tmpl, b, vec![json!({"secret": {"name": secret}})], names)?;
+    project_containers(root, tmpl, b, &|key| entry_source(b, key, secret), names, bound_secrets)
+}
+
+/// [`project_container`] into every container of the template, once the volume and the
+/// annotations are in place.
+fn project_containers(
+    root: &mut Value,
+    tmpl: &CompiledTemplate,
+    b: &Binding,
+    source_of: &dyn Fn(&str) -> ValueSource,
+    names: &Names,
+    bound_secrets: Vec<String>,
+) -> Result<Vec<BoundInto>, PodSpecError> {
     let projected = ProjectedEnv { secrets: bound_secrets, recorded: all_recorded_env(root) };
     let mut bound = Vec::new();
     for (i, path) in containers(root, tmpl) {
         let entry = &tmpl.containers[i];
         let Some(container) = container_mut(root, &path)? else { continue };
-        bound.extend(project_container(container, entry, b, &|key| entry_source(b, key, secret), names, &projected)?);
+        bound.extend(project_container(container, entry, b, source_of, names, &projected)?);
     }
     Ok(bound)
 }
@@ -456,14 +469,7 @@ fn project_collected(
         let annotations = map_at_mut(root, &["metadata".into(), "annotations".into()])?;
         annotations.insert(names.env_record.clone(), Value::from(json!(env).to_string()));
     }
-    let projected = ProjectedEnv { secrets: bound_secrets, recorded: all_recorded_env(root) };
-    let mut bound = Vec::new();
-    for (i, path) in containers(root, tmpl) {
-        let entry = &tmpl.containers[i];
-        let Some(container) = container_mut(root, &path)? else { continue };
-        bound.extend(project_container(container, entry, b, &|key| collected_source(b, data, key), names, &projected)?);
-    }
-    Ok(bound)
+    project_containers(root, tmpl, b, &|key| collected_source(b, data, key), names, bound_secrets)
 }
 
 /// [`project_step`] for collected binding data.
