@@ -16,27 +16,52 @@ use crate::kube::{group_of, LabelSelector};
 /// Annotation prefix the projection stashes its mapping under, one per binding UID.
 pub const MAPPING_ANNOTATION_PREFIX: &str = "projector.servicebinding.io/mapping-";
 
-type TypeKey = (String, String, String); // group, kind, namespace
+/// (group, kind, namespace), borrowed from the documents.
+type TypeKey<'a> = (&'a str, &'a str, &'a str);
 
-#[derive(Debug, Default)]
-pub struct Index {
-    by_name: HashMap<TypeKey, HashMap<String, Vec<DocId>>>,
-    by_type: HashMap<TypeKey, Vec<DocId>>,
-    by_label: HashMap<TypeKey, HashMap<(String, String), Vec<DocId>>>,
-    plurals: HashMap<(String, String), String>,
-    crds: HashMap<(String, String), DocId>,
-    kinds: HashMap<(String, String), String>,
-    owned_by_uid: HashMap<String, Vec<DocId>>,
-    owned_by_name: HashMap<(String, String, String), Vec<DocId>>,
-    mappings: HashMap<String, DocId>,
-    projected_by: HashMap<String, Vec<DocId>>,
-    /// For hints: the namespaces holding (group, kind, name); every document by (namespace,
-    /// name); the input's kinds, sorted; names and `key=value` labels of one type and
-    /// namespace one or two edits from a query (built when a hint first needs them).
-    namespaces_of: HashMap<(String, String, String), Vec<String>>,
-    by_ns_name: HashMap<(String, String), Vec<DocId>>,
+/// A [`TypeKey`] that owns its strings (the hint cache outlives no query).
+type OwnedTypeKey = (String, String, String);
+
+/// FxHash: the keys are short strings from the input, and the index is built for every run.
+/// hashbrown's map, for [`Key`] lookups.
+type Map<K, V> = hashbrown::HashMap<K, V, rustc_hash::FxBuildHasher>;
+
+/// A tuple of strings to look a tuple key up by: the query's strings need not live as long as
+/// the documents the keys borrow from. Hashes as the tuple does.
+#[derive(Hash)]
+struct Key<T>(T);
+
+impl<'a, 'b> hashbrown::Equivalent<(&'a str, &'a str)> for Key<(&'b str, &'b str)> {
+    fn equivalent(&self, key: &(&'a str, &'a str)) -> bool {
+        self.0 .0 == key.0 && self.0 .1 == key.1
+    }
+}
+
+impl<'a, 'b> hashbrown::Equivalent<(&'a str, &'a str, &'a str)> for Key<(&'b str, &'b str, &'b str)> {
+    fn equivalent(&self, key: &(&'a str, &'a str, &'a str)) -> bool {
+        self.0 .0 == key.0 && self.0 .1 == key.1 && self.0 .2 == key.2
+    }
+}
+
+/// Every table borrows its keys from the loaded documents (and the default namespace): building
+/// it copies no string.
+#[derive(Debug)]
+pub struct Index<'a> {
+    default_ns: &'a str,
+    by_name: Map<TypeKey<'a>, Map<&'a str, Vec<DocId>>>,
+    by_type: Map<TypeKey<'a>, Vec<DocId>>,
+    by_label: Map<TypeKey<'a>, Map<(&'a str, &'a str), Vec<DocId>>>,
+    plurals: Map<(&'a str, &'a str), &'a str>,
+    crds: Map<(&'a str, &'a str), DocId>,
+    kinds: Map<(&'a str, &'a str), &'a str>,
+    owned_by_uid: Map<&'a str, Vec<DocId>>,
+    owned_by_name: Map<(&'a str, &'a str, &'a str), Vec<DocId>>,
+    mappings: Map<&'a str, DocId>,
+    projected_by: Map<&'a str, Vec<DocId>>,
+    /// The input's kinds, sorted (for kind suggestions).
     kinds_sorted: Vec<String>,
-    near: Mutex<HashMap<(TypeKey, NearOf), Arc<NearNames>>>,
+    /// Names and `key=value` labels of one type and namespace one or two edits from a query.
+    near: Mutex<HashMap<(OwnedTypeKey, NearOf), Arc<NearNames>>>,
 }
 
 /// What a [`NearNames`] of one type and namespace holds.
@@ -46,67 +71,80 @@ enum NearOf {
     Labels,
 }
 
-impl Index {
-    pub fn build(docs: &[Document], default_ns: &str) -> Self {
-        let mut ix = Index::default();
+impl<'a> Index<'a> {
+    pub fn build(docs: &'a [Document], default_ns: &'a str) -> Self {
+        let mut ix = Index {
+            default_ns,
+            by_name: Map::default(),
+            by_type: Map::default(),
+            by_label: Map::default(),
+            plurals: Map::default(),
+            crds: Map::default(),
+            kinds: Map::default(),
+            owned_by_uid: Map::default(),
+            owned_by_name: Map::default(),
+            mappings: Map::default(),
+            projected_by: Map::default(),
+            kinds_sorted: Vec::new(),
+            near: Mutex::default(),
+        };
         for (id, doc) in docs.iter().enumerate() {
-            let group = group_of(doc.api_version()).to_string();
-            let key: TypeKey = (group.clone(), doc.kind().to_string(), doc.namespace(default_ns).to_string());
-            ix.by_name.entry(key.clone()).or_default().entry(doc.name().to_string()).or_default().push(id);
-            if let Some(Value::Object(labels)) = doc.value.pointer("/metadata/labels") {
-                let by_label = ix.by_label.entry(key.clone()).or_default();
-                for (k, v) in labels {
-                    if let Some(v) = v.as_str() {
-                        by_label.entry((k.to_string(), v.to_string())).or_default().push(id);
-                    }
-                }
-            }
-            if let Some(Value::Object(annotations)) = doc.value.pointer("/metadata/annotations") {
-                for k in annotations.keys() {
-                    if let Some(uid) = k.strip_prefix(MAPPING_ANNOTATION_PREFIX) {
-                        ix.projected_by.entry(uid.to_string()).or_default().push(id);
-                    }
-                }
-            }
-            match (group.as_str(), doc.kind()) {
-                ("apiextensions.k8s.io", "CustomResourceDefinition") => {
-                    let g = doc.value.pointer("/spec/group").and_then(Value::as_str);
-                    let k = doc.value.pointer("/spec/names/kind").and_then(Value::as_str);
-                    let p = doc.value.pointer("/spec/names/plural").and_then(Value::as_str);
-                    if let (Some(g), Some(k), Some(p)) = (g, k, p) {
-                        ix.plurals.entry((g.to_string(), k.to_string())).or_insert_with(|| p.to_string());
-                        ix.kinds.entry((g.to_string(), p.to_string())).or_insert_with(|| k.to_string());
-                        ix.crds.entry((g.to_string(), k.to_string())).or_insert(id);
-                    }
-                }
-                ("servicebinding.io", "ClusterWorkloadResourceMapping") => {
-                    ix.mappings.entry(doc.name().to_string()).or_insert(id);
-                }
-                _ => {}
-            }
-            if let Some(Value::Array(owners)) = doc.value.pointer("/metadata/ownerReferences") {
-                for o in owners {
-                    if let Some(uid) = o.get("uid").and_then(Value::as_str) {
-                        ix.owned_by_uid.entry(uid.to_string()).or_default().push(id);
-                    }
-                    if let (Some(k), Some(n)) = (o.get("kind").and_then(Value::as_str), o.get("name").and_then(Value::as_str)) {
-                        let ns = doc.namespace(default_ns).to_string();
-                        ix.owned_by_name.entry((ns, k.to_string(), n.to_string())).or_default().push(id);
-                    }
-                }
-            }
-            let namespaces = ix.namespaces_of.entry((group.clone(), doc.kind().to_string(), doc.name().to_string())).or_default();
-            if !namespaces.iter().any(|n| n == &key.2) {
-                namespaces.push(key.2.clone());
-            }
-            ix.by_ns_name.entry((key.2.clone(), doc.name().to_string())).or_default().push(id);
-            ix.by_type.entry(key).or_default().push(id);
+            ix.add(id, doc);
         }
-        let mut kinds: Vec<String> = ix.by_type.keys().map(|(_, k, _)| k.clone()).filter(|k| !k.is_empty()).collect();
+        let mut kinds: Vec<String> = ix.by_type.keys().map(|(_, k, _)| k.to_string()).filter(|k| !k.is_empty()).collect();
         kinds.sort();
         kinds.dedup();
         ix.kinds_sorted = kinds;
         ix
+    }
+
+    fn add(&mut self, id: DocId, doc: &'a Document) {
+        let group = group_of(doc.api_version());
+        let key: TypeKey<'a> = (group, doc.kind(), doc.namespace(self.default_ns));
+        self.by_name.entry(key).or_default().entry(doc.name()).or_default().push(id);
+        let metadata = doc.value.get("metadata");
+        if let Some(Value::Object(labels)) = metadata.and_then(|m| m.get("labels")) {
+            let by_label = self.by_label.entry(key).or_default();
+            for (k, v) in labels {
+                if let Some(v) = v.as_str() {
+                    by_label.entry((k.as_str(), v)).or_default().push(id);
+                }
+            }
+        }
+        if let Some(Value::Object(annotations)) = metadata.and_then(|m| m.get("annotations")) {
+            for k in annotations.keys() {
+                if let Some(uid) = k.strip_prefix(MAPPING_ANNOTATION_PREFIX) {
+                    self.projected_by.entry(uid).or_default().push(id);
+                }
+            }
+        }
+        match (group, doc.kind()) {
+            ("apiextensions.k8s.io", "CustomResourceDefinition") => {
+                let g = doc.value.pointer("/spec/group").and_then(Value::as_str);
+                let k = doc.value.pointer("/spec/names/kind").and_then(Value::as_str);
+                let p = doc.value.pointer("/spec/names/plural").and_then(Value::as_str);
+                if let (Some(g), Some(k), Some(p)) = (g, k, p) {
+                    self.plurals.entry((g, k)).or_insert(p);
+                    self.kinds.entry((g, p)).or_insert(k);
+                    self.crds.entry((g, k)).or_insert(id);
+                }
+            }
+            ("servicebinding.io", "ClusterWorkloadResourceMapping") => {
+                self.mappings.entry(doc.name()).or_insert(id);
+            }
+            _ => {}
+        }
+        if let Some(Value::Array(owners)) = metadata.and_then(|m| m.get("ownerReferences")) {
+            for o in owners {
+                if let Some(uid) = o.get("uid").and_then(Value::as_str) {
+                    self.owned_by_uid.entry(uid).or_default().push(id);
+                }
+                if let (Some(k), Some(n)) = (o.get("kind").and_then(Value::as_str), o.get("name").and_then(Value::as_str)) {
+                    self.owned_by_name.entry((key.2, k, n)).or_default().push(id);
+                }
+            }
+        }
+        self.by_type.entry(key).or_default().push(id);
     }
 
     /// Every kind in the input, sorted (for kind suggestions).
@@ -114,30 +152,42 @@ impl Index {
         &self.kinds_sorted
     }
 
-    /// Every document named `name` in `namespace`, of any kind.
-    pub fn named(&self, namespace: &str, name: &str) -> &[DocId] {
-        self.by_ns_name.get(&(namespace.to_string(), name.to_string())).map_or(&[], Vec::as_slice)
+    /// Every document named `name` in `namespace`, of any kind, in input order (for hints: a
+    /// walk over the input's types).
+    pub fn named(&self, namespace: &str, name: &str) -> Vec<DocId> {
+        let mut out: Vec<DocId> = self
+            .by_name
+            .iter()
+            .filter(|((_, _, ns), _)| *ns == namespace)
+            .filter_map(|(_, names)| names.get(name))
+            .flatten()
+            .copied()
+            .collect();
+        out.sort_unstable();
+        out
     }
 
     /// The namespaces other than `namespace` that hold a resource of this group, kind and name,
-    /// sorted.
+    /// sorted (for hints: a walk over the input's types).
     pub fn other_namespaces(&self, group: &str, kind: &str, name: &str, namespace: &str) -> Vec<String> {
         let mut out: Vec<String> = self
-            .namespaces_of
-            .get(&(group.to_string(), kind.to_string(), name.to_string()))
-            .map(|ns| ns.iter().filter(|n| *n != namespace).cloned().collect())
-            .unwrap_or_default();
+            .by_name
+            .iter()
+            .filter(|((g, k, ns), names)| *g == group && *k == kind && *ns != namespace && names.contains_key(name))
+            .map(|((_, _, ns), _)| ns.to_string())
+            .collect();
         out.sort();
         out
     }
 
-    fn near_names(&self, key: TypeKey, of: NearOf) -> Arc<NearNames> {
+    fn near_names(&self, key: TypeKey<'_>, of: NearOf) -> Arc<NearNames> {
         let mut cache = self.near.lock().unwrap_or_else(|e| e.into_inner());
-        let near = cache.entry((key.clone(), of)).or_insert_with(|| {
+        let owned = (key.0.to_string(), key.1.to_string(), key.2.to_string());
+        let near = cache.entry((owned, of)).or_insert_with(|| {
             Arc::new(match of {
-                NearOf::Names => NearNames::new(self.by_name.get(&key).into_iter().flat_map(|m| m.keys().cloned())),
+                NearOf::Names => NearNames::new(self.by_name.get(&Key(key)).into_iter().flat_map(|m| m.keys().map(|k| k.to_string()))),
                 NearOf::Labels => {
-                    NearNames::new(self.by_label.get(&key).into_iter().flat_map(|m| m.keys().map(|(k, v)| format!("{k}={v}"))))
+                    NearNames::new(self.by_label.get(&Key(key)).into_iter().flat_map(|m| m.keys().map(|(k, v)| format!("{k}={v}"))))
                 }
             })
         });
@@ -147,22 +197,21 @@ impl Index {
     /// The name of a resource of this type in `namespace` one or two edits from `name` (a typo),
     /// if any.
     pub fn near_name(&self, group: &str, kind: &str, namespace: &str, name: &str) -> Option<String> {
-        let key = (group.to_string(), kind.to_string(), namespace.to_string());
-        self.by_name.get(&key)?;
+        let key = (group, kind, namespace);
+        self.by_name.get(&Key(key))?;
         self.near_names(key, NearOf::Names).nearest(name).map(str::to_string)
     }
 
     /// Whether some resource of this type in `namespace` has the label `key: value`.
     pub fn has_label(&self, group: &str, kind: &str, namespace: &str, key: &str, value: &str) -> bool {
-        let type_key = (group.to_string(), kind.to_string(), namespace.to_string());
-        self.by_label.get(&type_key).is_some_and(|m| m.contains_key(&(key.to_string(), value.to_string())))
+        self.by_label.get(&Key((group, kind, namespace))).is_some_and(|m| m.contains_key(&Key((key, value))))
     }
 
     /// The label (`key`, `value`) of a resource of this type in `namespace` nearest to
     /// `key: value` (one or two edits in the key or the value), if any.
     pub fn near_label(&self, group: &str, kind: &str, namespace: &str, key: &str, value: &str) -> Option<(String, String)> {
-        let type_key = (group.to_string(), kind.to_string(), namespace.to_string());
-        self.by_label.get(&type_key)?;
+        let type_key = (group, kind, namespace);
+        self.by_label.get(&Key(type_key))?;
         let near = self.near_names(type_key, NearOf::Labels);
         let found = near.nearest(&format!("{key}={value}"))?;
         let (k, v) = found.split_once('=')?;
@@ -190,8 +239,8 @@ impl Index {
     /// (`deployment` → `deployments`) or a name one or two edits from a resource the group
     /// serves (the input's CRDs and kinds, and the built-in table).
     pub fn suggest_resource(&self, group: &str, resource: &str) -> Option<String> {
-        let mut known: Vec<String> = self.kinds.keys().filter(|(g, _)| g == group).map(|(_, p)| p.clone()).collect();
-        known.extend(self.by_type.keys().filter(|(g, _, _)| g == group).map(|(g, k, _)| self.plural(g, k)));
+        let mut known: Vec<String> = self.kinds.keys().filter(|(g, _)| *g == group).map(|(_, p)| p.to_string()).collect();
+        known.extend(self.by_type.keys().filter(|(g, _, _)| *g == group).map(|(g, k, _)| self.plural(g, k)));
         known.extend(BUILTIN_KINDS.iter().filter(|(g, _, _)| *g == group).map(|(_, _, p)| p.to_string()));
         known.sort();
         known.dedup();
@@ -208,18 +257,23 @@ impl Index {
 
     /// The CustomResourceDefinition of a group and kind, if in the input.
     pub fn crd(&self, group: &str, kind: &str) -> Option<DocId> {
-        self.crds.get(&(group.to_string(), kind.to_string())).copied()
+        self.crds.get(&Key((group, kind))).copied()
     }
 
     /// The kind served as `resource` (a REST plural) in `group`: from a CRD in the input, the
     /// built-in table, or any loaded kind of that group whose plural it is.
     pub fn kind_for_resource(&self, group: &str, resource: &str) -> Option<String> {
-        if let Some(k) = self.kinds.get(&(group.to_string(), resource.to_string())) {
-            return Some(k.clone());
+        if let Some(k) = self.kinds.get(&Key((group, resource))) {
+            return Some(k.to_string());
         }
-        let mut kinds: Vec<&String> = self.by_type.keys().filter(|(g, _, _)| g == group).map(|(_, k, _)| k).collect();
+        let mut kinds: Vec<&str> = self.by_type.keys().filter(|(g, _, _)| *g == group).map(|(_, k, _)| *k).collect();
         kinds.sort();
-        kinds.into_iter().find(|k| self.plural(group, k) == resource).cloned().or_else(|| builtin_kind(group, resource).map(str::to_string))
+        kinds.dedup();
+        kinds
+            .into_iter()
+            .find(|k| self.plural(group, k) == resource)
+            .map(str::to_string)
+            .or_else(|| builtin_kind(group, resource).map(str::to_string))
     }
 
     /// Documents whose `ownerReferences` name the owner: by UID when the owner has one, else
@@ -227,33 +281,32 @@ impl Index {
     pub fn owned_by(&self, namespace: &str, kind: &str, name: &str, uid: Option<&str>) -> Vec<DocId> {
         let found = match uid {
             Some(uid) => self.owned_by_uid.get(uid),
-            None => self.owned_by_name.get(&(namespace.to_string(), kind.to_string(), name.to_string())),
+            None => self.owned_by_name.get(&Key((namespace, kind, name))),
         };
         found.cloned().unwrap_or_default()
     }
 
     /// Every document of that group, kind, namespace and name (usually one).
     pub fn get(&self, group: &str, kind: &str, namespace: &str, name: &str) -> &[DocId] {
-        self.by_name.get(&(group.to_string(), kind.to_string(), namespace.to_string())).and_then(|m| m.get(name)).map_or(&[], Vec::as_slice)
+        self.by_name.get(&Key((group, kind, namespace))).and_then(|m| m.get(name)).map_or(&[], Vec::as_slice)
     }
 
     /// Every document of that group and kind in the namespace.
     pub fn of_type(&self, group: &str, kind: &str, namespace: &str) -> &[DocId] {
-        self.by_type.get(&(group.to_string(), kind.to_string(), namespace.to_string())).map_or(&[], Vec::as_slice)
+        self.by_type.get(&Key((group, kind, namespace))).map_or(&[], Vec::as_slice)
     }
 
     /// Documents of that type whose own `metadata.labels` match the selector, in input order.
     /// Uses the smallest `matchLabels` posting list as candidates.
     pub fn select(&self, docs: &[Document], group: &str, kind: &str, namespace: &str, selector: &LabelSelector) -> Vec<DocId> {
-        let key = (group.to_string(), kind.to_string(), namespace.to_string());
         let candidates: &[DocId] = if selector.match_labels.is_empty() {
             self.of_type(group, kind, namespace)
         } else {
-            let postings = self.by_label.get(&key);
+            let postings = self.by_label.get(&Key((group, kind, namespace)));
             let smallest = selector
                 .match_labels
                 .iter()
-                .map(|(k, v)| postings.and_then(|p| p.get(&(k.clone(), v.clone()))).map_or(&[][..], Vec::as_slice))
+                .map(|(k, v)| postings.and_then(|p| p.get(&Key((k.as_str(), v.as_str())))).map_or(&[][..], Vec::as_slice))
                 .min_by_key(|l| l.len());
             smallest.unwrap_or(&[])
         };
@@ -280,8 +333,8 @@ impl Index {
     /// The REST plural of a kind: from a CRD in the input, the built-in table of core workload
     /// kinds, or else the lower-cased kind with an English plural ending.
     pub fn plural(&self, group: &str, kind: &str) -> String {
-        if let Some(p) = self.plurals.get(&(group.to_string(), kind.to_string())) {
-            return p.clone();
+        if let Some(p) = self.plurals.get(&Key((group, kind))) {
+            return p.to_string();
         }
         let builtin = builtin_plural(group, kind);
         builtin.map(str::to_string).unwrap_or_else(|| naive_plural(&kind.to_ascii_lowercase()))

@@ -105,7 +105,7 @@ pub fn secret_keys(doc: &Document) -> Result<BTreeSet<String>, Vec<SecretEntryEr
 
 pub(crate) struct Resolver<'a> {
     pub(crate) docs: &'a [Document],
-    pub(crate) index: &'a Index,
+    pub(crate) index: &'a Index<'a>,
     pub(crate) opts: &'a Options,
     /// Resolved mapping per workload (group, kind).
     pub(crate) mappings: HashMap<(String, String), ResolvedMapping>,

@@ -17,6 +17,7 @@ fn resolve_with(yaml: &str, opts: &Options) -> (Vec<Document>, Resolution) {
     let docs = documents(yaml);
     let index = Index::build(&docs, &opts.default_namespace);
     let resolution = resolve(&docs, &index, opts);
+    drop(index);
     (docs, resolution)
 }
 

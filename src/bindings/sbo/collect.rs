@@ -119,7 +119,7 @@ impl Service<'_> {
 
 pub struct Collector<'a> {
     pub docs: &'a [Document],
-    pub index: &'a Index,
+    pub index: &'a Index<'a>,
     pub default_ns: &'a str,
     pub binding_doc: &'a Document,
     pub binding: &'a OperatorBinding,
