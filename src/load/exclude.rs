@@ -119,8 +119,20 @@ pub struct Filter {
     /// The input directory, canonical (what matching is relative to).
     canonical: PathBuf,
     patterns: Gitignore,
-    ignore_files: std::collections::HashMap<PathBuf, Option<Gitignore>>,
-    charts: std::collections::HashMap<PathBuf, bool>,
+    /// What holds for each directory (relative to the input directory) a file was found in.
+    dirs: std::collections::HashMap<PathBuf, DirState>,
+}
+
+/// What one directory under the input says about the entries in it.
+#[derive(Debug, Clone)]
+struct DirState {
+    /// This directory or one between it and the input directory is excluded.
+    excluded: bool,
+    /// The topmost Helm chart directory on the way down to it (as the input path names it).
+    chart: Option<PathBuf>,
+    /// The `.binderyignore` files that apply to its entries: its own, then its parents' up to
+    /// the file system root, nearest first.
+    ignore_files: std::sync::Arc<[std::sync::Arc<Gitignore>]>,
 }
 
 impl Filter {
@@ -129,8 +141,7 @@ impl Filter {
             shown: shown.to_path_buf(),
             canonical: canonical.to_path_buf(),
             patterns: exclusions.matcher(canonical)?,
-            ignore_files: Default::default(),
-            charts: Default::default(),
+            dirs: Default::default(),
         })
     }
 
@@ -141,41 +152,61 @@ impl Filter {
         if !path.starts_with(&self.canonical) {
             return Verdict::Keep;
         }
-        // The directories below the input directory, top down, then the file: as a walk prunes,
-        // a file whose directory is excluded cannot be taken back (as in git).
-        let mut dirs: Vec<&Path> = relative.ancestors().skip(1).filter(|d| !d.as_os_str().is_empty()).collect();
-        dirs.reverse();
-        let excluded = dirs.iter().any(|d| self.is_excluded(&self.canonical.join(d), true)) || self.is_excluded(&path, false);
-        if excluded {
+        // A file whose directory is excluded cannot be taken back (as in git), so the
+        // directories count first; each directory is looked at once.
+        let dir = self.dir(relative.parent().unwrap_or(Path::new("")));
+        if dir.excluded || self.matches(&path, false, &dir.ignore_files) {
             return Verdict::Excluded;
         }
-        // The input directory itself first, then each directory down to the file's.
-        for dir in std::iter::once(Path::new("")).chain(dirs) {
-            let abs = self.canonical.join(dir);
-            if *self.charts.entry(abs.clone()).or_insert_with(|| is_helm_chart(&abs)) {
-                let shown = if dir.as_os_str().is_empty() { self.shown.clone() } else { self.shown.join(dir) };
-                return Verdict::InChart(shown);
-            }
+        match dir.chart {
+            Some(chart) => Verdict::InChart(chart),
+            None => Verdict::Keep,
         }
-        Verdict::Keep
     }
 
-    /// Does `--exclude` or a `.binderyignore` file leave `path` out? For the ignore files the
-    /// nearest one with a matching line decides (a `!` line there keeps it).
-    fn is_excluded(&mut self, path: &Path, is_dir: bool) -> bool {
+    /// What holds for directory `relative` (to the input directory; `""` is the input
+    /// directory itself, which is never excluded by its own patterns).
+    fn dir(&mut self, relative: &Path) -> DirState {
+        if let Some(state) = self.dirs.get(relative) {
+            return state.clone();
+        }
+        let abs = self.canonical.join(relative);
+        let state = match relative.parent() {
+            None => DirState {
+                excluded: false,
+                chart: is_helm_chart(&abs).then(|| self.shown.clone()),
+                ignore_files: abs.ancestors().filter_map(ignore_file).map(std::sync::Arc::new).collect(),
+            },
+            Some(parent) => {
+                let up = self.dir(parent);
+                let excluded = up.excluded || self.matches(&abs, true, &up.ignore_files);
+                let chart = up.chart.clone().or_else(|| is_helm_chart(&abs).then(|| self.shown.join(relative)));
+                let own = ignore_file(&abs).map(std::sync::Arc::new);
+                let ignore_files = match own {
+                    Some(own) => std::iter::once(own).chain(up.ignore_files.iter().cloned()).collect(),
+                    None => up.ignore_files.clone(),
+                };
+                DirState { excluded, chart, ignore_files }
+            }
+        };
+        self.dirs.insert(relative.to_path_buf(), state.clone());
+        state
+    }
+
+    /// Does `--exclude` or one of the `.binderyignore` files of the directory holding `path`
+    /// leave it out? For the ignore files the nearest one with a matching line decides (a `!`
+    /// line there keeps it).
+    fn matches(&self, path: &Path, is_dir: bool, ignore_files: &[std::sync::Arc<Gitignore>]) -> bool {
         if self.patterns.matched(path, is_dir).is_ignore() {
             return true;
         }
-        for dir in path.ancestors().skip(1) {
-            let matcher = self.ignore_files.entry(dir.to_path_buf()).or_insert_with(|| ignore_file(dir));
-            if let Some(m) = matcher {
-                let found = m.matched(path, is_dir);
-                if found.is_ignore() {
-                    return true;
-                }
-                if found.is_whitelist() {
-                    return false;
-                }
+        for m in ignore_files {
+            let found = m.matched(path, is_dir);
+            if found.is_ignore() {
+                return true;
+            }
+            if found.is_whitelist() {
+                return false;
             }
         }
         false
