@@ -192,24 +192,42 @@ fn walk(dir: &Path, root: &Path, canonical_root: &Path, rules: Rules, list_ignor
                 }
                 true
             })
-            .build()
+            .build_parallel()
     };
-    let mut files = Vec::new();
-    for entry in walker {
-        let entry = entry.map_err(|e| {
-            let path = walk_error_path(&e).unwrap_or_else(|| dir.to_path_buf());
-            WalkError { path, message: format!("cannot walk directory: {e}") }
-        })?;
-        if entry.file_type().is_some_and(|t| t.is_file()) && is_manifest_name(entry.path()) {
-            let relative = entry.path().strip_prefix(root).unwrap_or(entry.path()).to_path_buf();
-            files.push(Found { path: entry.path().to_path_buf(), relative });
-        }
+    // The walk runs on every core; what it finds is sorted afterwards, and of several errors
+    // the one at the smallest path is reported, so the result does not depend on scheduling.
+    let found: Mutex<(Vec<Found>, Vec<WalkError>)> = Mutex::default();
+    walker.run(|| {
+        let found = &found;
+        Box::new(move |entry| {
+            let mut found = found.lock().expect("not poisoned");
+            match entry {
+                Ok(entry) => {
+                    if entry.file_type().is_some_and(|t| t.is_file()) && is_manifest_name(entry.path()) {
+                        let relative = entry.path().strip_prefix(root).unwrap_or(entry.path()).to_path_buf();
+                        found.0.push(Found { path: entry.path().to_path_buf(), relative });
+                    }
+                }
+                Err(e) => {
+                    let path = walk_error_path(&e).unwrap_or_else(|| dir.to_path_buf());
+                    found.1.push(WalkError { path, message: format!("cannot walk directory: {e}") });
+                }
+            }
+            ignore::WalkState::Continue
+        })
+    });
+    let (mut files, errors) = found.into_inner().expect("not poisoned");
+    if let Some(e) = errors.into_iter().min_by(|a, b| a.path.cmp(&b.path).then_with(|| a.message.cmp(&b.message))) {
+        return Err(e);
     }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut leaving = std::mem::take(&mut *leaving.lock().expect("not poisoned"));
+    leaving.sort_by(|a, b| a.path.cmp(&b.path));
     if rules == Rules::Everything {
         out.files.extend(files);
         return Ok(());
     }
-    out.skipped.extend(std::mem::take(&mut *leaving.lock().expect("not poisoned")));
+    out.skipped.extend(leaving);
     if list_ignored {
         let mut all = Discovered::default();
         walk(dir, root, canonical_root, Rules::Everything, false, &mut all)?;
