@@ -153,6 +153,17 @@ impl PartialEq for Map {
     }
 }
 
+/// An object of these entries, in this order; the keys are distinct. What `json!` builds for a
+/// literal object, without going through `serde_json` (for the projection's hot paths).
+pub fn object<const N: usize>(entries: [(&str, Value); N]) -> Value {
+    let mut map = Map::with_capacity(N);
+    for (k, v) in entries {
+        debug_assert!(!map.contains_key(k), "duplicate key {k:?}");
+        map.push_unique(Str::from(k), v);
+    }
+    Value::Object(map)
+}
+
 impl<K: Into<Str>> Extend<(K, Value)> for Map {
     fn extend<I: IntoIterator<Item = (K, Value)>>(&mut self, iter: I) {
         for (k, v) in iter {

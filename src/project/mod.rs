@@ -11,8 +11,7 @@ pub mod spec;
 
 use crate::doc::document::DocId;
 use crate::doc::document::Document;
-use crate::doc::value::Value;
-use crate::json;
+use crate::doc::value::{object, Value};
 use crate::kube::jsonpath::JsonPathError;
 use crate::kube::podspec::PodSpecError;
 use crate::model::bound::{BoundContainer, ValueSource};
@@ -21,16 +20,21 @@ use crate::resolve::{Resolution, Resolved, Step};
 /// The env entry delivering `source` as variable `name`.
 pub fn env_entry(name: &str, source: &ValueSource) -> Value {
     match source {
-        ValueSource::SecretKey { secret, key } => json!({"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}),
+        ValueSource::SecretKey { secret, key } => value_from(name, "secretKeyRef", object([("name", secret.into()), ("key", key.into())])),
         ValueSource::Override { annotation, .. } => {
-            json!({"name": name, "valueFrom": {"fieldRef": {"fieldPath": spec::field_ref(annotation)}}})
+            value_from(name, "fieldRef", object([("fieldPath", spec::field_ref(annotation).into())]))
         }
         ValueSource::ConfigMapKey { configmap, key } => {
-            json!({"name": name, "valueFrom": {"configMapKeyRef": {"name": configmap, "key": key}}})
+            value_from(name, "configMapKeyRef", object([("name", configmap.into()), ("key", key.into())]))
         }
         // The kubelet expands `$(VAR)` and `$$`: every `$` doubled, the container sees `value`.
-        ValueSource::Literal { value } => json!({"name": name, "value": crate::kube::envvar::escape_literal(value)}),
+        ValueSource::Literal { value } => object([("name", name.into()), ("value", crate::kube::envvar::escape_literal(value).into())]),
     }
+}
+
+/// `{name, valueFrom: {<via>: <reference>}}`.
+fn value_from(name: &str, via: &str, reference: Value) -> Value {
+    object([("name", name.into()), ("valueFrom", object([(via, reference)]))])
 }
 
 /// Why a binding cannot be projected into a workload.

@@ -3,7 +3,7 @@
 //! volume of the binding Secret (with downward-API `type`/`provider` overrides), read-only
 //! mounts under `$SERVICE_BINDING_ROOT`, and `secretKeyRef` env mappings.
 
-use crate::doc::value::Value;
+use crate::doc::value::{object, Value};
 use crate::json;
 
 use crate::bindings::spec::Binding;
@@ -57,11 +57,12 @@ pub fn field_ref(annotation: &str) -> String {
 
 /// The source of entry `key` of binding `b` whose Secret is `secret`.
 pub fn entry_source(b: &Binding, key: &str, secret: &str) -> ValueSource {
-    let names = Names::of(&b.uid);
     match (key, &b.type_override, &b.provider_override) {
-        ("type", Some(t), _) => ValueSource::Override { field: "spec.type", value: t.clone(), annotation: names.type_annotation },
+        ("type", Some(t), _) => {
+            ValueSource::Override { field: "spec.type", value: t.clone(), annotation: Names::of(&b.uid).type_annotation }
+        }
         ("provider", _, Some(p)) => {
-            ValueSource::Override { field: "spec.provider", value: p.clone(), annotation: names.provider_annotation }
+            ValueSource::Override { field: "spec.provider", value: p.clone(), annotation: Names::of(&b.uid).provider_annotation }
         }
         _ => ValueSource::SecretKey { secret: secret.to_string(), key: key.to_string() },
     }
@@ -382,13 +383,14 @@ fn project_container(
     let root_dir = binding_root(&mut env);
     let mut mounts = list_at(container, &entry.volume_mounts, "volumeMounts")?;
     let mount_path = path_join(&root_dir, &b.directory);
-    mounts.push(json!({"name": names.volume, "mountPath": mount_path.clone(), "readOnly": true}));
+    mounts.push(object([("name", names.volume.as_str().into()), ("mountPath", mount_path.as_str().into()), ("readOnly", true.into())]));
     sort_projected(&mut mounts, |m| name_of(m).starts_with(VOLUME_PREFIX));
     set_list(container, &entry.volume_mounts, mounts)?;
 
     let projected = |e: &Value| {
-        let from_secret = e.pointer("/valueFrom/secretKeyRef/name").and_then(Value::as_str);
-        let field = e.pointer("/valueFrom/fieldRef/fieldPath").and_then(Value::as_str).unwrap_or("");
+        let value_from = e.get("valueFrom");
+        let from_secret = value_from.and_then(|v| v.get("secretKeyRef")).and_then(|r| r.get("name")).and_then(Value::as_str);
+        let field = value_from.and_then(|v| v.get("fieldRef")).and_then(|r| r.get("fieldPath")).and_then(Value::as_str).unwrap_or("");
         from_secret.is_some_and(|s| bound.secrets.iter().any(|b| b == s))
             || field.starts_with("metadata.annotations['projector.servicebinding.io")
             || bound.recorded.iter().any(|n| n == name_of(e))
@@ -410,13 +412,16 @@ fn project_container(
 
 /// The runtime's stable order: other entries keep their order and come first; projected
 /// entries follow, sorted by name.
-fn sort_projected(items: &mut [Value], projected: impl Fn(&Value) -> bool) {
-    items.sort_by(|a, b| match (projected(a), projected(b)) {
+fn sort_projected(items: &mut Vec<Value>, projected: impl Fn(&Value) -> bool) {
+    // Each entry is asked once (not at every comparison); the sort is stable.
+    let mut marked: Vec<(bool, Value)> = items.drain(..).map(|v| (projected(&v), v)).collect();
+    marked.sort_by(|(pa, a), (pb, b)| match (pa, pb) {
         (false, false) => std::cmp::Ordering::Equal,
         (false, true) => std::cmp::Ordering::Less,
         (true, false) => std::cmp::Ordering::Greater,
         (true, true) => name_of(a).as_bytes().cmp(name_of(b).as_bytes()),
     });
+    items.extend(marked.into_iter().map(|(_, v)| v));
 }
 
 // Collected binding data (a servicebinding.io binding to a service with SBO binding
