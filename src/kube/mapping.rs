@@ -7,7 +7,7 @@ use crate::doc::value::Value;
 use crate::kube::jsonpath::{parse_fixed, ContainerPath, JsonPathError};
 use crate::kube::type_name;
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct MappingContainer {
     pub path: String,
     pub name: String,
@@ -15,7 +15,7 @@ pub struct MappingContainer {
     pub volume_mounts: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct MappingTemplate {
     pub version: String,
     pub annotations: String,
@@ -24,7 +24,7 @@ pub struct MappingTemplate {
 }
 
 /// `ClusterWorkloadResourceMapping.spec`.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct MappingSpec {
     pub versions: Vec<MappingTemplate>,
 }
@@ -251,7 +251,51 @@ pub struct CompiledContainer {
     pub volume_mounts: Vec<String>,
 }
 
+thread_local! {
+    /// Templates compiled on this thread, and specs written as the runtime stashes them: a
+    /// render projects one mapping into many workloads.
+    static COMPILED: std::cell::RefCell<std::collections::HashMap<MappingTemplate, std::rc::Rc<CompiledTemplate>>> = Default::default();
+    static GO_JSON: std::cell::RefCell<std::collections::HashMap<MappingSpec, std::rc::Rc<str>>> = Default::default();
+}
+
+/// Memo tables hold at most this many entries per thread (an input has a handful of mappings).
+const MEMO_LIMIT: usize = 256;
+
+impl MappingSpec {
+    /// [`MappingSpec::to_go_json`], computed once per spec and thread.
+    pub fn go_json(&self) -> std::rc::Rc<str> {
+        GO_JSON.with(|memo| {
+            if let Some(json) = memo.borrow().get(self) {
+                return json.clone();
+            }
+            let json: std::rc::Rc<str> = self.to_go_json().into();
+            let mut memo = memo.borrow_mut();
+            if memo.len() >= MEMO_LIMIT {
+                memo.clear();
+            }
+            memo.insert(self.clone(), json.clone());
+            json
+        })
+    }
+}
+
 impl MappingTemplate {
+    /// [`MappingTemplate::compile`], compiled once per template and thread.
+    pub fn compiled(&self) -> Result<std::rc::Rc<CompiledTemplate>, JsonPathError> {
+        COMPILED.with(|memo| {
+            if let Some(t) = memo.borrow().get(self) {
+                return Ok(t.clone());
+            }
+            let t = std::rc::Rc::new(self.compile()?);
+            let mut memo = memo.borrow_mut();
+            if memo.len() >= MEMO_LIMIT {
+                memo.clear();
+            }
+            memo.insert(self.clone(), t.clone());
+            Ok(t)
+        })
+    }
+
     pub fn compile(&self) -> Result<CompiledTemplate, JsonPathError> {
         let mut containers = Vec::new();
         for c in &self.containers {

@@ -152,8 +152,8 @@ fn apply_projection(
     let version = version_of(workload.get("apiVersion").and_then(Value::as_str).unwrap_or("")).to_string();
     let stashed = json_annotation(workload, &names.mapping_annotation)
         .and_then(|v| MappingSpec::parse(&v).ok())
-        .and_then(|m| m.template_for(&version).compile().ok());
-    let current_tmpl = current.template_for(&version).compile()?;
+        .and_then(|m| m.template_for(&version).compiled().ok());
+    let current_tmpl = current.template_for(&version).compiled()?;
     let mut emptied = Vec::new();
     unproject(workload, stashed.as_ref().unwrap_or(&current_tmpl), &names, &mut emptied)?;
     let mut bound = Vec::new();
@@ -163,7 +163,7 @@ fn apply_projection(
             Projection::Collected(data) => project_collected(workload, &current_tmpl, binding, data, &names)?,
         };
         let annotations = map_at_mut(workload, &["metadata".into(), "annotations".into()])?;
-        annotations.insert(names.mapping_annotation.clone(), Value::from(current.to_go_json()));
+        annotations.insert(names.mapping_annotation.clone(), Value::from(&*current.go_json()));
     }
     // Collections that unprojection emptied and projection did not refill were ours: drop
     // them, so no empty collection appears that the author did not write. Refilled ones kept
