@@ -7,7 +7,9 @@ use crate::doc::value::Value;
 
 /// One input file (or stdin). Its text is what diagnostics quote; a file read from disk does not
 /// keep it after parsing (a large render would hold the whole input twice) and reads it again
-/// the first time a diagnostic needs it. Text given in memory (stdin, KRM input) is kept.
+/// the first time a diagnostic needs it. Text given in memory (stdin) is kept. The text of a
+/// file that holds one document given as a value (a KRM item) is that document's YAML, written
+/// the first time a position in it is asked for ([`SourceFile::of_document`]).
 #[derive(Debug)]
 pub struct SourceFile {
     /// The path as the user can find it (relative to where bindery runs when given so).
@@ -16,7 +18,8 @@ pub struct SourceFile {
     pub relative: PathBuf,
     /// The text and the offset of each line start, once known.
     text: OnceLock<Text>,
-    /// How to read the text again (a file on disk); `None` when the text is kept.
+    /// How to read the text again (a file on disk); `None` when the text is kept or written
+    /// from its document.
     reread: Option<fn(&Path) -> Option<String>>,
 }
 
@@ -44,6 +47,27 @@ impl SourceFile {
     /// A file on disk whose text is read again when a diagnostic needs it.
     pub fn on_disk(path: PathBuf, relative: PathBuf, reread: fn(&Path) -> Option<String>) -> Self {
         SourceFile { path, relative, text: OnceLock::new(), reread: Some(reread) }
+    }
+
+    /// The file of one document given as a value, whose text is that value's YAML: written by
+    /// [`SourceFile::text_of`] when a position in it is first asked for (a clean run never
+    /// writes it). Its document's `end_line` is [`Document::TO_END`].
+    pub fn of_document(path: PathBuf, relative: PathBuf) -> Self {
+        SourceFile { path, relative, text: OnceLock::new(), reread: None }
+    }
+
+    /// The text, for the file's only document `doc`: a file made by [`SourceFile::of_document`]
+    /// gets `doc`'s YAML as its text, the first time.
+    pub fn text_of(&self, doc: &Value) -> &str {
+        if self.reread.is_none() {
+            self.text.get_or_init(|| Text::new(crate::doc::yaml_out::to_string(doc)));
+        }
+        self.text()
+    }
+
+    /// Number of lines of the text.
+    pub fn line_count(&self) -> usize {
+        self.loaded().line_starts.len()
     }
 
     fn loaded(&self) -> &Text {
@@ -94,6 +118,10 @@ pub struct Document {
 }
 
 impl Document {
+    /// `end_line` of a document that runs to the end of its file, whose length is not known
+    /// until its text is written ([`SourceFile::of_document`]).
+    pub const TO_END: usize = u32::MAX as usize;
+
     pub fn api_version(&self) -> &str {
         self.value.get("apiVersion").and_then(Value::as_str).unwrap_or("")
     }

@@ -59,7 +59,8 @@ fn key_column(line: &str, key: &str) -> Option<usize> {
 /// The 1-based line of `field` in `doc`, if it can be found.
 pub fn locate(doc: &Document, field: &str) -> Option<usize> {
     let file = &doc.file;
-    let (mut start, end) = (doc.line, doc.end_line.max(doc.line));
+    file.text_of(&doc.value);
+    let (mut start, end) = (doc.line, doc.end_line.max(doc.line).min(file.line_count()));
     let mut parent_col: Option<usize> = None;
     let mut found = None;
     for seg in segments(field) {

@@ -269,16 +269,13 @@ pub fn process_resource_list(list: Value, given: &Config, flags: &Config) -> Out
     let mut files = Vec::with_capacity(items.len());
     let mut documents = Vec::with_capacity(items.len());
     let mut item_of_file: HashMap<*const SourceFile, usize> = HashMap::new();
-    // Each item's text (what a diagnostic quotes), written in parallel.
-    let texts: Vec<(String, String)> = {
-        use rayon::prelude::*;
-        items.par_iter().enumerate().map(|(i, item)| (item_label(i, item), crate::write::emit::to_yaml(item))).collect()
-    };
-    for (i, (item, (label, text))) in items.into_iter().zip(texts).enumerate() {
-        let end_line = text.lines().count().max(1);
-        let file = Arc::new(SourceFile::new(PathBuf::from(&label), PathBuf::from(&label), text));
+    // Each item's text (what a diagnostic quotes) is its YAML, written only if a problem points
+    // into it.
+    for (i, item) in items.into_iter().enumerate() {
+        let label = item_label(i, &item);
+        let file = Arc::new(SourceFile::of_document(PathBuf::from(&label), PathBuf::from(&label)));
         item_of_file.insert(Arc::as_ptr(&file), i);
-        documents.push(Document { file: file.clone(), line: 1, end_line, value: item });
+        documents.push(Document { file: file.clone(), line: 1, end_line: Document::TO_END, value: item });
         files.push(file);
     }
     let run = HostRun::new(files, documents, config.settings());
