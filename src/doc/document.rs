@@ -27,14 +27,18 @@ pub struct SourceFile {
 struct Text {
     /// After BOM removal and CRLF normalisation.
     text: String,
-    line_starts: Vec<usize>,
+    /// Offsets of the line starts, counted when a line is first asked for (a clean run never
+    /// asks: on a large stream they would take a third of the text's size).
+    line_starts: OnceLock<Vec<usize>>,
 }
 
 impl Text {
     fn new(text: String) -> Self {
-        let mut line_starts = vec![0];
-        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        Text { text, line_starts }
+        Text { text, line_starts: OnceLock::new() }
+    }
+
+    fn line_starts(&self) -> &[usize] {
+        self.line_starts.get_or_init(|| std::iter::once(0).chain(self.text.match_indices('\n').map(|(i, _)| i + 1)).collect())
     }
 }
 
@@ -67,7 +71,7 @@ impl SourceFile {
 
     /// Number of lines of the text.
     pub fn line_count(&self) -> usize {
-        self.loaded().line_starts.len()
+        self.loaded().line_starts().len()
     }
 
     fn loaded(&self) -> &Text {
@@ -86,7 +90,7 @@ impl SourceFile {
 
     /// Byte offset of the start of a 1-based line (clamped to the text).
     pub fn offset_of_line(&self, line: usize) -> usize {
-        let starts = &self.loaded().line_starts;
+        let starts = self.loaded().line_starts();
         starts[line.saturating_sub(1).min(starts.len() - 1)]
     }
 
