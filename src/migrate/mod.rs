@@ -684,8 +684,9 @@ pub fn migrate_with_progress(loaded: Loaded, opts: &Options, progress: &(dyn Fn(
             drop(all_render);
             let (accepted, failures) = grouped.unwrap_or_else(|| one_at_a_time(loaded, &candidates, &original_view, opts));
             for (id, failure) in failures {
-                let outcome = outcomes.iter_mut().find(|o| o.doc == id).expect("every candidate has an outcome");
-                record_failure(outcome, &candidates[&id], failure);
+                // Outcomes are in document order.
+                let at = outcomes.binary_search_by_key(&id, |o| o.doc).expect("every candidate has an outcome");
+                record_failure(&mut outcomes[at], &candidates[&id], failure);
             }
             accepted
         }
