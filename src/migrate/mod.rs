@@ -17,6 +17,7 @@
 //! ([`Content`]'s `Debug` masks them too).
 
 mod groups;
+mod lookup;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -30,12 +31,13 @@ use crate::bindings::sbo::collect::ItemSource;
 use crate::bindings::sbo::{OperatorBinding, ServiceRef};
 use crate::bindings::{classify, BindingApi, BindingDocKind};
 use crate::doc::document::{DocId, Document};
-use crate::kube::group_of;
 use crate::load::Loaded;
 use crate::resolve::{OperatorResolved, Options};
 use crate::write::explain::{self, describe_source, Reveal};
 use crate::write::{report_path, SCHEMA_VERSION};
 use crate::Rendered;
+
+use lookup::Lookup;
 
 /// The API bindings are migrated to.
 pub const TARGET_API_VERSION: &str = "servicebinding.io/v1";
@@ -291,44 +293,13 @@ fn api_version(group: &str, version: &str) -> String {
     }
 }
 
-/// The kind of an SBO type reference: `kind`, or the kind of `resource` (which wins upstream)
-/// from the well-known table or an input document of that group whose plural matches.
-fn kind_of(type_ref: &crate::bindings::sbo::TypeRef, docs: &[Document]) -> Option<String> {
-    if type_ref.resource.is_empty() {
-        return (!type_ref.kind.is_empty()).then(|| type_ref.kind.clone());
-    }
-    if let Some(k) = crate::kube::hints::kind_for_resource(&type_ref.resource) {
-        return Some(k.to_string());
-    }
-    let plural = type_ref.resource.to_ascii_lowercase();
-    let from_crd = docs.iter().filter(|d| d.kind() == "CustomResourceDefinition").find_map(|crd| {
-        let s = |p: &str| crd.value.pointer(p).and_then(Value::as_str);
-        (s("/spec/group") == Some(type_ref.group.as_str()) && s("/spec/names/plural") == Some(plural.as_str()))
-            .then(|| s("/spec/names/kind").map(str::to_string))
-            .flatten()
-    });
-    if from_crd.is_some() {
-        return from_crd;
-    }
-    docs.iter()
-        .filter(|d| group_of(d.api_version()) == type_ref.group && !d.kind().is_empty())
-        .map(|d| d.kind())
-        .find(|k| {
-            let lower = k.to_ascii_lowercase();
-            format!("{lower}s") == plural || format!("{lower}es") == plural || lower == plural
-        })
-        .map(str::to_string)
-}
-
 /// The candidate for an SBO binding, or every reason it has none.
-fn operator_candidate(rendered: &Rendered, doc: DocId, rob: &OperatorResolved, default_ns: &str) -> Result<Candidate, Vec<Reason>> {
-    let docs = &rendered.loaded.documents;
-    let doc = &docs[doc];
+fn operator_candidate(lookup: &Lookup, doc: &Document, rob: &OperatorResolved) -> Result<Candidate, Vec<Reason>> {
     let b = &rob.binding;
     let spec = doc.value.get("spec").cloned().unwrap_or(Value::Null);
     let mut notes = Vec::new();
     let mut expected_differences = Vec::new();
-    let (mut reasons, workload_selection, application_kind) = structure_reasons(b, &spec, docs);
+    let (mut reasons, workload_selection, application_kind) = structure_reasons(b, &spec, lookup);
     let service = b.services.first();
     if let Some(s) = service.filter(|s| s.namespace != b.namespace) {
         reasons.push(reason(
@@ -350,7 +321,7 @@ fn operator_candidate(rendered: &Rendered, doc: DocId, rob: &OperatorResolved, d
         }
     }
     if let Some(name) = &secret {
-        reasons.extend(secret_key_reasons(b, data, docs, default_ns, name, &entries));
+        reasons.extend(secret_key_reasons(b, data, lookup, name, &entries));
     }
     if b.bind_as_files {
         let renamed: Vec<&str> = entries.iter().filter(|(n, k)| n != k).map(|(n, _)| n.as_str()).collect();
@@ -369,14 +340,14 @@ fn operator_candidate(rendered: &Rendered, doc: DocId, rob: &OperatorResolved, d
     let (Some(secret), Some(service), Some(kind), Some(selection)) = (secret, service, application_kind, workload_selection) else {
         return Err(vec![reason("Unresolved", "the binding's service or workload could not be determined")]);
     };
-    let service_value = service_value(docs, default_ns, service, &secret, &mut notes);
+    let service_value = service_value(lookup, service, &secret, &mut notes);
     let value = migrated_binding(doc, &spec, b, service_value, kind, selection, &entries);
     Ok(Candidate { value, notes, expected_differences })
 }
 
 /// What the binding asks for that the spec API cannot express; the workload selection and the
 /// application's kind when they can be.
-fn structure_reasons(b: &OperatorBinding, spec: &Value, docs: &[Document]) -> (Vec<Reason>, Option<Value>, Option<String>) {
+fn structure_reasons(b: &OperatorBinding, spec: &Value, lookup: &Lookup) -> (Vec<Reason>, Option<Value>, Option<String>) {
     let mut reasons = Vec::new();
     if b.services.len() > 1 {
         reasons.push(reason(
@@ -448,7 +419,7 @@ fn structure_reasons(b: &OperatorBinding, spec: &Value, docs: &[Document]) -> (V
             Some(if labels.is_empty() { json!({"selector": {}}) } else { json!({"selector": {"matchLabels": labels}}) })
         }
     };
-    let application_kind = kind_of(&b.application.type_ref, docs);
+    let application_kind = lookup.kind_of(&b.application.type_ref);
     if application_kind.is_none() {
         reasons.push(reason(
             "UnknownKind",
@@ -516,17 +487,9 @@ fn data_reasons(b: &OperatorBinding, data: &Collected, reasons: &mut Vec<Reason>
 
 /// The Secret's keys — from the input, else (created at run time) the keys SBO would read —
 /// must all be projected, and one must be `type`.
-fn secret_key_reasons(
-    b: &OperatorBinding,
-    data: &Collected,
-    docs: &[Document],
-    default_ns: &str,
-    name: &str,
-    entries: &[(String, String)],
-) -> Vec<Reason> {
+fn secret_key_reasons(b: &OperatorBinding, data: &Collected, lookup: &Lookup, name: &str, entries: &[(String, String)]) -> Vec<Reason> {
     let mut reasons = Vec::new();
-    let in_input =
-        docs.iter().find(|d| d.kind() == "Secret" && d.api_version() == "v1" && d.name() == name && d.namespace(default_ns) == b.namespace);
+    let in_input = lookup.find("", "Secret", &b.namespace, name, |d| d.api_version() == "v1");
     let keys: Option<BTreeSet<String>> = match in_input {
         Some(d) if d.value.get("sops").is_none() => crate::resolve::secret_keys(d).ok(),
         _ if data.reuse.as_deref() == Some(name) => Some(entries.iter().map(|(_, k)| k.clone()).collect()),
@@ -566,15 +529,11 @@ fn secret_key_reasons(
 /// The migrated binding's service: the provisioned service whose .status.binding.name is the
 /// Secret, the Secret itself when it is the service, else (annotations read it) the Secret as a
 /// direct reference.
-fn service_value(docs: &[Document], default_ns: &str, service: &ServiceRef, secret: &str, notes: &mut Vec<String>) -> Value {
-    let service_kind = kind_of(&service.type_ref, docs);
+fn service_value(lookup: &Lookup, service: &ServiceRef, secret: &str, notes: &mut Vec<String>) -> Value {
+    let service_kind = lookup.kind_of(&service.type_ref);
     let is_direct = service.type_ref.group.is_empty() && service_kind.as_deref() == Some("Secret") && service.name == secret;
-    let service_doc = docs.iter().find(|d| {
-        group_of(d.api_version()) == service.type_ref.group
-            && Some(d.kind()) == service_kind.as_deref()
-            && d.name() == service.name
-            && d.namespace(default_ns) == service.namespace
-    });
+    let service_doc =
+        service_kind.as_deref().and_then(|kind| lookup.find(&service.type_ref.group, kind, &service.namespace, &service.name, |_| true));
     let provisioned = service_doc.is_some_and(|d| d.value.pointer("/status/binding/name").and_then(Value::as_str) == Some(secret));
     if is_direct {
         json!({"apiVersion": "v1", "kind": "Secret", "name": secret})
@@ -725,8 +684,9 @@ pub fn migrate_with_progress(loaded: Loaded, opts: &Options, progress: &(dyn Fn(
             drop(all_render);
             let (accepted, failures) = grouped.unwrap_or_else(|| one_at_a_time(loaded, &candidates, &original_view, opts));
             for (id, failure) in failures {
-                let outcome = outcomes.iter_mut().find(|o| o.doc == id).expect("every candidate has an outcome");
-                record_failure(outcome, &candidates[&id], failure);
+                // Outcomes are in document order.
+                let at = outcomes.binary_search_by_key(&id, |o| o.doc).expect("every candidate has an outcome");
+                record_failure(&mut outcomes[at], &candidates[&id], failure);
             }
             accepted
         }
@@ -757,11 +717,12 @@ fn candidates(original: &Rendered, default_ns: &str) -> (Vec<Outcome>, BTreeMap<
         .collect();
     let operator_bindings: BTreeMap<DocId, &OperatorResolved> =
         original.resolution.bindings.iter().filter_map(|rb| Some((rb.doc, rb.operator()?))).collect();
+    let lookup = Lookup::build(&loaded.documents, default_ns);
     for (id, doc) in loaded.documents.iter().enumerate() {
         let title = format!("{}/{}", doc.namespace(default_ns), doc.name());
         let candidate = match classify(doc) {
             Some(BindingDocKind::OperatorServiceBinding) => match operator_bindings.get(&id) {
-                Some(rob) => operator_candidate(original, id, rob, default_ns),
+                Some(rob) => operator_candidate(&lookup, doc, rob),
                 None => Err(vec![reason("Unresolved", "the binding was not resolved")]),
             },
             Some(BindingDocKind::ServiceBinding(BindingApi::LegacyV1alpha2)) => legacy_candidate(doc),
