@@ -13,7 +13,11 @@
 //! seventh cannot (`spec.mountPath`), and every seventh other is a candidate that fails the
 //! proof (`bindAsFiles: false`); `--stream FILE` also writes every document as one `---`
 //! stream (for `bindery render -`), `--resource-list FILE` as one KRM `ResourceList` with kpt's
-//! path and index annotations (for the KRM function).
+//! path and index annotations (for the KRM function); `--repo OVERLAYS` writes a kustomize
+//! GitOps repository instead (for repository mode, `bindery check DIR`): `base/` holds the N
+//! apps and a kustomization listing their files, and `overlays/env-000/`… each build
+//! `../../base` into a namespace of their own (`env-NNN`) with an instance label, a replica
+//! count, a strategic-merge patch of one Deployment and an extra app of their own.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -300,17 +304,21 @@ fn main() {
         },
         _ => usage(),
     };
-    let (mut operator, mut stream, mut list) = (false, None, None);
+    let (mut operator, mut stream, mut list, mut overlays) = (false, None, None, None);
     let mut rest = args[2..].iter();
     while let Some(a) = rest.next() {
         match a.as_str() {
             "--operator" => operator = true,
             "--stream" => stream = Some(PathBuf::from(rest.next().unwrap_or_else(|| usage()))),
             "--resource-list" => list = Some(PathBuf::from(rest.next().unwrap_or_else(|| usage()))),
+            "--repo" => overlays = Some(rest.next().and_then(|o| o.parse::<usize>().ok()).unwrap_or_else(|| usage())),
             _ => usage(),
         }
     }
     let mut rng = Rng(0x05ee_db1d_e7a9);
+    if let Some(overlays) = overlays {
+        return repo(&dir, n, overlays, &mut rng);
+    }
     let mut bytes = 0usize;
     let mut stream_text = String::new();
     let mut list_text = String::from("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n");
@@ -338,8 +346,56 @@ fn main() {
     eprintln!("gen-corpus: {n} apps, {} documents, {bytes} bytes in {}", n * 6, dir.display());
 }
 
+/// Write `text` to `dir/file`, creating `dir`; its length.
+fn write(dir: &std::path::Path, file: &str, text: &str) -> usize {
+    std::fs::create_dir_all(dir).unwrap_or_else(|e| fail(dir, e));
+    let path = dir.join(file);
+    std::fs::write(&path, text).unwrap_or_else(|e| fail(&path, e));
+    text.len()
+}
+
+/// `--repo OVERLAYS`: the GitOps repository (see the module documentation).
+fn repo(dir: &std::path::Path, n: usize, overlays: usize, rng: &mut Rng) {
+    let mut bytes = 0;
+    let mut base = String::from("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n");
+    for i in 0..n {
+        let folder = format!("app-{i:05}");
+        for (file, text) in app(i, rng, false) {
+            bytes += write(&dir.join("base").join(&folder), file, &text);
+            writeln!(base, "- {folder}/{file}").unwrap();
+        }
+    }
+    bytes += write(&dir.join("base"), "kustomization.yaml", &base);
+    for o in 0..overlays {
+        let env = format!("env-{o:03}");
+        let overlay = dir.join("overlays").join(&env);
+        let extra = n + o;
+        let mut k = format!(
+            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: {env}\nlabels:\n- pairs:\n    \
+             app.kubernetes.io/instance: {env}\nresources:\n- ../../base\n"
+        );
+        for (file, text) in app(extra, rng, false) {
+            bytes += write(&overlay.join("app"), file, &text);
+            writeln!(k, "- app/{file}").unwrap();
+        }
+        let patched = o % n.max(1);
+        let scaled = format!("svc-{:05}", (o * 7 + 1) % n.max(1));
+        write!(k, "replicas:\n- name: {scaled}\n  count: {}\npatches:\n- path: patch.yaml\n", 2 + o % 4).unwrap();
+        bytes += write(&overlay, "kustomization.yaml", &k);
+        let patch = format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: svc-{patched:05}\n  namespace: team-{:02}\nspec:\n  template:\n    spec:\n      containers:\n      \
+             - name: app\n        env:\n        - name: ENVIRONMENT\n          value: {env}\n        resources:\n          limits:\n            \
+             memory: {}Mi\n",
+            patched % 20,
+            256 * (1 + o % 4)
+        );
+        bytes += write(&overlay, "patch.yaml", &patch);
+    }
+    eprintln!("gen-corpus: a repository of {n} base apps and {overlays} overlays (one app each), {bytes} bytes in {}", dir.display());
+}
+
 fn usage() -> ! {
-    eprintln!("usage: gen-corpus DIR N [--operator] [--stream FILE] [--resource-list FILE]");
+    eprintln!("usage: gen-corpus DIR N [--operator] [--stream FILE] [--resource-list FILE] [--repo OVERLAYS]");
     std::process::exit(2)
 }
 
